@@ -1,0 +1,1 @@
+"""Input formats: each turns a file into raw records and knows the SQL that normalises them."""

@@ -1,0 +1,86 @@
+"""AWS CloudTrail records (S3 delivery files, arrays, JSON Lines, EventBridge, lookup-events)."""
+
+from __future__ import annotations
+
+from apisentry.sources.sql_common import true_text, utc_time
+
+PROVIDER = "aws"
+
+# Keys that mark a bare CloudTrail record, and the envelopes that carry one.
+RECORD_KEYS = frozenset({"eventVersion", "eventSource", "eventName"})
+
+# One parse of each record into the fields we normalise; VARCHAR everywhere so a producer that
+# writes a boolean as a string (or the reverse) still normalises instead of nulling the row.
+_SHAPE = """{
+ "eventID": "VARCHAR", "eventTime": "VARCHAR", "eventSource": "VARCHAR", "eventName": "VARCHAR",
+ "awsRegion": "VARCHAR", "recipientAccountId": "VARCHAR", "sourceIPAddress": "VARCHAR",
+ "userAgent": "VARCHAR", "errorCode": "VARCHAR", "errorMessage": "VARCHAR", "readOnly": "VARCHAR",
+ "eventType": "VARCHAR",
+ "userIdentity": {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
+   "accountId": "VARCHAR", "accessKeyId": "VARCHAR", "userName": "VARCHAR", "invokedBy": "VARCHAR",
+   "sessionContext": {"sessionIssuer": {"arn": "VARCHAR", "userName": "VARCHAR"},
+                      "attributes": {"mfaAuthenticated": "VARCHAR"}}},
+ "additionalEventData": {"MFAUsed": "VARCHAR"},
+ "resources": [{"ARN": "VARCHAR"}],
+ "requestParameters": "JSON", "responseElements": "JSON"
+}"""
+
+_P = "r.requestParameters"
+
+# A normaliser is a SELECT over a relation `src(raw JSON, source_file VARCHAR)`; it yields the
+# columns of apisentry.model.events.EVENT_COLUMNS in order.
+NORMALIZE_SQL = f"""
+SELECT
+  coalesce(r.eventID, md5(raw::VARCHAR)) AS uid,
+  {utc_time("r.eventTime")} AS time,
+  CASE WHEN r.eventName IS NULL THEN NULL ELSE 'aws' END AS cloud_provider,
+  coalesce(r.recipientAccountId, r.userIdentity.accountId) AS cloud_account,
+  r.awsRegion AS cloud_region,
+  coalesce(r.userIdentity.arn, r.userIdentity.sessionContext.sessionIssuer.arn,
+           r.userIdentity.invokedBy, r.userIdentity.principalId, r.userIdentity.userName) AS actor_identity,
+  CASE
+    WHEN r.userIdentity.principalId = 'ANONYMOUS_PRINCIPAL'
+      OR r.userIdentity.accountId = 'ANONYMOUS_PRINCIPAL' THEN 'anonymous'
+    WHEN r.userIdentity.type IS NULL THEN 'unknown'
+    WHEN r.userIdentity.type = 'Root' THEN 'root'
+    WHEN r.userIdentity.type IN ('IAMUser', 'IdentityCenterUser', 'AWSAccount', 'Directory') THEN 'user'
+    WHEN r.userIdentity.type = 'AssumedRole' THEN 'assumed-role'
+    WHEN r.userIdentity.type IN ('FederatedUser', 'SAMLUser', 'WebIdentityUser') THEN 'federated'
+    WHEN r.userIdentity.type = 'AWSService' THEN 'service'
+    ELSE 'unknown'
+  END AS actor_type,
+  coalesce(r.userIdentity.arn, r.userIdentity.principalId) AS actor_user_uid,
+  coalesce(r.userIdentity.userName, r.userIdentity.sessionContext.sessionIssuer.userName) AS actor_user_name,
+  r.userIdentity.sessionContext.sessionIssuer.arn AS actor_session_issuer,
+  CASE WHEN r.userIdentity.type = 'AssumedRole'
+       THEN regexp_extract(r.userIdentity.arn, '[^/]+$') END AS actor_session_name,
+  r.userIdentity.accessKeyId AS actor_access_key,
+  CASE
+    WHEN r.additionalEventData.MFAUsed IS NOT NULL THEN r.additionalEventData.MFAUsed = 'Yes'
+    ELSE {true_text("r.userIdentity.sessionContext.attributes.mfaAuthenticated")}
+  END AS actor_mfa,
+  r.userIdentity.invokedBy AS actor_invoked_by,
+  r.eventSource AS api_service,
+  r.eventName AS api_operation,
+  r.sourceIPAddress AS src_ip,
+  r.userAgent AS user_agent,
+  list_distinct(list_filter(
+    list_concat(
+      list_transform(coalesce(r.resources, []), lambda x: x.ARN),
+      [{_P}->>'bucketName', {_P}->>'userName', {_P}->>'roleName', {_P}->>'functionName',
+       {_P}->>'secretId', {_P}->>'name', {_P}->>'snapshotId', {_P}->>'imageId',
+       {_P}->>'dBSnapshotIdentifier', {_P}->>'keyId', {_P}->>'trailName', {_P}->>'detectorId']),
+    lambda x: x IS NOT NULL)) AS resources,
+  CASE WHEN r.errorCode IS NULL THEN 'success' ELSE 'failure' END AS status,
+  r.errorCode AS error_code,
+  r.errorMessage AS error_message,
+  {true_text("r.readOnly")} AS read_only,
+  NULL::VARCHAR AS http_method,
+  NULL::VARCHAR AS http_route,
+  NULL::INTEGER AS http_status,
+  r.requestParameters AS request,
+  r.responseElements AS response,
+  raw,
+  source_file
+FROM (SELECT raw, source_file, json_transform(raw, '{_SHAPE}') AS r FROM src)
+"""

@@ -1,0 +1,46 @@
+"""The fast path: DuckDB reads whole batches of same-shaped files in parallel, as SQL."""
+
+from __future__ import annotations
+
+from apisentry.sources import azure, cloudtrail, gcp
+from apisentry.sources.salvage import MAX_RECORD_BYTES
+from apisentry.sources.sniff import Sniffed
+
+NORMALIZERS = {cloudtrail.PROVIDER: cloudtrail.NORMALIZE_SQL, gcp.PROVIDER: gcp.NORMALIZE_SQL,
+               azure.PROVIDER: azure.NORMALIZE_SQL}
+
+# Envelopes: how the record sits inside what the reader yields as `j`.
+_UNWRAP = {
+    "plain": "j",
+    "eventbridge": "j->'detail'",
+    "lookup": "try_cast(j->>'CloudTrailEvent' AS JSON)",
+}
+
+
+def group_key(s: Sniffed) -> tuple[str, str, str | None, str]:
+    return (s.provider, s.layout, s.wrapper_key, s.envelope)
+
+
+def can_take(s: Sniffed) -> bool:
+    """DuckDB's JSON reader wants plain UTF-8; anything else goes to the careful reader."""
+    return s.encoding == "utf-8"
+
+
+def reader_sql(sample: Sniffed, n_files: int) -> str:
+    """A SELECT yielding (raw JSON, source_file) for the files bound to parameter $files."""
+    opts = f"filename = true, maximum_object_size = {MAX_RECORD_BYTES}"
+    if sample.layout == "wrapper":
+        key = sample.wrapper_key or "Records"
+        inner = (f"SELECT unnest(\"{key}\") AS j, filename FROM read_json($files, "
+                 f"columns = {{'{key}': 'JSON[]'}}, format = 'auto', {opts})")
+    elif sample.layout == "array":
+        inner = f"SELECT json AS j, filename FROM read_json_objects($files, format = 'array', {opts})"
+    else:
+        inner = f"SELECT json AS j, filename FROM read_json_objects($files, format = 'auto', {opts})"
+    unwrap = _UNWRAP[sample.envelope]
+    return f"SELECT {unwrap} AS raw, filename AS source_file FROM ({inner})"
+
+
+def normalize_sql(sample: Sniffed, n_files: int) -> str:
+    src = reader_sql(sample, n_files)
+    return f"WITH src AS ({src}) {NORMALIZERS[sample.provider]}"

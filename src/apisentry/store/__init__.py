@@ -1,0 +1,5 @@
+"""The embedded DuckDB store: events, findings, and the files they came from."""
+
+from apisentry.store.duckdb_store import Store
+
+__all__ = ["Store"]

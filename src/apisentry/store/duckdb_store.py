@@ -1,0 +1,174 @@
+"""DuckDB schema, append, de-duplication and Parquet export. No detection logic lives here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from apisentry.model.events import EVENT_COLUMN_NAMES, EVENT_COLUMNS
+
+DEFAULT_DB = "apisentry.duckdb"
+
+_FINDINGS_DDL = """
+CREATE TABLE IF NOT EXISTS findings (
+  id VARCHAR PRIMARY KEY,
+  rule_id VARCHAR NOT NULL,
+  title VARCHAR NOT NULL,
+  severity VARCHAR NOT NULL,
+  techniques VARCHAR[],
+  identity VARCHAR,
+  account VARCHAR,
+  region VARCHAR,
+  first_seen TIMESTAMP,
+  last_seen TIMESTAMP,
+  count BIGINT,
+  event_ids VARCHAR[],
+  description VARCHAR,
+  provider VARCHAR,
+  source VARCHAR,
+  "references" VARCHAR[],
+  regions VARCHAR[],
+  operations VARCHAR[],
+  detected_at TIMESTAMP DEFAULT current_timestamp
+)"""
+
+_FILES_DDL = """
+CREATE TABLE IF NOT EXISTS ingested_files (
+  path VARCHAR PRIMARY KEY,
+  size BIGINT,
+  mtime_ns BIGINT,
+  provider VARCHAR,
+  ingested_at TIMESTAMP DEFAULT current_timestamp
+)"""
+
+
+class Store:
+    """One DuckDB file. `memory_limit` keeps big ingests bounded: DuckDB spills to disk past it."""
+
+    def __init__(self, path: str = DEFAULT_DB, *, memory_limit: str = "1GB", threads: int | None = None) -> None:
+        self.path = path
+        self.con = duckdb.connect(path)
+        self.run("SET TimeZone = 'UTC'")
+        self.run(f"SET memory_limit = '{memory_limit}'")
+        self.run("SET preserve_insertion_order = false")
+        if threads:
+            self.run(f"SET threads = {int(threads)}")
+        if path != ":memory:":
+            spill = Path(path).resolve().parent / (Path(path).name + ".tmp")
+            self.run(f"SET temp_directory = '{_sql_str(str(spill))}'")
+        cols = ",\n  ".join(f"{name} {typ}" for name, typ in EVENT_COLUMNS)
+        self.run(f"CREATE TABLE IF NOT EXISTS events (\n  {cols}\n)")
+        self.run(_FINDINGS_DDL)
+        self.run(_FILES_DDL)
+
+    def run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Execute and drain: DuckDB keeps a connection busy until a result is fully fetched."""
+        cur = self.con.execute(sql, params or [])
+        try:
+            return cur.fetchall()
+        except duckdb.InvalidInputException:
+            return []  # statements without a result set
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- events -------------------------------------------------------------------------------
+
+    def insert_events(self, select_sql: str, params: list[Any] | None = None) -> None:
+        """Append the rows of a SELECT that yields EVENT_COLUMNS in order."""
+        cols = ", ".join(EVENT_COLUMN_NAMES)
+        self.run(f"INSERT INTO events ({cols}) {select_sql}", params)
+
+    def count_events(self) -> int:
+        return int(self.run("SELECT count(*) FROM events")[0][0])
+
+    def unreadable_rows(self, files: list[str]) -> dict[str, int]:
+        """Rows of these files that normalised to no provider or no time: their records lacked
+        the fields every event needs."""
+        rows = self.con.execute(
+            "SELECT source_file, count(*) FROM events WHERE source_file IN (SELECT unnest(?)) "
+            "AND (cloud_provider IS NULL OR time IS NULL) GROUP BY 1", [files]).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def delete_file_rows(self, files: list[str], only_unreadable: bool = False) -> None:
+        extra = " AND (cloud_provider IS NULL OR time IS NULL)" if only_unreadable else ""
+        self.run(f"DELETE FROM events WHERE source_file IN (SELECT unnest(?)){extra}", [files])
+
+    def dedupe(self) -> int:
+        """Drop events whose (provider, uid) was stored before; returns how many were dropped.
+        One pass over the uid column, so re-ingesting the same logs costs a delete, not a probe
+        per record."""
+        before = self.count_events()
+        self.run("""
+            DELETE FROM events WHERE rowid IN (
+              SELECT rowid FROM (
+                SELECT rowid, row_number() OVER (PARTITION BY cloud_provider, uid ORDER BY rowid) AS rn
+                FROM events
+                WHERE uid IN (SELECT uid FROM events GROUP BY uid HAVING count(*) > 1)
+              ) WHERE rn > 1)""")
+        return before - self.count_events()
+
+    # --- files --------------------------------------------------------------------------------
+
+    def already_ingested(self, path: str) -> bool:
+        st = os.stat(path)
+        rows = self.run("SELECT size, mtime_ns FROM ingested_files WHERE path = ?", [os.path.abspath(path)])
+        return bool(rows) and rows[0][0] == st.st_size and rows[0][1] == st.st_mtime_ns
+
+    def mark_ingested(self, files: list[tuple[str, str]]) -> None:
+        rows = []
+        for path, provider in files:
+            st = os.stat(path)
+            rows.append((os.path.abspath(path), st.st_size, st.st_mtime_ns, provider))
+        if rows:
+            self.con.executemany(
+                "INSERT OR REPLACE INTO ingested_files (path, size, mtime_ns, provider) VALUES (?, ?, ?, ?)",
+                rows)
+
+    # --- findings -----------------------------------------------------------------------------
+
+    def replace_findings(self, rule_ids: list[str], rows: list[dict[str, Any]]) -> None:
+        """Findings are derived state: a detection run replaces what its rules found before."""
+        self.run("BEGIN")
+        try:
+            self.run("DELETE FROM findings WHERE rule_id IN (SELECT unnest(?))", [rule_ids])
+            if rows:
+                cols = list(rows[0].keys())
+                quoted = ", ".join(f'"{c}"' for c in cols)
+                marks = ", ".join("?" for _ in cols)
+                self.con.executemany(f"INSERT OR REPLACE INTO findings ({quoted}) VALUES ({marks})",
+                                     [[r[c] for c in cols] for r in rows])
+            self.run("COMMIT")
+        except Exception:
+            self.run("ROLLBACK")
+            raise
+
+    def findings(self) -> list[dict[str, Any]]:
+        cur = self.con.execute("""
+            SELECT * EXCLUDE (detected_at) FROM findings
+            ORDER BY list_position(['critical','high','medium','low','info'], severity), first_seen, rule_id""")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_parquet(self, out_dir: str) -> int:
+        """Events as Parquet partitioned by date: the interchange format for bigger engines."""
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        self.run(f"""
+            COPY (SELECT *, CAST(time AS DATE) AS date FROM events)
+            TO '{_sql_str(out_dir)}' (FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE true)""")
+        return self.count_events()
+
+
+def _sql_str(s: str) -> str:
+    return s.replace("'", "''")
