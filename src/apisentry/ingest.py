@@ -179,11 +179,16 @@ def _read_careful(store: Store, s: Sniffed, problems: list[InputProblem]) -> Non
 
 
 def _insert_chunk(store: Store, s: Sniffed, chunk: list[str]) -> None:
-    table = pa.table({"raw": pa.array(chunk, pa.string()),
-                      "source_file": pa.array([s.path] * len(chunk), pa.string())})
+    store_records(store, s.provider, chunk, s.path)
+
+
+def store_records(store: Store, provider: str, records: list[str], source_file: str) -> None:
+    """Normalise and store records given as JSON texts, with the same SQL as the fast path."""
+    table = pa.table({"raw": pa.array(records, pa.string()),
+                      "source_file": pa.array([source_file] * len(records), pa.string())})
     store.con.register("salvaged", table)
     try:
         store.insert_events(f"WITH src AS (SELECT raw::JSON AS raw, source_file FROM salvaged) "
-                            f"{NORMALIZERS[s.provider]}")
+                            f"{NORMALIZERS[provider]}")
     finally:
         store.con.unregister("salvaged")

@@ -1,0 +1,1 @@
+"""Detection: rule packs as data, Sigma rules through pySigma, one SQL engine for both."""
