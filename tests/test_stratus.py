@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SHARED, shared_path
 
 from apisentry.detect.engine import detect
 from apisentry.detect.rules import builtin_rules
 from apisentry.ingest import ingest
 from apisentry.store import Store
-from conftest import SHARED, shared_path
 
 LOGS = SHARED / "cloudtrail" / "stratus-red-team" / "detonation-logs"
 FILES = sorted(p.name for p in LOGS.glob("*.json")) if LOGS.exists() else ["(missing)"]

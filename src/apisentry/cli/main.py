@@ -15,7 +15,8 @@ from apisentry import __version__
 from apisentry.detect.engine import detect as run_detect
 from apisentry.detect.rules import Rule, RuleError, builtin_rules
 from apisentry.detect.sigma_loader import load_sigma
-from apisentry.ingest import IngestReport, ingest as run_ingest
+from apisentry.ingest import IngestReport
+from apisentry.ingest import ingest as run_ingest
 from apisentry.report import render
 from apisentry.sources.sniff import FORMATS
 from apisentry.store import Store

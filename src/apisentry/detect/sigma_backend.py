@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from sigma.backends.sqlite import sqliteBackend
+from sigma.backends.sqlite import sqliteBackend  # type: ignore[attr-defined]
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
 
@@ -58,8 +58,10 @@ def pipeline_for(provider: str) -> ProcessingPipeline:
     return ProcessingPipeline(
         name=f"apisentry {provider}",
         priority=20,
-        items=[ProcessingItem(identifier=f"apisentry_{provider}_fields",
-                              transformation=FieldMappingTransformation(FIELD_MAPS[provider]))],
+        items=[ProcessingItem(
+            identifier=f"apisentry_{provider}_fields",
+            transformation=FieldMappingTransformation(FIELD_MAPS[provider]),  # type: ignore[arg-type]
+        )],
     )
 
 
@@ -75,7 +77,8 @@ class DuckDBBackend(sqliteBackend):
     re_expression: ClassVar[str] = "regexp_matches({field}, '{regex}')"
 
     def __init__(self, provider: str, **options: Any) -> None:
-        super().__init__(processing_pipeline=pipeline_for(provider), table="events",
+        super().__init__(  # type: ignore[no-untyped-call]
+            processing_pipeline=pipeline_for(provider), table="events",
                          fulltext_field="raw", **options)
 
     def escape_and_quote_field(self, field: str) -> str:

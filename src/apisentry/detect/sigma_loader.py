@@ -67,7 +67,7 @@ def load_sigma(directory: str) -> SigmaLoad:
                 continue
             backend = backends.setdefault(provider, DuckDBBackend(provider))
             try:
-                queries = backend.convert_rule(rule)
+                queries = backend.convert_rule(rule)  # type: ignore[no-untyped-call]
             except SigmaError as e:
                 result.unsupported.append((str(path), f"cannot convert: {str(e).splitlines()[0]}"))
                 continue

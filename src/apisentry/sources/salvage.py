@@ -89,8 +89,9 @@ def _items(s: Sniffed, stream: IO[bytes], problems: list[InputProblem]) -> Itera
                 yield data
             index += 1
     except ijson.common.IncompleteJSONError as e:
-        problems.append(InputProblem(s.path, f"record {index}", f"file ends inside this record "
-                                     f"(truncated?): {str(e)[:120]}"))
+        why = ("not UTF-8 text" if "UTF8" in str(e) else
+               f"file ends inside this record (truncated?): {str(e)[:120]}")
+        problems.append(InputProblem(s.path, f"record {index}", why))
     except ijson.common.JSONError as e:
         problems.append(InputProblem(s.path, f"record {index}", f"invalid JSON: {str(e)[:120]}"))
     except (OSError, EOFError, zlib.error) as e:

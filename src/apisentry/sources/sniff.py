@@ -9,7 +9,7 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import ijson
 
@@ -43,7 +43,7 @@ def open_bytes(path: str | os.PathLike[str]) -> tuple[IO[bytes], bool]:
     magic = raw.read(2)
     raw.seek(0)
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), True
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")), True
     return raw, False
 
 
@@ -158,6 +158,8 @@ def _first_record_keys(path: str, stream: IO[bytes]) -> tuple[str, str | None, s
     except InputError:
         raise
     except ijson.common.IncompleteJSONError as e:
+        if "UTF8" in str(e) or "UTF-8" in str(e):
+            raise InputError(InputProblem(path, "record 0", "not UTF-8 text (convert the file to UTF-8)")) from e
         if keys:
             return layout, wrapper_key, keys
         raise InputError(InputProblem(path, "", f"not JSON: {_short(e)}")) from e
