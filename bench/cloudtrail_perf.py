@@ -62,7 +62,8 @@ def measure(n: int, repeat: int, work: str) -> dict[str, float]:
         t = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ours.append(time.perf_counter() - t)
-        peaks.append(int(open(db + ".json.rss").read()) / 1024)
+        with open(db + ".json.rss") as f:
+            peaks.append(int(f.read()) / 1024)
     return {"events": n, "gz_mb": size / 1e6, "bare_s": statistics.median(bare), "ours_s": statistics.median(ours),
             "peak_mb": max(peaks)}
 
