@@ -33,6 +33,6 @@ def test_sigma_fires_on_stratus_logs(tmp_path) -> None:  # type: ignore[no-untyp
     with Store(str(tmp_path / "s.duckdb")) as store:
         ingest(store, [str(logs / "aws.defense-evasion.cloudtrail-stop.json")])
         detect(store, load.loaded)
-        hits = {f["title"] for f in store.findings()}
+        hits = {f.title for f in store.findings()}
     assert any("CloudTrail" in h for h in hits), hits
     assert json.dumps(sorted(hits))

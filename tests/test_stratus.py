@@ -60,5 +60,5 @@ def test_detonation_is_detected(name: str, tmp_path: Path) -> None:
         assert report.events_added == len(records)
         detect(store, RULES)
         findings = store.findings()
-    cited = [f for f in findings if own & set(f["event_ids"])]
-    assert cited, f"no finding cites the technique's own events; findings: {[f['rule_id'] for f in findings]}"
+    cited = [f for f in findings if own & set(f.event_ids)]
+    assert cited, f"no finding cites the technique's own events; findings: {[f.rule_id for f in findings]}"

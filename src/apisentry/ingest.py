@@ -3,7 +3,6 @@ for files that need it, de-duplicate. Every problem is kept, named by file and r
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -57,7 +56,7 @@ def ingest(store: Store, paths: list[str], forced_format: str = "auto",
         except OSError as e:
             report.problems.append(InputProblem(path, "", f"cannot read: {e}"))
 
-    total = sum(_size(s.path) for s in sniffed) or 1
+    total = sum(s.size for s in sniffed) or 1
     done = 0
     groups: dict[tuple[str, str, str | None, str], list[Sniffed]] = defaultdict(list)
     careful: list[Sniffed] = []
@@ -66,32 +65,22 @@ def ingest(store: Store, paths: list[str], forced_format: str = "auto",
 
     for batch in _batches(groups.values()):
         careful.extend(_read_fast(store, batch))
-        done += sum(_size(s.path) for s in batch)
+        done += sum(s.size for s in batch)
         if progress:
             progress(done, total)
     for s in careful:
         _read_careful(store, s, report.problems)
-        done += _size(s.path)
+        done += s.size
         if progress:
             progress(done, total)
 
     report.duplicates_dropped = store.dedupe()
-    store.mark_ingested([(s.path, s.provider) for s in sniffed if not _failed_whole(s, report)])
+    # A file with problems is not marked as ingested, so fixing it and ingesting again works.
+    troubled = {p.path for p in report.problems}
+    store.mark_ingested([(s.path, s.provider) for s in sniffed if s.path not in troubled])
     report.files_read = len(sniffed)
     report.events_added = store.count_events() - before
     return report
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _failed_whole(s: Sniffed, report: IngestReport) -> bool:
-    # A file with problems is not marked as ingested, so fixing it and ingesting again works.
-    return any(p.path == s.path for p in report.problems)
 
 
 def _batches(groups: Iterable[list[Sniffed]]) -> Iterable[list[Sniffed]]:
@@ -100,7 +89,7 @@ def _batches(groups: Iterable[list[Sniffed]]) -> Iterable[list[Sniffed]]:
         size = 0
         for s in files:
             batch.append(s)
-            size += _size(s.path)
+            size += s.size
             if size >= BATCH_BYTES:
                 yield batch
                 batch, size = [], 0
@@ -131,8 +120,7 @@ def _read_fast(store: Store, batch: list[Sniffed]) -> list[Sniffed]:
 def _insert_fast(store: Store, batch: list[Sniffed]) -> None:
     store.run("BEGIN")
     try:
-        store.insert_events(normalize_sql(batch[0], len(batch)).replace("$files", "?"),
-                            [[s.path for s in batch]])
+        store.insert_events(normalize_sql(batch[0]), [[s.path for s in batch]])
         store.run("COMMIT")
     except BaseException:
         store.run("ROLLBACK")
@@ -166,20 +154,16 @@ def _read_careful(store: Store, s: Sniffed, problems: list[InputProblem]) -> Non
             continue
         chunk.append(data.decode())
         if len(chunk) >= SALVAGE_CHUNK:
-            _insert_chunk(store, s, chunk)
+            store_records(store, s.provider, chunk, s.path)
             chunk = []
     if chunk:
-        _insert_chunk(store, s, chunk)
+        store_records(store, s.provider, chunk, s.path)
     odd = store.unreadable_rows([s.path])
     if odd:
         store.delete_file_rows([s.path], only_unreadable=True)
         problems.append(InputProblem(s.path, "", f"{odd[s.path]} record(s) lacked the fields of a "
                                      f"{s.provider} audit record (operation name or a readable time) "
                                      "and were skipped"))
-
-
-def _insert_chunk(store: Store, s: Sniffed, chunk: list[str]) -> None:
-    store_records(store, s.provider, chunk, s.path)
 
 
 def store_records(store: Store, provider: str, records: list[str], source_file: str) -> None:

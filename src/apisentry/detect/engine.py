@@ -8,14 +8,13 @@ values of its `distinct` expression.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import duckdb
 
 from apisentry.detect.rules import Rule
-from apisentry.model.findings import finding_id
+from apisentry.model.findings import Finding, finding_id
 from apisentry.store import Store
 
 
@@ -56,43 +55,39 @@ HAVING {measure} >= {int(rule.threshold)}
 ORDER BY first_seen"""
 
 
-def run_rule(store: Store, rule: Rule) -> list[dict[str, Any]]:
-    rows = store.run(rule_sql(rule))
+def run_rule(store: Store, rule: Rule) -> list[Finding]:
     out = []
-    for identity, account, first, last, n, uids, regions, ops in rows:
+    for identity, account, first, last, n, uids, regions, ops in store.run(rule_sql(rule)):
         regions = regions or []
-        out.append({
-            "id": finding_id(rule.id, identity, account, uids[0]),
-            "rule_id": rule.id,
-            "title": rule.title,
-            "severity": rule.severity,
-            "techniques": rule.techniques,
-            "identity": identity,
-            "account": account,
-            "region": regions[0] if len(regions) == 1 else (", ".join(regions) if regions else None),
-            "first_seen": first,
-            "last_seen": last,
-            "count": int(n),
-            "event_ids": list(uids),
-            "description": rule.description,
-            "provider": rule.provider,
-            "source": rule.source,
-            "references": rule.references,
-            "regions": list(regions),
-            "operations": [o for o in ops if o is not None],
-        })
+        out.append(Finding(
+            id=finding_id(rule.id, identity, account, uids[0]),
+            rule_id=rule.id,
+            title=rule.title,
+            severity=rule.severity,
+            techniques=rule.techniques,
+            identity=identity,
+            account=account,
+            region=", ".join(regions) or None,
+            first_seen=first,
+            last_seen=last,
+            count=int(n),
+            event_ids=list(uids),
+            description=rule.description,
+            provider=rule.provider,
+            source=rule.source,
+            references=rule.references,
+            regions=list(regions),
+            operations=[o for o in ops if o is not None],
+        ))
     return out
 
 
-def detect(store: Store, rules: Iterable[Rule],
-           on_rule: Callable[[Rule], None] | None = None) -> DetectReport:
+def detect(store: Store, rules: Iterable[Rule]) -> DetectReport:
     """Run every rule; a rule whose SQL fails is reported, the rest still run."""
     report = DetectReport()
     ran: list[str] = []
-    found: list[dict[str, Any]] = []
+    found: list[Finding] = []
     for rule in rules:
-        if on_rule:
-            on_rule(rule)
         try:
             found.extend(run_rule(store, rule))
         except duckdb.Error as e:

@@ -95,7 +95,7 @@ def run_test(rule: Rule, test: RuleTest) -> TestResult:
     if test.match:
         if not found:
             return TestResult(rule.id, test.name, False, "expected a finding, got none")
-        if not any(set(f["event_ids"]) & uids for f in found):
+        if not any(set(f.event_ids) & uids for f in found):
             return TestResult(rule.id, test.name, False, "finding does not cite the test events")
         return TestResult(rule.id, test.name, True, f"{len(found)} finding(s)")
     if found:

@@ -53,15 +53,8 @@ class Finding:
     provider: str | None = None
     source: str = "builtin"  # builtin | sigma
     references: list[str] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)  # all regions of the evidence; `region` is a summary
     operations: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["first_seen"] = self.first_seen.isoformat() + "Z" if self.first_seen.tzinfo is None else (
-            self.first_seen.isoformat()
-        )
-        d["last_seen"] = self.last_seen.isoformat() + "Z" if self.last_seen.tzinfo is None else (
-            self.last_seen.isoformat()
-        )
-        return d
+        return asdict(self)

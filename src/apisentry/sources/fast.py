@@ -6,6 +6,11 @@ from apisentry.sources import azure, cloudtrail, gcp
 from apisentry.sources.salvage import MAX_RECORD_BYTES
 from apisentry.sources.sniff import Sniffed
 
+# An S3 delivery file is one JSON document holding all its records; CloudTrail files reach tens
+# of MB uncompressed, so the document limit is above the per-record one. DuckDB allocates twice
+# this per reader, so it must stay well under the memory limit; larger files take the careful path.
+MAX_DOCUMENT_BYTES = 128 * 1024 * 1024
+
 NORMALIZERS = {cloudtrail.PROVIDER: cloudtrail.NORMALIZE_SQL, gcp.PROVIDER: gcp.NORMALIZE_SQL,
                azure.PROVIDER: azure.NORMALIZE_SQL}
 
@@ -26,23 +31,24 @@ def can_take(s: Sniffed) -> bool:
     return s.encoding == "utf-8"
 
 
-def reader_sql(sample: Sniffed, n_files: int) -> str:
-    """A SELECT yielding (raw JSON, source_file) for the files bound to parameter $files."""
-    opts = f"filename = true, maximum_object_size = {MAX_RECORD_BYTES}"
+def reader_sql(sample: Sniffed) -> str:
+    """A SELECT yielding (raw JSON, source_file) for the list of files bound to its one `?`."""
+    limit = MAX_DOCUMENT_BYTES if sample.layout == "wrapper" else MAX_RECORD_BYTES
+    opts = f"filename = true, maximum_object_size = {limit}"
     if sample.layout == "wrapper":
         key = sample.wrapper_key or "Records"
         # json_extract over the whole document is several times faster than read_json's
         # JSON[] column, which re-serialises every record (measured: docs/decisions.md).
         inner = (f"SELECT unnest(json_extract(json, '$.\"{key}\"[*]')) AS j, filename "
-                 f"FROM read_json_objects($files, format = 'auto', {opts})")
+                 f"FROM read_json_objects(?, format = 'auto', {opts})")
     elif sample.layout == "array":
-        inner = f"SELECT json AS j, filename FROM read_json_objects($files, format = 'array', {opts})"
+        inner = f"SELECT json AS j, filename FROM read_json_objects(?, format = 'array', {opts})"
     else:
-        inner = f"SELECT json AS j, filename FROM read_json_objects($files, format = 'auto', {opts})"
+        inner = f"SELECT json AS j, filename FROM read_json_objects(?, format = 'auto', {opts})"
     unwrap = _UNWRAP[sample.envelope]
     return f"SELECT {unwrap} AS raw, filename AS source_file FROM ({inner})"
 
 
-def normalize_sql(sample: Sniffed, n_files: int) -> str:
-    src = reader_sql(sample, n_files)
+def normalize_sql(sample: Sniffed) -> str:
+    src = reader_sql(sample)
     return f"WITH src AS ({src}) {NORMALIZERS[sample.provider]}"

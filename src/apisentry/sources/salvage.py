@@ -89,8 +89,13 @@ def _items(s: Sniffed, stream: IO[bytes], problems: list[InputProblem]) -> Itera
                 yield data
             index += 1
     except ijson.common.IncompleteJSONError as e:
-        why = ("not UTF-8 text" if "UTF8" in str(e) else
-               f"file ends inside this record (truncated?): {str(e)[:120]}")
+        text = str(e)
+        if "UTF8" in text:
+            why = "not UTF-8 text"
+        elif "lexical error" in text or "parse error" in text:
+            why = f"invalid JSON: {text.splitlines()[0][:120]}"
+        else:
+            why = "file ends inside this record (truncated?)"
         problems.append(InputProblem(s.path, f"record {index}", why))
     except ijson.common.JSONError as e:
         problems.append(InputProblem(s.path, f"record {index}", f"invalid JSON: {str(e)[:120]}"))

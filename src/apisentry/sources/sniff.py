@@ -29,11 +29,12 @@ PROVIDER_OF_FORMAT = {"cloudtrail": cloudtrail.PROVIDER, "gcp": gcp.PROVIDER, "a
 class Sniffed:
     path: str
     provider: str  # aws | gcp | azure
-    layout: str  # wrapper | array | ndjson | single
+    layout: str  # wrapper | array | ndjson
     wrapper_key: str | None  # for layout == wrapper
     envelope: str  # plain | eventbridge | lookup
     compressed: bool
     encoding: str  # utf-8 | utf-8-sig | utf-16
+    size: int  # bytes on disk
 
 
 def open_bytes(path: str | os.PathLike[str]) -> tuple[IO[bytes], bool]:
@@ -93,13 +94,14 @@ def sniff(path: str, forced: str = "auto") -> Sniffed:
         stream.seek(0)
         if encoding == "utf-16":
             text = io.BytesIO(stream.read().decode("utf-16").encode("utf-8"))
-            return _sniff_stream(path, text, compressed, encoding, forced)
+            return _sniff_stream(path, text, compressed, encoding, forced, size)
         if encoding == "utf-8-sig":
             stream.read(3)
-        return _sniff_stream(path, stream, compressed, encoding, forced)
+        return _sniff_stream(path, stream, compressed, encoding, forced, size)
 
 
-def _sniff_stream(path: str, stream: IO[bytes], compressed: bool, encoding: str, forced: str) -> Sniffed:
+def _sniff_stream(path: str, stream: IO[bytes], compressed: bool, encoding: str, forced: str,
+                  size: int) -> Sniffed:
     layout, wrapper_key, first_keys = _first_record_keys(path, stream)
     kind = kind_of_record(first_keys)
     if forced != "auto":
@@ -113,7 +115,7 @@ def _sniff_stream(path: str, stream: IO[bytes], compressed: bool, encoding: str,
                                       "not CloudTrail, GCP audit or Azure activity (use --format)"))
     else:
         provider, envelope = kind
-    return Sniffed(path, provider, layout, wrapper_key, envelope, compressed, encoding)
+    return Sniffed(path, provider, layout, wrapper_key, envelope, compressed, encoding, size)
 
 
 def _first_record_keys(path: str, stream: IO[bytes]) -> tuple[str, str | None, set[str]]:

@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 
 from apisentry.model.events import EVENT_COLUMN_NAMES, EVENT_COLUMNS
+from apisentry.model.findings import Finding
 
 DEFAULT_DB = "apisentry.duckdb"
 
@@ -66,11 +67,7 @@ class Store:
 
     def run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute and drain: DuckDB keeps a connection busy until a result is fully fetched."""
-        cur = self.con.execute(sql, params or [])
-        try:
-            return cur.fetchall()
-        except duckdb.InvalidInputException:
-            return []  # statements without a result set
+        return self.con.execute(sql, params or []).fetchall()
 
     def close(self) -> None:
         self.con.close()
@@ -94,9 +91,9 @@ class Store:
     def unreadable_rows(self, files: list[str]) -> dict[str, int]:
         """Rows of these files that normalised to no provider or no time: their records lacked
         the fields every event needs."""
-        rows = self.con.execute(
+        rows = self.run(
             "SELECT source_file, count(*) FROM events WHERE source_file IN (SELECT unnest(?)) "
-            "AND (cloud_provider IS NULL OR time IS NULL) GROUP BY 1", [files]).fetchall()
+            "AND (cloud_provider IS NULL OR time IS NULL) GROUP BY 1", [files])
         return {r[0]: int(r[1]) for r in rows}
 
     def delete_file_rows(self, files: list[str], only_unreadable: bool = False) -> None:
@@ -136,13 +133,14 @@ class Store:
 
     # --- findings -----------------------------------------------------------------------------
 
-    def replace_findings(self, rule_ids: list[str], rows: list[dict[str, Any]]) -> None:
+    def replace_findings(self, rule_ids: list[str], findings: list[Finding]) -> None:
         """Findings are derived state: a detection run replaces what its rules found before."""
         self.run("BEGIN")
         try:
             self.run("DELETE FROM findings WHERE rule_id IN (SELECT unnest(?))", [rule_ids])
-            if rows:
-                cols = list(rows[0].keys())
+            if findings:
+                rows = [f.to_dict() for f in findings]
+                cols = list(rows[0])
                 quoted = ", ".join(f'"{c}"' for c in cols)
                 marks = ", ".join("?" for _ in cols)
                 self.con.executemany(f"INSERT OR REPLACE INTO findings ({quoted}) VALUES ({marks})",
@@ -152,12 +150,12 @@ class Store:
             self.run("ROLLBACK")
             raise
 
-    def findings(self) -> list[dict[str, Any]]:
+    def findings(self) -> list[Finding]:
         cur = self.con.execute("""
             SELECT * EXCLUDE (detected_at) FROM findings
             ORDER BY list_position(['critical','high','medium','low','info'], severity), first_seen, rule_id""")
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return [Finding(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]
 
     # --- export -------------------------------------------------------------------------------
 
