@@ -11,7 +11,6 @@ import argparse
 import glob
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -30,16 +29,23 @@ duckdb.connect().execute("SELECT count(*) FROM read_json(?, maximum_object_size=
 """
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def seconds(cmd: list[str]) -> float:
     t = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    secs = time.perf_counter() - t
-    # ru_maxrss of children is the max over all children so far; each run is measured with
-    # /usr/bin/time-like isolation by running the heavier command last within a size.
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return secs, max(peak, before) / 1024
+    return time.perf_counter() - t
+
+
+# Runs the CLI in-process and records its own peak RSS, so the number is analyze's alone.
+ANALYZE = """
+import resource, sys
+from apisentry.cli.main import app
+try:
+    app(sys.argv[1:-1])
+except SystemExit:
+    pass
+with open(sys.argv[-1], "w") as f:
+    f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+"""
 
 
 def measure(n: int, repeat: int, work: str) -> dict[str, float]:
@@ -49,20 +55,13 @@ def measure(n: int, repeat: int, work: str) -> dict[str, float]:
     size = sum(os.path.getsize(f) for f in glob.glob(corpus + "/**/*.json.gz", recursive=True))
     bare, ours, peaks = [], [], []
     for _ in range(repeat):
-        s, _ = run([sys.executable, "-c", BARE, corpus])
-        bare.append(s)
+        bare.append(seconds([sys.executable, "-c", BARE, corpus]))
         db = os.path.join(work, "bench.duckdb")
         for f in glob.glob(db + "*"):
             os.remove(f)
-        cmd = [sys.executable, "-c",
-               "import resource,sys; from apisentry.cli.main import app\n"
-               "try:\n    app(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=open(sys.argv[-1]+'.rss','w'))",
-               "analyze", corpus, "--db", db, "--format", "json", "--out", db + ".json"]
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ours.append(time.perf_counter() - t)
-        with open(db + ".json.rss") as f:
+        ours.append(seconds([sys.executable, "-c", ANALYZE, "analyze", corpus, "--db", db, "--format", "json",
+                             "--out", db + ".json", db + ".rss"]))
+        with open(db + ".rss") as f:
             peaks.append(int(f.read()) / 1024)
     return {"events": n, "gz_mb": size / 1e6, "bare_s": statistics.median(bare), "ours_s": statistics.median(ours),
             "peak_mb": max(peaks)}
@@ -75,7 +74,10 @@ def main() -> None:
     ap.add_argument("--work", default=None, help="where corpora are kept (default: a temp dir)")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="apisentry-bench-")
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    import duckdb
+
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"DuckDB {duckdb.__version__}")
     print("| events | gz MB | bare read_json s | analyze s | analyze events/s | ratio to bare | peak RSS MB |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for n in a.events:

@@ -3,6 +3,7 @@ for files that need it, de-duplicate. Every problem is kept, named by file and r
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,10 +45,12 @@ def ingest(store: Store, paths: list[str], forced_format: str = "auto",
     report = IngestReport()
     before = store.count_events()
     sniffed: list[Sniffed] = []
+    seen_before = store.ingested_files()
     for path in discover(paths, report.problems):
         report.files_seen += 1
         try:
-            if store.already_ingested(path):
+            st = os.stat(path)
+            if seen_before.get(os.path.abspath(path)) == (st.st_size, st.st_mtime_ns):
                 report.files_skipped_unchanged += 1
                 continue
             sniffed.append(sniff(path, forced_format))

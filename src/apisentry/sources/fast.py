@@ -9,7 +9,7 @@ from apisentry.sources.sniff import Sniffed
 # An S3 delivery file is one JSON document holding all its records; CloudTrail files reach tens
 # of MB uncompressed, so the document limit is above the per-record one. DuckDB allocates twice
 # this per reader, so it must stay well under the memory limit; larger files take the careful path.
-MAX_DOCUMENT_BYTES = 128 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 NORMALIZERS = {cloudtrail.PROVIDER: cloudtrail.NORMALIZE_SQL, gcp.PROVIDER: gcp.NORMALIZE_SQL,
                azure.PROVIDER: azure.NORMALIZE_SQL}

@@ -7,11 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from apisentry.model.events import EVENT_COLUMN_NAMES, EVENT_COLUMNS
 from apisentry.model.findings import Finding
 
 DEFAULT_DB = "apisentry.duckdb"
+
+# The JSON columns hold most of the bytes. zstd made a 1M-event ingest 20% faster and the file
+# 2.8x smaller than DuckDB's default string compression (docs/decisions.md).
+_COMPRESSION = {name: " USING COMPRESSION zstd" for name in ("raw", "request", "response")}
 
 _FINDINGS_DDL = """
 CREATE TABLE IF NOT EXISTS findings (
@@ -60,7 +65,7 @@ class Store:
         if path != ":memory:":
             spill = Path(path).resolve().parent / (Path(path).name + ".tmp")
             self.run(f"SET temp_directory = '{_sql_str(str(spill))}'")
-        cols = ",\n  ".join(f"{name} {typ}" for name, typ in EVENT_COLUMNS)
+        cols = ",\n  ".join(f"{name} {typ}{_COMPRESSION.get(name, '')}" for name, typ in EVENT_COLUMNS)
         self.run(f"CREATE TABLE IF NOT EXISTS events (\n  {cols}\n)")
         self.run(_FINDINGS_DDL)
         self.run(_FILES_DDL)
@@ -116,20 +121,23 @@ class Store:
 
     # --- files --------------------------------------------------------------------------------
 
-    def already_ingested(self, path: str) -> bool:
-        st = os.stat(path)
-        rows = self.run("SELECT size, mtime_ns FROM ingested_files WHERE path = ?", [os.path.abspath(path)])
-        return bool(rows) and rows[0][0] == st.st_size and rows[0][1] == st.st_mtime_ns
+    def ingested_files(self) -> dict[str, tuple[int, int]]:
+        """{absolute path: (size, mtime_ns)} of every file ingested before."""
+        return {p: (size, mtime) for p, size, mtime in self.run("SELECT path, size, mtime_ns FROM ingested_files")}
 
     def mark_ingested(self, files: list[tuple[str, str]]) -> None:
-        rows = []
-        for path, provider in files:
-            st = os.stat(path)
-            rows.append((os.path.abspath(path), st.st_size, st.st_mtime_ns, provider))
-        if rows:
-            self.con.executemany(
-                "INSERT OR REPLACE INTO ingested_files (path, size, mtime_ns, provider) VALUES (?, ?, ?, ?)",
-                rows)
+        if not files:
+            return
+        stats = [os.stat(path) for path, _ in files]
+        table = pa.table({"path": [os.path.abspath(p) for p, _ in files],
+                          "size": [st.st_size for st in stats], "mtime_ns": [st.st_mtime_ns for st in stats],
+                          "provider": [prov for _, prov in files]})
+        self.con.register("new_files", table)
+        try:
+            self.run("INSERT OR REPLACE INTO ingested_files (path, size, mtime_ns, provider) "
+                     "SELECT path, size, mtime_ns, provider FROM new_files")
+        finally:
+            self.con.unregister("new_files")
 
     # --- findings -----------------------------------------------------------------------------
 
@@ -139,12 +147,14 @@ class Store:
         try:
             self.run("DELETE FROM findings WHERE rule_id IN (SELECT unnest(?))", [rule_ids])
             if findings:
-                rows = [f.to_dict() for f in findings]
-                cols = list(rows[0])
-                quoted = ", ".join(f'"{c}"' for c in cols)
-                marks = ", ".join("?" for _ in cols)
-                self.con.executemany(f"INSERT OR REPLACE INTO findings ({quoted}) VALUES ({marks})",
-                                     [[r[c] for c in cols] for r in rows])
+                # One Arrow table, one INSERT: executemany took 8 s for 2,500 findings.
+                table = pa.Table.from_pylist([f.to_dict() for f in findings])
+                quoted = ", ".join(f'"{c}"' for c in table.column_names)
+                self.con.register("new_findings", table)
+                try:
+                    self.run(f"INSERT OR REPLACE INTO findings ({quoted}) SELECT {quoted} FROM new_findings")
+                finally:
+                    self.con.unregister("new_findings")
             self.run("COMMIT")
         except Exception:
             self.run("ROLLBACK")
