@@ -14,6 +14,8 @@ import yaml
 from apisentry.model.findings import SEVERITIES
 
 PROVIDERS = ("aws", "gcp", "azure")
+# libyaml's loader when PyYAML was built with it: rule loading is on every command's start-up path.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
@@ -102,7 +104,7 @@ def parse_rule(d: Any, path: str) -> Rule:
 def load_rule_file(path: str | Path) -> Rule:
     with open(path, encoding="utf-8") as f:
         try:
-            data = yaml.safe_load(f)
+            data = yaml.load(f, Loader=_LOADER)
         except yaml.YAMLError as e:
             raise RuleError(f"{path}: not valid YAML: {e}") from e
     return parse_rule(data, str(path))
