@@ -97,3 +97,21 @@ detection: {selection: {eventType: x}, condition: selection}
 def test_entry_point_runs() -> None:
     res = subprocess.run([sys.executable, "-m", "apisentry.cli.main", "--version"], capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.startswith("apisentry ")
+
+
+def test_user_data_is_not_rich_markup(tmp_path: Path) -> None:
+    bad = tmp_path / "[bold]evil[red].json"
+    bad.write_text("{nope")
+    res = runner.invoke(app, ["ingest", str(bad), "--db", str(tmp_path / "a.duckdb")])
+    assert res.exit_code == 1
+    assert "[bold]evil[red].json" in res.stderr
+
+
+def test_table_to_file(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.duckdb")
+    runner.invoke(app, ["analyze", str(SAMPLES), "--db", db, "--format", "json"])
+    out = tmp_path / "t.txt"
+    res = runner.invoke(app, ["findings", "--db", db, "--format", "table", "--out", str(out)])
+    assert res.exit_code == 0
+    text = out.read_text()
+    assert "CloudTrail logging stopped" in text and not text.lstrip().startswith("[")

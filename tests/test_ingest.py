@@ -143,3 +143,17 @@ def test_parquet_export(tmp_path: Path, store: Store) -> None:
     parts = list((tmp_path / "pq").glob("date=*/*.parquet"))
     assert parts and parts[0].parent.name == "date=2024-05-06"
     assert store.run(f"SELECT count(*) FROM read_parquet('{tmp_path}/pq/*/*.parquet')")[0][0] == 2
+
+
+def test_compression_judged_by_content_on_the_fast_path(tmp_path: Path, store: Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import apisentry.ingest as ingest_module
+
+    with gzip.open(tmp_path / "renamed.json", "wt") as f:  # gzip without a .gz name
+        json.dump({"Records": [ct(0), ct(1)]}, f)
+    (tmp_path / "plain.json.gz").write_text(json.dumps({"Records": [ct(2)]}))  # .gz name, plain text
+    careful: list[str] = []
+    monkeypatch.setattr(ingest_module, "_read_careful", lambda _s, sn, _p: careful.append(sn.path))
+    report = ingest(store, [str(tmp_path)])
+    assert report.problems == [] and careful == []
+    assert store.count_events() == 3

@@ -61,7 +61,7 @@ def ingest(store: Store, paths: list[str], forced_format: str = "auto",
 
     total = sum(s.size for s in sniffed) or 1
     done = 0
-    groups: dict[tuple[str, str, str | None, str], list[Sniffed]] = defaultdict(list)
+    groups: dict[tuple[str, str, str | None, str, bool], list[Sniffed]] = defaultdict(list)
     careful: list[Sniffed] = []
     for s in sniffed:
         (groups[group_key(s)] if can_take(s) else careful).append(s)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from apisentry import __version__
@@ -63,39 +64,43 @@ def _say_ingest(report: IngestReport) -> None:
               + (f", {report.duplicates_dropped:,} duplicate(s) dropped" if report.duplicates_dropped else ""),
               highlight=False)
     for p in report.problems:
-        err.print(f"[yellow]skipped[/yellow] {p}", highlight=False, markup=True, soft_wrap=True)
+        # File names and record text are user data: never let them act as rich markup.
+        err.print(f"[yellow]skipped[/yellow] {escape(str(p))}", highlight=False, soft_wrap=True)
 
 
 def _emit(store: Store, fmt: OutFormat, out: Path | None) -> None:
     findings = store.findings()
-    if fmt is OutFormat.table and out is None:
-        render.print_table(findings, Console(width=None if sys.stdout.isatty() else 180))
+    if fmt is OutFormat.table:
+        if out is None:
+            render.print_table(findings, Console(width=None if sys.stdout.isatty() else 180))
+        else:
+            with out.open("w", encoding="utf-8") as f:
+                render.print_table(findings, Console(file=f, width=180, color_system=None))
+            err.print(f"wrote {len(findings)} finding(s) to {out}", highlight=False, markup=False)
         return
-    text = {
-        OutFormat.json: render.to_json, OutFormat.ocsf: render.to_ocsf, OutFormat.html: render.to_html,
-    }.get(fmt, render.to_json)(findings)
+    text = {OutFormat.json: render.to_json, OutFormat.ocsf: render.to_ocsf, OutFormat.html: render.to_html}[fmt](findings)
     if out is None:
         sys.stdout.write(text + "\n")
     else:
         out.write_text(text + "\n", encoding="utf-8")
-        err.print(f"wrote {len(findings)} finding(s) to {out}", highlight=False)
+        err.print(f"wrote {len(findings)} finding(s) to {out}", highlight=False, markup=False)
 
 
 def _rules(sigma: str | None) -> list[Rule]:
     try:
         rules = builtin_rules()
     except RuleError as e:
-        err.print(f"[red]rule pack is broken:[/red] {e}")
+        err.print(f"[red]rule pack is broken:[/red] {escape(str(e))}")
         raise typer.Exit(2) from e
     if sigma:
         if not Path(sigma).is_dir():
-            err.print(f"[red]--sigma {sigma}: not a directory[/red]")
+            err.print(f"[red]--sigma {escape(sigma)}: not a directory[/red]")
             raise typer.Exit(2)
         load = load_sigma(sigma)
         for folder, (ok, bad) in load.per_folder(sigma).items():
-            err.print(f"sigma {folder}: {ok} loaded, {bad} unsupported", highlight=False)
+            err.print(f"sigma {folder}: {ok} loaded, {bad} unsupported", highlight=False, markup=False)
         for path, why in load.unsupported:
-            err.print(f"  unsupported {path}: {why}", highlight=False, soft_wrap=True)
+            err.print(f"  unsupported {path}: {why}", highlight=False, soft_wrap=True, markup=False)
         rules += load.loaded
     return rules
 
@@ -103,7 +108,7 @@ def _rules(sigma: str | None) -> list[Rule]:
 def _detect(store: Store, sigma: str | None) -> None:
     report = run_detect(store, _rules(sigma))
     for rule_id, why in report.failed:
-        err.print(f"[red]rule {rule_id} failed:[/red] {why}")
+        err.print(f"[red]rule {escape(rule_id)} failed:[/red] {escape(why)}")
     err.print(f"ran {report.rules_run} rule(s): {report.findings} finding(s)", highlight=False)
 
 
@@ -160,7 +165,7 @@ def export(db: DbOpt = DEFAULT_DB,
     """Write events as Parquet, partitioned by date."""
     with Store(db) as store:
         n = store.export_parquet(str(parquet))
-    err.print(f"exported {n:,} event(s) to {parquet}/date=*/", highlight=False)
+    err.print(f"exported {n:,} event(s) to {parquet}/date=*/", highlight=False, markup=False)
 
 
 @app.command()

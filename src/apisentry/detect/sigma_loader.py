@@ -65,7 +65,9 @@ def load_sigma(directory: str) -> SigmaLoad:
                 result.unsupported.append((str(path), f"log source {ls.product}/{ls.service} is not one "
                                            "apisentry ingests (CloudTrail, GCP audit, Azure activity)"))
                 continue
-            backend = backends.setdefault(provider, DuckDBBackend(provider))
+            if provider not in backends:
+                backends[provider] = DuckDBBackend(provider)
+            backend = backends[provider]
             try:
                 queries = backend.convert_rule(rule)  # type: ignore[no-untyped-call]
             except SigmaError as e:

@@ -8,7 +8,9 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from apisentry.model.findings import SEVERITIES, Finding, Severity
 
@@ -66,8 +68,9 @@ def print_table(findings: list[Finding], console: Console) -> None:
     for col in ("severity", "rule", "identity", "account", "region", "first seen", "events"):
         table.add_column(col, overflow="fold")
     for f in findings:
-        table.add_row(f"[{_TERMINAL[f.severity]}]{f.severity}[/]", f"{f.title}\n[dim]{f.rule_id}[/dim]",
-                      f.identity or "-", f.account or "-", f.region or "-", _iso(f.first_seen), str(f.count))
+        # Identities, accounts and Sigma titles come from logs and rule files: shown, never parsed as markup.
+        table.add_row(f"[{_TERMINAL[f.severity]}]{f.severity}[/]", f"{escape(f.title)}\n[dim]{escape(f.rule_id)}[/dim]",
+                      *(Text(v or "-") for v in (f.identity, f.account, f.region)), _iso(f.first_seen), str(f.count))
     console.print(table)
 
 

@@ -22,8 +22,8 @@ _UNWRAP = {
 }
 
 
-def group_key(s: Sniffed) -> tuple[str, str, str | None, str]:
-    return (s.provider, s.layout, s.wrapper_key, s.envelope)
+def group_key(s: Sniffed) -> tuple[str, str, str | None, str, bool]:
+    return (s.provider, s.layout, s.wrapper_key, s.envelope, s.compressed)
 
 
 def can_take(s: Sniffed) -> bool:
@@ -34,7 +34,9 @@ def can_take(s: Sniffed) -> bool:
 def reader_sql(sample: Sniffed) -> str:
     """A SELECT yielding (raw JSON, source_file) for the list of files bound to its one `?`."""
     limit = MAX_DOCUMENT_BYTES if sample.layout == "wrapper" else MAX_RECORD_BYTES
-    opts = f"filename = true, maximum_object_size = {limit}"
+    # Compression as sniffed from the bytes: DuckDB alone would judge it by the file name.
+    compression = "gzip" if sample.compressed else "none"
+    opts = f"filename = true, maximum_object_size = {limit}, compression = '{compression}'"
     if sample.layout == "wrapper":
         key = sample.wrapper_key or "Records"
         # json_extract over the whole document is several times faster than read_json's

@@ -60,6 +60,8 @@ class Store:
         self.run("SET TimeZone = 'UTC'")
         self.run(f"SET memory_limit = '{memory_limit}'")
         self.run("SET preserve_insertion_order = false")
+        # DuckDB draws its own progress bar even when output is not a terminal; the CLI owns progress.
+        self.run("SET enable_progress_bar = false")
         if threads:
             self.run(f"SET threads = {int(threads)}")
         if path != ":memory:":
