@@ -25,7 +25,7 @@ from gen_cloudtrail import generate  # noqa: E402
 BARE = """
 import duckdb, glob, sys
 files = glob.glob(sys.argv[1] + '/**/*.json.gz', recursive=True)
-duckdb.connect().execute("SELECT count(*) FROM read_json(?, maximum_object_size=268435456)", [files]).fetchall()
+duckdb.connect().execute("SELECT count(*) FROM read_json(?, maximum_object_size=16777216)", [files]).fetchall()
 """
 
 

@@ -3,7 +3,8 @@
 AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<ts>_<id>.json.gz,
 each file {"Records": [...]} of a few hundred to a few thousand records. The mix follows what busy
 accounts show: mostly reads (Describe/List/Get, KMS Decrypt, STS AssumeRole), some writes, a few
-failures; users, roles and service principals; requestParameters from tiny to several KB.
+failures; users, roles and service principals; requestParameters from tiny to several KB, resources
+and named parameters (buckets, keys, roles, secrets) where CloudTrail writes them.
 A few attacks are mixed in so detection has something to find.
 
     python bench/gen_cloudtrail.py OUT_DIR --events 1000000
@@ -60,6 +61,32 @@ def params(size: int, rng: random.Random) -> object:
             "tags": [{"key": "Name", "value": "worker-" + "x" * rng.randint(10, 2000)}]}]}}
 
 
+def named_params(name: str, account: str, rng: random.Random) -> tuple[object, list[dict[str, str]] | None]:
+    """requestParameters and resources for calls that name what they act on, as CloudTrail writes them."""
+    if name == "GetBucketAcl":
+        bucket = f"data-{rng.randint(1, 40)}"
+        return {"bucketName": bucket, "acl": "", "Host": "s3.amazonaws.com"}, [
+            {"type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}", "accountId": account}]
+    if name == "Decrypt":
+        key = f"arn:aws:kms:us-east-1:{account}:key/{uuid.UUID(int=rng.getrandbits(128))}"
+        return {"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"aws:lambda:FunctionArn":
+                f"arn:aws:lambda:us-east-1:{account}:function:fn-{rng.randint(1, 30)}"}}, [
+            {"accountId": account, "type": "AWS::KMS::Key", "ARN": key}]
+    if name == "AssumeRole":
+        role = f"arn:aws:iam::{account}:role/app-{rng.randint(0, 59)}"
+        return {"roleArn": role, "roleSessionName": f"sess-{rng.randint(1, 50)}", "durationSeconds": 3600}, [
+            {"accountId": account, "type": "AWS::IAM::Role", "ARN": role}]
+    if name == "GetSecretValue":
+        return {"secretId": f"arn:aws:secretsmanager:us-east-1:{account}:secret:db-{rng.randint(1, 9)}"}, None
+    if name == "GetParameter":
+        return {"name": f"/app/{rng.randint(1, 20)}/config", "withDecryption": True}, None
+    if name == "CreateAccessKey":
+        return {"userName": f"dev-{rng.randint(0, 39)}"}, None
+    if name == "DescribeTable":
+        return {"tableName": f"orders-{rng.randint(1, 5)}"}, None
+    return None, None
+
+
 def record(rng: random.Random, account: str, region: str, when: datetime) -> dict[str, object]:
     src, name, ro, _, size = rng.choices(CALLS, WEIGHTS)[0]
     kind, path, uname = rng.choice(IDENTITIES)
@@ -89,6 +116,17 @@ def record(rng: random.Random, account: str, region: str, when: datetime) -> dic
         "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
                        "clientProvidedHostHeader": f"{src.split('.')[0]}.{region}.amazonaws.com"},
     }
+    named, resources = named_params(name, account, rng)
+    if named is not None:
+        rec["requestParameters"] = named
+    if resources:
+        rec["resources"] = resources
+    if name == "AssumeRole":
+        rec["responseElements"] = {"credentials": {"accessKeyId": f"ASIA{rng.getrandbits(64):016X}",
+                                                   "sessionToken": "IQoJb3JpZ2luX2VjE" + "x" * 600,
+                                                   "expiration": "May 1, 2024, 3:00:00 PM"},
+                                   "assumedRoleUser": {"assumedRoleId": f"AROA{rng.getrandbits(64):016X}:sess",
+                                                       "arn": f"arn:aws:sts::{account}:assumed-role/app/sess"}}
     if rng.random() < 0.03:
         rec["errorCode"] = rng.choice(["AccessDenied", "Client.UnauthorizedOperation", "ThrottlingException"])
         rec["errorMessage"] = "User is not authorized to perform this operation"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from pathlib import Path
@@ -157,3 +158,38 @@ def test_compression_judged_by_content_on_the_fast_path(tmp_path: Path, store: S
     report = ingest(store, [str(tmp_path)])
     assert report.problems == [] and careful == []
     assert store.count_events() == 3
+
+
+def test_gzip_trailer_that_understates_the_size(tmp_path: Path, store: Store) -> None:
+    """Buffers are sized from the gzip trailer, which of a multi-member file states only the last
+    member's size: the fast reader's buffer is too small and the careful reader takes the file."""
+    from apisentry.sources.fast import object_limit
+    from apisentry.sources.sniff import sniff
+
+    records = [ct(i) for i in range(3000)]
+    body = json.dumps({"Records": records}).encode()
+    head, tail = body[:-2], body[-2:] + b" " * (3 << 19)  # tail: tiny compressed, large stated size
+    p = tmp_path / "multi.json.gz"
+    p.write_bytes(gzip.compress(head) + gzip.compress(tail))
+    s = sniff(str(p))
+    assert s.content_size == len(tail) and object_limit([s]) < len(head) + len(tail)
+    report = ingest(store, [str(p)])
+    assert report.problems == []
+    assert store.count_events() == 3000
+
+
+def test_object_limit_follows_the_largest_file(tmp_path: Path) -> None:
+    from apisentry.sources.fast import MAX_DOCUMENT_BYTES, object_limit
+    from apisentry.sources.sniff import gzip_stated_size, sniff
+
+    small = tmp_path / "small.json.gz"
+    small.write_bytes(gzip.compress(json.dumps({"Records": [ct(0)]}).encode()))
+    big = tmp_path / "big.json.gz"
+    big.write_bytes(gzip.compress(json.dumps({"Records": [ct(i) for i in range(5000)]}).encode()))
+    s, b = sniff(str(small)), sniff(str(big))
+    assert object_limit([s]) == 1 << 20  # floor
+    assert b.content_size < object_limit([s, b]) <= 2 * b.content_size + (1 << 20)
+    wrapped = tmp_path / "wrapped.json.gz"  # a stated size below the compressed size is not trusted
+    wrapped.write_bytes(gzip.compress(json.dumps({"Records": [ct(i) for i in range(50)]}).encode())[:-4] + b"\0\0\0\0")
+    assert gzip_stated_size(str(wrapped)) == -1
+    assert object_limit([s, dataclasses.replace(b, content_size=-1)]) == MAX_DOCUMENT_BYTES

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from apisentry.sources import salvage
 from apisentry.sources.discover import discover
-from apisentry.sources.fast import NORMALIZERS, can_take, group_key, normalize_sql
+from apisentry.sources.fast import NORMALIZERS, can_take, group_key, normalize_sql, object_limit
 from apisentry.sources.problems import InputError, InputProblem
 from apisentry.sources.sniff import Sniffed, sniff
 from apisentry.store import Store
@@ -88,6 +88,8 @@ def ingest(store: Store, paths: list[str], forced_format: str = "auto",
 
 def _batches(groups: Iterable[list[Sniffed]]) -> Iterable[list[Sniffed]]:
     for files in groups:
+        # Similar sizes together, so one big file does not raise every batch's buffer size.
+        files = sorted(files, key=lambda s: s.content_size)
         batch: list[Sniffed] = []
         size = 0
         for s in files:
@@ -123,7 +125,7 @@ def _read_fast(store: Store, batch: list[Sniffed]) -> list[Sniffed]:
 def _insert_fast(store: Store, batch: list[Sniffed]) -> None:
     store.run("BEGIN")
     try:
-        store.insert_events(normalize_sql(batch[0]), [[s.path for s in batch]])
+        store.insert_events(normalize_sql(batch[0], object_limit(batch)), [[s.path for s in batch]])
         store.run("COMMIT")
     except BaseException:
         store.run("ROLLBACK")

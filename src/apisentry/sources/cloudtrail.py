@@ -27,6 +27,12 @@ _SHAPE = """{
 
 _P = "r.requestParameters"
 
+# Request parameters that name the resource acted on. One multi-path extraction parses the
+# parameters once; a `->>` per key parsed them once per key and made ingest 2x slower.
+_RESOURCE_KEYS = ("bucketName", "userName", "roleName", "functionName", "secretId", "name", "snapshotId",
+                  "imageId", "dBSnapshotIdentifier", "keyId", "trailName", "detectorId")
+_RESOURCE_PATHS = "[" + ", ".join(f"'$.\"{k}\"'" for k in _RESOURCE_KEYS) + "]"
+
 # A normaliser is a SELECT over a relation `src(raw JSON, source_file VARCHAR)`; it yields the
 # columns of apisentry.model.events.EVENT_COLUMNS in order.
 NORMALIZE_SQL = f"""
@@ -67,9 +73,7 @@ SELECT
   list_distinct(list_filter(
     list_concat(
       list_transform(coalesce(r.resources, []), lambda x: x.ARN),
-      [{_P}->>'bucketName', {_P}->>'userName', {_P}->>'roleName', {_P}->>'functionName',
-       {_P}->>'secretId', {_P}->>'name', {_P}->>'snapshotId', {_P}->>'imageId',
-       {_P}->>'dBSnapshotIdentifier', {_P}->>'keyId', {_P}->>'trailName', {_P}->>'detectorId']),
+      coalesce(json_extract_string({_P}, {_RESOURCE_PATHS}), [])),
     lambda x: x IS NOT NULL)) AS resources,
   CASE WHEN r.errorCode IS NULL THEN 'success' ELSE 'failure' END AS status,
   r.errorCode AS error_code,

@@ -31,9 +31,21 @@ def can_take(s: Sniffed) -> bool:
     return s.encoding == "utf-8"
 
 
-def reader_sql(sample: Sniffed) -> str:
+def object_limit(batch: list[Sniffed]) -> int:
+    """maximum_object_size for a batch: the largest document it can hold, but no larger.
+    DuckDB allocates buffers of this size for every file it reads; at a flat 64 MiB the page
+    faults of those buffers cost more than a second per million events (docs/benchmarks.md).
+    A file whose content turns out larger than its gzip trailer said fails in DuckDB and is read
+    by the careful reader instead."""
+    cap = MAX_DOCUMENT_BYTES if batch[0].layout == "wrapper" else MAX_RECORD_BYTES
+    if any(s.content_size < 0 for s in batch):
+        return cap
+    need = max(s.content_size for s in batch) + 1
+    return min(cap, max(1 << 20, 1 << (need - 1).bit_length()))
+
+
+def reader_sql(sample: Sniffed, limit: int) -> str:
     """A SELECT yielding (raw JSON, source_file) for the list of files bound to its one `?`."""
-    limit = MAX_DOCUMENT_BYTES if sample.layout == "wrapper" else MAX_RECORD_BYTES
     # Compression as sniffed from the bytes: DuckDB alone would judge it by the file name.
     compression = "gzip" if sample.compressed else "none"
     opts = f"filename = true, maximum_object_size = {limit}, compression = '{compression}'"
@@ -51,6 +63,6 @@ def reader_sql(sample: Sniffed) -> str:
     return f"SELECT {unwrap} AS raw, filename AS source_file FROM ({inner})"
 
 
-def normalize_sql(sample: Sniffed) -> str:
-    src = reader_sql(sample)
+def normalize_sql(sample: Sniffed, limit: int) -> str:
+    src = reader_sql(sample, limit)
     return f"WITH src AS ({src}) {NORMALIZERS[sample.provider]}"

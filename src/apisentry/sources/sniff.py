@@ -35,6 +35,9 @@ class Sniffed:
     compressed: bool
     encoding: str  # utf-8 | utf-8-sig | utf-16
     size: int  # bytes on disk
+    # Bytes after decompression as the gzip trailer states them: a hint only (the trailer holds the
+    # size modulo 4 GiB and only of the last member), used to size the fast reader's buffers.
+    content_size: int
 
 
 def open_bytes(path: str | os.PathLike[str]) -> tuple[IO[bytes], bool]:
@@ -115,7 +118,17 @@ def _sniff_stream(path: str, stream: IO[bytes], compressed: bool, encoding: str,
                                       "not CloudTrail, GCP audit or Azure activity (use --format)"))
     else:
         provider, envelope = kind
-    return Sniffed(path, provider, layout, wrapper_key, envelope, compressed, encoding, size)
+    content = gzip_stated_size(path) if compressed else size
+    return Sniffed(path, provider, layout, wrapper_key, envelope, compressed, encoding, size, content)
+
+
+def gzip_stated_size(path: str) -> int:
+    """The uncompressed size in the gzip trailer (ISIZE); -1 when it cannot be trusted."""
+    with open(path, "rb") as f:
+        f.seek(-4, os.SEEK_END)
+        stated = int.from_bytes(f.read(4), "little")
+    # JSON never shrinks under gzip; a smaller stated size means a wrapped or multi-member file.
+    return stated if stated >= os.path.getsize(path) else -1
 
 
 def _first_record_keys(path: str, stream: IO[bytes]) -> tuple[str, str | None, set[str]]:
