@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from apisentry import __version__
+from apisentry.cli.guard import guard_app
 from apisentry.detect.engine import detect as run_detect
 from apisentry.detect.rules import Rule, RuleError, builtin_rules
 from apisentry.detect.sigma_loader import load_sigma
@@ -26,6 +27,7 @@ from apisentry.store.duckdb_store import DEFAULT_DB
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="How safe are our APIs, and who is abusing them right now?")
 err = Console(stderr=True)
+app.add_typer(guard_app, name="guard")
 
 
 class OutFormat(StrEnum):

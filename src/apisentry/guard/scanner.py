@@ -1,0 +1,164 @@
+"""The negative model: find attack evidence in a request's values.
+
+Hyperscan scans every value (and each decoded spelling) in one pass over one buffer; only the
+values it flags are looked at again in Python, where `re` confirms the signature on that value
+alone and libinjection tokenizes SQL and HTML. Benign requests, the vast majority, cost one
+Hyperscan call and a few cheap checks (measured in bench/guard_perf.py; choice in docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+import hyperscan
+import libinjection
+
+from apisentry.guard import ssrf
+from apisentry.guard.decode import decoded_forms
+from apisentry.guard.locations import Value
+from apisentry.guard.model import Detection
+from apisentry.guard.signatures import CATEGORY, SIGNATURES, Signature
+
+# MULTILINE: `^` and `$` hold at the newlines around each value in the buffer.
+_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
+# Between values: a NUL, which no signature's class of "space" covers, framed by newlines,
+# which `.` does not cross. A match that still spans two values is dropped by the `re` check.
+_SEP_B = b"\n\x00\n"
+_SEP_LEN = len(_SEP_B)
+_LOOKUP = re.compile(r"\$\{(?:lower|upper)\s*:\s*([^${}]*)\}|\$\{[^${}]*?:-([^${}]*)\}", re.IGNORECASE)
+_EVIDENCE = 80
+
+
+def _unwrap_lookups(s: str) -> str:
+    """`${${lower:j}ndi:...}` and `${::-j}` spell `${jndi:...}`; Log4j resolves them, so do we."""
+    for _ in range(8):
+        nxt = _LOOKUP.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), s)
+        if nxt == s:
+            break
+        s = nxt
+    return s
+
+
+@dataclass(slots=True)
+class _Form:
+    value: Value
+    text: str
+
+
+class Scanner:
+    """Compiled once; `scan` is thread-safe (one scratch space per call is not needed: Hyperscan's
+    Python binding allocates scratch per database and serialises scans on it)."""
+
+    def __init__(self, signatures: tuple[Signature, ...] = SIGNATURES, disabled: frozenset[str] = frozenset()) -> None:
+        self.signatures = tuple(s for s in signatures if s.detector not in disabled and s.id not in disabled)
+        self.compiled = [re.compile(s.pattern, re.IGNORECASE) for s in self.signatures]
+        self.db = hyperscan.Database()
+        self.db.compile(expressions=[s.pattern.encode() for s in self.signatures],
+                        ids=list(range(len(self.signatures))), elements=len(self.signatures),
+                        flags=[_FLAGS] * len(self.signatures))
+        self.sqli_on = "sqli" not in disabled
+        self.xss_on = "xss" not in disabled
+
+    def scan(self, values: list[Value]) -> list[Detection]:
+        forms: list[_Form] = []
+        nul: list[Value] = []
+        for v in values:
+            if not v.text:
+                continue
+            if "\x00" in v.text:
+                nul.append(v)
+            for text in decoded_forms(v.text, v.form):
+                if "${" in text:
+                    text = _unwrap_lookups(text)
+                forms.append(_Form(v, text))
+        if not forms:
+            return []
+        starts: list[int] = []
+        parts: list[bytes] = []
+        pos = 0
+        for f in forms:
+            b = f.text.encode("utf-8", "surrogatepass")
+            starts.append(pos)
+            parts.append(b)
+            pos += len(b) + _SEP_LEN
+        buf = _SEP_B.join(parts)
+        hits: set[tuple[int, int]] = set()  # (form index, signature index)
+
+        def on_match(sig: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            hits.add((bisect.bisect_right(starts, end - 1) - 1, sig))
+
+        self.db.scan(buf, match_event_handler=on_match)
+        found = self._confirm(forms, sorted(hits)) if hits else []
+        for v in nul:
+            category, cwe = CATEGORY["traversal"]
+            found.append(Detection("traversal", category, cwe, v.location, _cut(v.text, 0, len(v.text)), 3,
+                                   "NUL byte, which truncates file names in C-based code"))
+        return found
+
+    def _confirm(self, forms: list[_Form], hits: list[tuple[int, int]]) -> list[Detection]:
+        """Per reported (form, signature): the signature on that form alone, or the tokenizer a
+        gate asks for. Hyperscan reports every match, so this is the complete set."""
+        best: dict[tuple[str, str, str], Detection] = {}  # (location, detector, signature) -> detection
+        for i, si in hits:
+            f = forms[i]
+            text = f.text
+            for sig, rx in ((self.signatures[si], self.compiled[si]),):
+                if sig.weight == 0:
+                    if sig.id == "gate:sqli" and self.sqli_on and rx.search(text):
+                        self._libinjection_sqli(f, best)
+                    elif sig.id == "gate:xss" and self.xss_on and rx.search(text):
+                        self._libinjection_xss(f, best)
+                    elif sig.id == "gate:ssrf" and not f.value.is_key:
+                        hit = ssrf.classify(text)
+                        if hit:
+                            _add(best, f.value.location, "ssrf", "ssrf-internal-target", hit[0], _cut(text, 0, len(text)), hit[1])
+                    continue
+                m = rx.search(text)
+                if m:
+                    weight = sig.weight
+                    if sig.id == "sqli-tautology" and m.group(1).lower() == m.group(2).lower():
+                        weight = 5  # `or x=x`: always true, the classic bypass
+                    _add(best, f.value.location, sig.detector, sig.id, weight, _cut(text, m.start(), m.end()))
+        return list(best.values())
+
+    @staticmethod
+    def _libinjection_sqli(f: _Form, best: dict[tuple[str, str, str], Detection]) -> None:
+        r = libinjection.is_sql_injection(f.text)
+        if r["is_sqli"]:
+            fp = r["fingerprint"]
+            fp = fp.decode() if isinstance(fp, bytes) else str(fp)
+            _add(best, f.value.location, "sqli", "libinjection-sqli", 4, _cut(f.text, 0, len(f.text)),
+                 f"SQL token pattern {fp}")
+
+    @staticmethod
+    def _libinjection_xss(f: _Form, best: dict[tuple[str, str, str], Detection]) -> None:
+        if libinjection.is_xss(f.text)["is_xss"]:
+            _add(best, f.value.location, "xss", "libinjection-xss", 4, _cut(f.text, 0, len(f.text)), "HTML/JS injection")
+
+
+def _cut(text: str, start: int, end: int) -> str:
+    if end - start > _EVIDENCE:
+        end = start + _EVIDENCE
+    lo = max(0, start - 10)
+    return ("…" if lo else "") + text[lo:end] + ("…" if end < len(text) else "")
+
+
+def _add(best: dict[tuple[str, str, str], Detection], location: str, detector: str, sig_id: str, weight: int,
+         evidence: str, message: str = "") -> None:
+    key = (location, detector, sig_id)
+    if key in best:
+        return
+    category, cwe = CATEGORY[detector]
+    best[key] = Detection(detector, category, cwe, location, evidence, weight, message or sig_id)
+
+
+def value_scores(detections: list[Detection]) -> dict[str, int]:
+    """Evidence adds up per location and detector (a quote and a comment and a tautology in one
+    value); the request's score is the highest of these."""
+    out: dict[str, int] = {}
+    for d in detections:
+        key = f"{d.location}\x00{d.detector}"
+        out[key] = min(10, out.get(key, 0) + d.score)
+    return out

@@ -1,0 +1,393 @@
+"""The positive model: what an OpenAPI 3.0/3.1 or Swagger 2.0 document allows, compiled once.
+
+Every operation becomes a path regex, typed parameter validators and a request-body validator
+(jsonschema-rs, compiled at start-up). A request the spec does not describe is a detection:
+unknown path or method, missing or mistyped parameters, unexpected content type, a body that
+breaks the schema, undeclared or readOnly properties (mass assignment).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import orjson
+import yaml
+
+MAX_SPEC_BYTES = 20 * 1024 * 1024
+MAX_SCHEMA_NODES = 200_000  # a spec (or YAML alias bomb) larger than this is refused
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used, with where and why."""
+
+
+@dataclass
+class Param:
+    name: str
+    where: str  # path | query | header | cookie
+    required: bool
+    schema: dict[str, Any]
+    validator: Any = None
+
+
+@dataclass
+class Operation:
+    method: str
+    template: str
+    regex: re.Pattern[str]
+    params: list[Param] = field(default_factory=list)
+    body_required: bool = False
+    content_types: list[str] = field(default_factory=list)
+    body_validator: Any = None
+    security: list[dict[str, list[str]]] = field(default_factory=list)
+    deprecated: bool = False
+    static_len: int = 0  # characters outside {params}: the more, the more specific the route
+
+
+@dataclass
+class SecurityScheme:
+    name: str
+    type: str  # http | apiKey | oauth2 | openIdConnect
+    scheme: str = ""  # bearer | basic for http
+    location: str = ""  # header | query | cookie for apiKey
+    param: str = ""  # header/query/cookie name for apiKey
+
+
+@dataclass
+class Spec:
+    operations: list[Operation]
+    schemes: dict[str, SecurityScheme]
+    base_paths: list[str]
+    read_only: frozenset[str]
+    title: str = ""
+
+    def match(self, method: str, path: str) -> tuple[Operation | None, bool]:
+        """(operation, path known). A known path with another method gives (None, True)."""
+        for base in self.base_paths:
+            if base and path.startswith(base):
+                rel = path[len(base):] or "/"
+            elif base:
+                continue
+            else:
+                rel = path
+            found = [op for op in self.operations if op.regex.fullmatch(rel)]
+            if found:
+                found.sort(key=lambda op: -op.static_len)
+                for op in found:
+                    if op.method == method:
+                        return op, True
+                return None, True
+        return None, False
+
+
+def load_spec(path: str | Path) -> Spec:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise SpecError(f"{p}: cannot read: {e.strerror or e}") from e
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(f"{p}: {len(data)} bytes, more than the {MAX_SPEC_BYTES} a spec may have")
+    try:
+        doc = orjson.loads(data) if data.lstrip()[:1] in (b"{", b"[") else yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (orjson.JSONDecodeError, yaml.YAMLError) as e:
+        raise SpecError(f"{p}: not JSON or YAML: {str(e).splitlines()[0]}") from e
+    return compile_spec(doc, str(p))
+
+
+def _count_nodes(node: Any, limit: int) -> int:
+    """Nodes reachable without following $ref, counting shared (aliased) nodes each time they
+    are reached: this is what a walk would cost, so an alias bomb is refused here."""
+    n = 0
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        n += 1
+        if n > limit:
+            return n
+        if isinstance(cur, dict):
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return n
+
+
+def compile_spec(doc: Any, name: str = "spec") -> Spec:
+    if not isinstance(doc, dict):
+        raise SpecError(f"{name}: not an OpenAPI document (top level is not an object)")
+    if _count_nodes(doc, MAX_SCHEMA_NODES) > MAX_SCHEMA_NODES:
+        raise SpecError(f"{name}: more than {MAX_SCHEMA_NODES} nodes (a YAML alias bomb or a runaway spec)")
+    version = str(doc.get("openapi") or doc.get("swagger") or "")
+    if version.startswith("2"):
+        doc = _from_swagger2(doc)
+    elif not version.startswith("3"):
+        raise SpecError(f"{name}: neither `openapi: 3.x` nor `swagger: 2.0`")
+    draft31 = version.startswith("3.1")
+    components = doc.get("components") or {}
+    root = {"components": components}
+    if not draft31:
+        root = _nullable_to_type(copy.deepcopy(root))
+    read_only = frozenset(_read_only_names(components.get("schemas") or {}))
+    strict_root = _strict_components(copy.deepcopy(root))
+    ops: list[Operation] = []
+    global_security = doc.get("security") or []
+    for template, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        item = _resolve(item, doc, name)
+        common = item.get("parameters") or []
+        for method in ("get", "put", "post", "delete", "patch", "head", "options", "trace"):
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            where = f"{name}: {method.upper()} {template}"
+            ops.append(_operation(method.upper(), template, op, common, doc, root, strict_root, draft31,
+                                  read_only, global_security, where))
+    schemes = {}
+    for sname, s in ((components.get("securitySchemes") or {}).items()):
+        s = _resolve(s, doc, name)
+        if isinstance(s, dict):
+            schemes[sname] = SecurityScheme(sname, str(s.get("type", "")), str(s.get("scheme", "")).lower(),
+                                            str(s.get("in", "")), str(s.get("name", "")))
+    bases = sorted({_base_path(str(srv.get("url", ""))) for srv in (doc.get("servers") or []) if isinstance(srv, dict)},
+                   key=len, reverse=True) or [""]
+    if "" not in bases:
+        bases.append("")
+    return Spec(ops, schemes, bases, read_only, str((doc.get("info") or {}).get("title", "")))
+
+
+def _base_path(url: str) -> str:
+    m = re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//[^/]*", url, re.IGNORECASE)
+    path = url[m.end():] if m else url
+    path = re.sub(r"\{[^}]*\}", "", path)
+    return path.rstrip("/")
+
+
+def _resolve(node: Any, doc: dict[str, Any], name: str, depth: int = 0) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            raise SpecError(f"{name}: only local $refs are supported, not {ref!r}")
+        cur: Any = doc
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(cur, dict) or part not in cur:
+                raise SpecError(f"{name}: $ref {ref} does not resolve")
+            cur = cur[part]
+        node = cur
+        depth += 1
+        if depth > 32:
+            raise SpecError(f"{name}: $ref {ref} is a cycle of references")
+    return node
+
+
+_TEMPLATE_PARAM = re.compile(r"\{([^}/]+)\}")
+
+
+def _path_regex(template: str) -> tuple[re.Pattern[str], int]:
+    parts = []
+    last = 0
+    static = 0
+    for m in _TEMPLATE_PARAM.finditer(template):
+        parts.append(re.escape(template[last:m.start()]))
+        static += m.start() - last
+        parts.append(f"(?P<p{len(parts)}>[^/]+)")
+        last = m.end()
+    parts.append(re.escape(template[last:]))
+    static += len(template) - last
+    return re.compile("".join(parts) + "/?"), static
+
+
+def _operation(method: str, template: str, op: dict[str, Any], common: list[Any], doc: dict[str, Any],
+               root: dict[str, Any], strict_root: dict[str, Any], draft31: bool, read_only: frozenset[str],
+               global_security: Any, where: str) -> Operation:
+    regex, static = _path_regex(template)
+    o = Operation(method, template, regex, static_len=static, deprecated=bool(op.get("deprecated")))
+    seen: dict[tuple[str, str], Param] = {}
+    for raw in list(common) + list(op.get("parameters") or []):
+        p = _resolve(raw, doc, where)
+        if not isinstance(p, dict) or "name" not in p:
+            continue
+        schema = p.get("schema") or {}
+        param = Param(str(p["name"]), str(p.get("in", "")), bool(p.get("required")) or p.get("in") == "path", schema)
+        if not draft31:
+            schema = _nullable_to_type(copy.deepcopy(schema))
+        param.validator = _compile({**root, **_schema_ref(schema)}, draft31, f"{where} parameter {param.name}")
+        seen[(param.where, param.name.lower() if param.where == "header" else param.name)] = param
+    o.params = list(seen.values())
+    rb = _resolve(op.get("requestBody"), doc, where) if op.get("requestBody") is not None else None
+    if isinstance(rb, dict):
+        o.body_required = bool(rb.get("required"))
+        content = rb.get("content") or {}
+        o.content_types = [str(c).split(";")[0].strip().lower() for c in content]
+        for ctype, media in content.items():
+            if "json" in str(ctype).lower() and isinstance(media, dict) and media.get("schema") is not None:
+                schema = media["schema"]
+                if not draft31:
+                    schema = _nullable_to_type(copy.deepcopy(schema))
+                schema = _strict(copy.deepcopy(schema), set())
+                o.body_validator = _compile({**strict_root, **_schema_ref(schema)}, draft31, f"{where} request body")
+                break
+    sec = op.get("security", global_security)
+    o.security = [s for s in sec if isinstance(s, dict)] if isinstance(sec, list) else []
+    return o
+
+
+def _schema_ref(schema: Any) -> dict[str, Any]:
+    """A schema made a root document that still carries `components`, so its local $refs resolve."""
+    if isinstance(schema, dict):
+        return schema
+    return {} if schema is True or schema is None else {"not": {}}
+
+
+_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_FORMATS = {
+    # OpenAPI's own formats, which JSON Schema does not define.
+    "int32": lambda v: isinstance(v, str) or _INT_RANGES["int32"][0] <= int(v) <= _INT_RANGES["int32"][1],
+    "int64": lambda v: isinstance(v, str) or _INT_RANGES["int64"][0] <= int(v) <= _INT_RANGES["int64"][1],
+}
+
+
+def _compile(schema: dict[str, Any], draft31: bool, where: str) -> Any:
+    # OpenAPI 3.0 schemas are brought to 2020-12 first (nullable, boolean exclusive bounds), so one
+    # validator class serves every version, with format checking on (uuid, date-time, email, ...).
+    try:
+        return jsonschema_rs.Draft202012Validator(schema, validate_formats=True, formats=_FORMATS)
+    except (ValueError, jsonschema_rs.ValidationError) as e:
+        raise SpecError(f"{where}: schema does not compile: {str(e).splitlines()[0]}") from e
+
+
+def _nullable_to_type(node: Any) -> Any:
+    """OpenAPI 3.0 to JSON Schema 2020-12: `nullable: true` is `type: [T, "null"]`, and
+    `exclusiveMaximum: true` beside `maximum` is `exclusiveMaximum: <maximum>`."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            if cur.get("nullable") is True and isinstance(cur.get("type"), str):
+                cur["type"] = [cur["type"], "null"]
+            for ex, bound in (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum")):
+                if isinstance(cur.get(ex), bool):
+                    if cur[ex] and bound in cur:
+                        cur[ex] = cur.pop(bound)
+                    else:
+                        del cur[ex]
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return node
+
+
+def _read_only_names(schemas: dict[str, Any]) -> list[str]:
+    out = []
+    stack: list[Any] = list(schemas.values())
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            for k, v in (cur.get("properties") or {}).items():
+                if isinstance(v, dict) and v.get("readOnly") is True:
+                    out.append(k)
+            stack.extend(v for k, v in cur.items() if k != "properties")
+            stack.extend((cur.get("properties") or {}).values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return out
+
+
+def _strict_components(root: dict[str, Any]) -> dict[str, Any]:
+    """Components with every object closed, except schemas that are parts of an allOf/anyOf/oneOf
+    (closing a part would reject the properties its siblings add)."""
+    schemas = (root.get("components") or {}).get("schemas") or {}
+    parts: set[str] = set()
+    stack: list[Any] = [root]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            for comb in ("allOf", "anyOf", "oneOf"):
+                for item in cur.get(comb) or []:
+                    if isinstance(item, dict) and isinstance(item.get("$ref"), str):
+                        parts.add(item["$ref"].rsplit("/", 1)[-1])
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    for name, schema in schemas.items():
+        if name not in parts:
+            _strict(schema, parts)
+    return root
+
+
+def _strict(schema: Any, parts: set[str]) -> Any:
+    """Objects in a request body accept only the properties they declare (mass assignment), and
+    never readOnly ones. Schemas composed with allOf/anyOf/oneOf are left open."""
+    stack = [schema]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            props = cur.get("properties")
+            if isinstance(props, dict) and "additionalProperties" not in cur and not any(
+                    k in cur for k in ("allOf", "anyOf", "oneOf")):
+                for k in [k for k, v in props.items() if isinstance(v, dict) and v.get("readOnly") is True]:
+                    del props[k]
+                cur["additionalProperties"] = False
+            for k, v in cur.items():
+                if k not in ("allOf", "anyOf", "oneOf"):
+                    stack.append(v)
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return schema
+
+
+def _from_swagger2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Swagger 2.0 to the OpenAPI 3 shape this module reads."""
+    text = orjson.dumps(doc).replace(b'"#/definitions/', b'"#/components/schemas/').replace(
+        b'"#/parameters/', b'"#/components/parameters/')
+    d = orjson.loads(text)
+    comps: dict[str, Any] = {"schemas": d.get("definitions") or {}, "parameters": {},
+                             "securitySchemes": {}}
+    for k, p in (d.get("parameters") or {}).items():
+        comps["parameters"][k] = _swagger2_param(p)
+    for k, s in (d.get("securityDefinitions") or {}).items():
+        if isinstance(s, dict):
+            t = s.get("type")
+            if t == "basic":
+                comps["securitySchemes"][k] = {"type": "http", "scheme": "basic"}
+            else:
+                comps["securitySchemes"][k] = s
+    base = str(d.get("basePath") or "")
+    out: dict[str, Any] = {"openapi": "3.0.0", "info": d.get("info") or {}, "paths": {}, "components": comps,
+                           "servers": [{"url": base}] if base else [], "security": d.get("security") or []}
+    consumes = d.get("consumes") or ["application/json"]
+    for template, item in (d.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        new_item: dict[str, Any] = {}
+        for method, op in item.items():
+            if method == "parameters":
+                new_item["parameters"] = [_swagger2_param(p) for p in op if isinstance(p, dict) and p.get("in") != "body"]
+                continue
+            if not isinstance(op, dict):
+                continue
+            params = [p for p in op.get("parameters") or [] if isinstance(p, dict)]
+            new_op = {k: v for k, v in op.items() if k not in ("parameters", "consumes")}
+            new_op["parameters"] = [_swagger2_param(p) for p in params if p.get("in") not in ("body", "formData")]
+            body = next((p for p in params if p.get("in") == "body"), None)
+            if body is not None:
+                new_op["requestBody"] = {"required": bool(body.get("required")),
+                                         "content": {c: {"schema": body.get("schema") or {}} for c in op.get("consumes") or consumes}}
+            new_item[method] = new_op
+        out["paths"][template] = new_item
+    return out
+
+
+def _swagger2_param(p: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in p:
+        return p
+    schema = {k: v for k, v in p.items() if k in ("type", "format", "enum", "minimum", "maximum", "minLength",
+                                                    "maxLength", "pattern", "items", "exclusiveMinimum",
+                                                    "exclusiveMaximum", "minItems", "maxItems")}
+    return {"name": p.get("name"), "in": p.get("in"), "required": p.get("required", False), "schema": schema}

@@ -1,0 +1,74 @@
+"""SSRF: values that point the server at itself, its network or the cloud metadata service,
+in any spelling the resolver accepts (decimal 2130706433, octal 0177.1, hex 0x7f.1, IPv4-mapped
+IPv6, `fd00:ec2::254`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+
+_URLISH = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]{1,15}:)?//(?:[^/@\s]*@)?(\[[^\]]{1,60}\]|[^/\s?#:\\]{1,253})", re.IGNORECASE)
+_HOSTISH = re.compile(r"^\s*(\[[0-9a-f:.]{2,60}\]|[0-9a-fx.]{1,40}|[a-z0-9.-]{1,253})(?::\d{1,5})?\s*$", re.IGNORECASE)
+_IPISH = re.compile(r"[0-9a-fA-FxX.:]+")
+_NUMBERISH = re.compile(r"^[1-9]\d*(?:\.\d+)?$")
+_METADATA_NAMES = frozenset({"metadata.google.internal", "metadata", "metadata.goog", "instance-data",
+                             "instance-data.ec2.internal", "metadata.azure.com", "169.254.169.254.nip.io"})
+_METADATA_IPS = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
+                           ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("169.254.170.2"),
+                           ipaddress.ip_address("192.0.0.192")})
+
+
+def parse_host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP in any spelling inet_aton or inet_pton accepts, or None for a name."""
+    h = host.strip("[]").split("%", 1)[0]
+    if not _IPISH.fullmatch(h):
+        return None  # a name: skip the (exception-raising) parsers
+    try:
+        ip = ipaddress.ip_address(h)
+    except ValueError:
+        if not h or not (h[0].isdigit()):
+            return None
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(h))
+        except OSError:
+            return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def classify(value: str) -> tuple[int, str] | None:
+    """(weight, why) when the value names an internal target; None otherwise."""
+    if len(value) > 2048:
+        return None
+    m = _URLISH.match(value)
+    is_url = m is not None
+    if not m:
+        m = _HOSTISH.match(value)
+        if not m:
+            return None
+    host = m.group(1).lower().rstrip(".")
+    if not is_url and not ("." in host or ":" in host):
+        return None  # a bare number or word in a field is data, not a host
+    if host in _METADATA_NAMES or host.endswith(".metadata.google.internal"):
+        return 5, f"cloud metadata host {host}"
+    ip = parse_host(host)
+    if ip is None:
+        if host == "localhost" or host.endswith(".localhost"):
+            return (5 if is_url else 3), "loopback name"
+        return None
+    if ip in _METADATA_IPS:
+        return 5, f"cloud metadata address {ip}"
+    # A URL naming an internal address is what SSRF looks like; a bare private IP in a field is
+    # often just data (an inventory API), so it only adds weight.
+    literal = str(ip) != host.strip("[]")
+    if literal and not is_url and _NUMBERISH.match(host):
+        return None  # 10.5 is a price before it is 10.0.0.5
+    if ip.is_loopback or ip.is_unspecified:
+        return (5 if is_url or literal else 3), f"loopback address {ip}" + (" (obfuscated spelling)" if literal else "")
+    if ip.is_link_local:
+        return (5 if is_url or literal else 3), f"link-local address {ip}"
+    if ip.is_private:
+        return (5 if literal else 4 if is_url else 1), f"private address {ip}" + (" (obfuscated spelling)" if literal else "")
+    return None
