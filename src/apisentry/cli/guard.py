@@ -19,7 +19,7 @@ from apisentry.guard.replay import ReplayProblem, read_requests
 from apisentry.guard.spec import SpecError, load_spec
 
 guard_app = typer.Typer(no_args_is_help=True, help="The inline guard: replay traffic through it.")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one problem a line, whatever the width
 
 
 @guard_app.command()

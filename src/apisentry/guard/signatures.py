@@ -119,6 +119,7 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("ldapi-filter", "ldapi", 3, r"\(\s*(?:objectclass|uid|cn|sn|mail|userpassword|samaccountname|memberof)\s*[=~<>]\s*\*?\s*\)|\)\s*\(|\*\)\)|\(\|"),
     # --- NoSQL operators in values (keys are checked apart) --------------------------------------
     Signature("nosqli-json-op", "nosqli", 5, r"\{\s*['\"]?\$(?:ne|gt|gte|lt|lte|in|nin|regex|where|exists|expr|or|and|not|nor|elemmatch|function|accumulator)['\"]?\s*:"),
+    Signature("nosqli-return", "nosqli", 5, r"['\"]\s*;\s*return\s+(?:true|false|\d|this\b|\w+\s*==)|['\"]\s*\|\|\s*['\"]?1['\"]?\s*==\s*['\"]?1"),
     Signature("nosqli-js", "nosqli", 4, r"\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\()|;\s*return\s+(?:true|false|\w+\s*==)|\|\|\s*['\"]?1['\"]?\s*==\s*['\"]?1|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|remove|insert)|\bsleep\s*\(\s*\d+\s*\)\s*;?\s*(?:var|return)?"),
     # --- XXE in any value or body ------------------------------------------------------------------
     Signature("xxe-entity", "xxe", 5, r"<!ENTITY\s+(?:%\s*)?[\w.-]+\s+(?:SYSTEM|PUBLIC)\b|<!ENTITY\s+%|xi:include|xmlns:xi\s*=|SYSTEM\s+['\"](?:file|http|https|ftp|php|expect|jar|netdoc|gopher)\s*:"),

