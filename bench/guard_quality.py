@@ -21,7 +21,7 @@ import os
 import random
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from urllib.parse import quote, unquote, urlencode
 
@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "src"))
 from openapi_traffic import Call, generate  # noqa: E402
 
 from apisentry.guard import Guard, HttpRequest  # noqa: E402
+from apisentry.guard.decode import js_decode  # noqa: E402
 
 SHARED = os.path.join(HERE, "..", "..", "shared", "data", "http")
 PATT_CLASSES = {  # PayloadsAllTheThings folder -> class
@@ -67,7 +68,7 @@ def is_fragment(payload: str) -> bool:
     p = payload.strip()
     if p.startswith("#") and p.rstrip(":").replace(".", "").replace("/", "").replace("'", "")[1:].isalnum():
         return True  # a list's section heading, like `#Google.com:`
-    decoded = html.unescape(unquote(p))
+    decoded = js_decode(html.unescape(unquote(p)))
     if len(decoded.strip()) <= 2:
         return True  # `&#X3C;` is one `<`: an encoding sample, not an attack
     for noise in ("%0a", "%0d", "%0A", "%0D", "\\r", "\\n", "'", '"', "`", "_", "-", " ", "\r", "\n"):
@@ -136,6 +137,43 @@ def benign_requests(specs: int, seed: int, rng: random.Random) -> list[tuple[str
     return out
 
 
+def report(title: str, attacks: list[tuple[str, str, str, bool | None]], benign: list[tuple[str, bool | None]],
+           fragments: dict[str, int] | None = None, payloads: dict[str, list[str]] | None = None) -> None:
+    """Tables for one engine. `None` marks a request the engine could not be given (left out)."""
+    def rate(rows: list[bool]) -> str:
+        return f"{sum(rows) / len(rows):.2%}" if rows else "-"
+
+    by: dict[str, dict[str, list[bool]]] = {"class": defaultdict(list), "location": defaultdict(list),
+                                             "encoding": defaultdict(list)}
+    for cls, where, enc, blocked in attacks:
+        if blocked is None:
+            continue
+        by["class"][cls].append(blocked)
+        by["location"][where].append(blocked)
+        by["encoding"][enc].append(blocked)
+    left_out = sum(1 for *_, b in attacks if b is None) + sum(1 for _, b in benign if b is None)
+    print(f"\n### {title}" + (f" ({left_out} requests HTTP could not carry left out)" if left_out else ""))
+    print("\n| class | payloads | left out as fragments | requests | detected | rate |\n|---|---:|---:|---:|---:|---:|")
+    for cls in sorted(by["class"]):
+        rows = by["class"][cls]
+        n_pay = len(payloads[cls]) if payloads else 0
+        frag = fragments.get(cls, 0) if fragments else 0
+        print(f"| {cls} | {n_pay:,} | {frag:,} | {len(rows):,} | {sum(rows):,} | {rate(rows)} |")
+    for dim in ("location", "encoding"):
+        print(f"\n| {dim} | requests | detected |\n|---|---:|---:|")
+        for k in sorted(by[dim]):
+            print(f"| {k} | {len(by[dim][k]):,} | {rate(by[dim][k])} |")
+    bt: dict[str, list[bool]] = defaultdict(list)
+    for src, blocked in benign:
+        if blocked is not None:
+            bt[src].append(blocked)
+    print("\n| benign source | requests | blocked | false-positive rate |\n|---|---:|---:|---:|")
+    for src in sorted(bt):
+        print(f"| {src} | {len(bt[src]):,} | {sum(bt[src]):,} | {sum(bt[src]) / len(bt[src]):.3%} |")
+    allb = [b for rows in bt.values() for b in rows]
+    print(f"| all | {len(allb):,} | {sum(allb):,} | {sum(allb) / max(len(allb), 1):.3%} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--specs", type=int, default=300, help="number of OpenAPI specs to generate traffic from")
@@ -149,53 +187,31 @@ def main() -> None:
     payloads = {cls: [p for p in items if not is_fragment(p)] for cls, items in payloads.items()}
     attacks = attack_requests(payloads, rng)
     benign = benign_requests(a.specs, a.seed, rng)
+    print(f"{len(attacks):,} attack requests ({sum(len(v) for v in payloads.values()):,} payloads in {len(PLACES)} "
+          f"locations, encodings rotating) and {len(benign):,} benign requests")
     guard = Guard()
     t = time.perf_counter()
-    caught: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    by_place: Counter[tuple[str, str]] = Counter()
-    place_total: Counter[tuple[str, str]] = Counter()
-    misses = []
-    for cls, where, enc, req in attacks:
-        v = guard.inspect(req)
-        total[cls] += 1
-        place_total[(cls, where)] += 1
-        if v.action == "block":
-            caught[cls] += 1
-            by_place[(cls, where)] += 1
-        else:
-            misses.append((cls, where, enc, req))
-    fps = []
-    btotal: Counter[str] = Counter()
-    for src, req in benign:
-        btotal[src] += 1
-        v = guard.inspect(req)
-        if v.action == "block":
-            fps.append((src, req, v))
+    a_res = [(cls, where, enc, guard.inspect(req).action == "block") for cls, where, enc, req in attacks]
+    verdicts = [(src, req, guard.inspect(req)) for src, req in benign]
     elapsed = time.perf_counter() - t
-    print(f"apisentry guard, block mode, default settings: {len(attacks):,} attack and {len(benign):,} benign "
-          f"requests in {elapsed:.1f} s")
-    print("\n| class | payloads | left out as fragments | requests | detected | rate |\n|---|---:|---:|---:|---:|---:|")
-    for cls in sorted(total):
-        print(f"| {cls} | {len(payloads[cls]):,} | {fragments[cls]:,} | {total[cls]:,} | {caught[cls]:,} | "
-              f"{caught[cls] / total[cls]:.2%} |")
-    print("\n| benign source | requests | blocked | false-positive rate |\n|---|---:|---:|---:|")
-    fp_by = Counter(src for src, _, _ in fps)
-    for src in sorted(btotal):
-        print(f"| {src} | {btotal[src]:,} | {fp_by[src]:,} | {fp_by[src] / btotal[src]:.3%} |")
-    nb = sum(btotal.values())
-    print(f"| all | {nb:,} | {len(fps):,} | {len(fps) / nb:.3%} |")
+    b_res: list[tuple[str, bool | None]] = [(src, v.action == "block") for src, _, v in verdicts]
+    report(f"apisentry guard, block mode, default settings ({elapsed:.1f} s)",
+           [(c, w, e, b) for c, w, e, b in a_res], b_res, fragments, payloads)
     if a.show:
+        misses = [(c, w, e, r) for (c, w, e, r), (_, _, _, b) in zip(attacks, a_res, strict=True) if not b]
         print("\nmisses:")
         for cls, where, enc, req in rng.sample(misses, min(a.show, len(misses))):
             print(f"  {cls} {where} {enc}: {req.query or req.path or ''} {req.body[:120]!r} {req.headers[-1]}")
         print("\nfalse positives:")
-        for src, req, v in fps[: a.show]:
+        for src, req, v in [x for x in verdicts if x[2].action == "block"][: a.show]:
             print(f"  {src} {req.method} {req.path} {[(d.detector, d.location, d.message, d.evidence) for d in v.detections]}")
     if a.modsecurity:
         from modsecurity_peer import run_peer
 
-        run_peer(attacks, benign)
+        for title, a_st, b_st in run_peer([r for *_, r in attacks], [r for _, r in benign]):
+            report(title, [(c, w, e, None if st is None else st == 403) for (c, w, e, _), st in zip(attacks, a_st, strict=True)],
+                   [(src, None if st is None else st == 403) for (src, _), st in zip(benign, b_st, strict=True)],
+                   fragments, payloads)
 
 
 if __name__ == "__main__":

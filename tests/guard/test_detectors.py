@@ -54,14 +54,14 @@ ATTACKS = [
 def test_attack_in_query_is_blocked(guard: Guard, detector: str, payload: str) -> None:
     v = guard.inspect(get(query=urlencode({"q": payload})))
     assert v.action == "block", v
-    assert any(d.detector == detector and d.location == "query.q" for d in v.detections), v.detections
+    assert any(d.detector == detector and d.location.startswith("query.q") for d in v.detections), v.detections
 
 
 @pytest.mark.parametrize(("detector", "payload"), ATTACKS)
 def test_attack_in_json_leaf_is_blocked_with_its_path(guard: Guard, detector: str, payload: str) -> None:
     v = guard.inspect(post_json({"order": {"items": [{"sku": "A-1"}, {"sku": "B-2"}, {"name": payload}]}}))
     assert v.action == "block"
-    assert any(d.detector == detector and d.location == "body$.order.items[2].name" for d in v.detections), v.detections
+    assert any(d.detector == detector and d.location.startswith("body$.order.items[2].name") for d in v.detections), v.detections
 
 
 def test_locations_are_named(guard: Guard) -> None:
@@ -148,3 +148,21 @@ def test_a_weak_signal_alone_does_not_block(guard: Guard) -> None:
     v = guard.inspect(get(query=urlencode({"q": "it's"})))
     assert v.action == "allow"
     assert v.score < 5
+
+
+def test_json_in_a_parameter_is_read_as_json(guard: Guard) -> None:
+    assert guard.inspect(get(query=urlencode({"fields": '["or","*"]', "filter": '{"status": ["open"]}'}))).action == "allow"
+    v = guard.inspect(get(query=urlencode({"filter": '{"name": "x\' OR 1=1 --"}'})))
+    assert v.action == "block" and any(d.location == 'query.filter.name' for d in v.detections)
+
+
+def test_comparison_operators_in_query_names_are_weak_alone(guard: Guard) -> None:
+    assert guard.inspect(get(query="createdAt[$gte]=2024-01-01&createdAt[$lte]=2024-02-01")).action == "allow"
+    assert guard.inspect(get(query="password[$ne]=x")).action == "block"
+
+
+def test_commands_that_are_english_words_need_shell_arguments(guard: Guard) -> None:
+    assert guard.inspect(post_json({"note": "Signed per the standards; base64 encoded below"})).action == "allow"
+    assert guard.inspect(post_json({"note": "Lunch at noon; set the table first"})).action == "allow"
+    assert guard.inspect(post_json({"note": "x; cat /etc/hosts"})).action == "block"
+    assert guard.inspect(post_json({"note": "x && sleep 10"})).action == "block"

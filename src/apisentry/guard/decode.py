@@ -16,7 +16,7 @@ _PCT_U = re.compile(r"%u([0-9a-fA-F]{4})")
 _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
 _JS = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([nrt'\"/\\])")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "'": "'", '"': '"', "/": "/", "\\": "\\"}
-_B64 = re.compile(r"[A-Za-z0-9+/\-_]{6,}={0,2}")
+_B64 = re.compile(r"[A-Za-z0-9+/\-_]{4,}={0,2}")
 _NEEDS = re.compile(r"[%&\\\x00]")
 _MAX_ROUNDS = 4
 _MAX_LEN = 64 * 1024  # longer values are decoded once, not repeatedly
@@ -117,7 +117,7 @@ def decoded_forms(value: str, plus_is_space: bool = False) -> list[str]:
             forms.append(value.encode("ascii").decode("utf-7"))
     for text in forms[:2]:
         # A word (`password`, `Springfield`) is base64 only by accident; skip the decode.
-        if len(text) >= 6 and not (text.isalpha() and (text.islower() or text.istitle())) and _B64.fullmatch(text):
+        if len(text) >= 4 and not (text.isalpha() and (text.islower() or text.istitle())) and _B64.fullmatch(text):
             b64 = b64_text(text)
             if b64 is not None:
                 forms.append(b64)

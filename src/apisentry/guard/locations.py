@@ -97,11 +97,11 @@ def cookie_values(raw: str) -> Iterator[Value]:
         yield Value(f"cookie.{name}", unquote(morsel.value))
 
 
-def json_values(doc: object, max_depth: int) -> Iterator[Value]:
+def json_values(doc: object, max_depth: int, root: str = "body$") -> Iterator[Value]:
     """String leaves of a JSON document with their JSON path, and the keys that are not plain
     identifiers (operators, `__proto__`, payloads). Iterative, so depth is bounded by `max_depth`
     rather than by Python's stack. Numbers, booleans and nulls carry no payload and cost nothing."""
-    stack: list[tuple[str, object, int]] = [("body$", doc, 0)]
+    stack: list[tuple[str, object, int]] = [(root, doc, 0)]
     while stack:
         where, node, depth = stack.pop()
         if depth > max_depth:

@@ -28,10 +28,14 @@ from apisentry.guard.model import Detection, HttpRequest
 from apisentry.guard.positive import NO_BODY
 from apisentry.guard.signatures import CATEGORY
 
+# MongoDB query operators that turn a value into a condition. `$type`, `$schema`, `$id` and the
+# like are left out: JSON-LD, JSON Schema and .NET serialisers use them as ordinary keys.
 _NOSQL_OPS = frozenset({"$ne", "$eq", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$where", "$exists",
-                        "$expr", "$or", "$and", "$not", "$nor", "$elemmatch", "$function", "$accumulator",
-                        "$options", "$text", "$search", "$type", "$mod", "$all", "$size", "$jsonschema"})
+                        "$expr", "$or", "$and", "$not", "$nor", "$elemmatch", "$function", "$accumulator"})
 _BRACKET_KEY = re.compile(r"\[\s*(\$\w+)\s*\]")
+# In a query name, comparison operators (`createdAt[$gte]=...`) are also ordinary filter syntax of
+# qs-style APIs; the ones that bypass a check (`password[$ne]=`) or run code are not.
+_WEAK_BRACKET_OPS = frozenset({"$gt", "$gte", "$lt", "$lte", "$eq", "$in"})
 _PROTO = re.compile(r"__proto__|constructor\s*(?:\.|\[\s*['\"]?)\s*prototype", re.IGNORECASE)
 
 
@@ -71,6 +75,7 @@ def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
         problems.append(_det("limits", "body", f"{len(values)} values", 5, "more parameters than allowed",
                              "API4:2023", "CWE-770"))
         del values[cfg.max_values:]
+    values = _expand_json_texts(values, cfg)
     problems.extend(_key_checks(values))
     # Keys that are plain identifiers carry no payload; everything else is scanned.
     parsed.values = [v for v in values if not (v.is_key and v.text.isidentifier())]
@@ -86,10 +91,39 @@ def _key_checks(values: list[Value]) -> list[Detection]:
             continue
         t = v.text
         low = t.lower()
-        if low in _NOSQL_OPS or any(k.lower() in _NOSQL_OPS for k in _BRACKET_KEY.findall(t)):
-            out.append(_det("nosqli", v.location, t, 5, "NoSQL query operator in a parameter name"))
+        if low in _NOSQL_OPS:
+            out.append(_det("nosqli", v.location, t, 5, "NoSQL query operator as a key"))
+        else:
+            ops = {k.lower() for k in _BRACKET_KEY.findall(t)} & _NOSQL_OPS
+            if ops:
+                weak = ops <= _WEAK_BRACKET_OPS
+                out.append(_det("nosqli", v.location, t, 2 if weak else 5,
+                                "comparison operator in a parameter name" if weak
+                                else "NoSQL query operator in a parameter name"))
         if _PROTO.search(t):
             out.append(_det("proto", v.location, t, 5, "prototype pollution key"))
+    return out
+
+
+def _expand_json_texts(values: list[Value], cfg: GuardConfig) -> list[Value]:
+    """A parameter whose value is a JSON document (`?filter={"status":["open"]}`) is read as JSON:
+    its leaves are the values, so JSON's own quotes and brackets are not taken for an attack."""
+    out: list[Value] = []
+    for v in values:
+        t = v.text
+        if not v.is_key and len(t) > 1 and t[0] in "[{" and t[-1] in "]}":
+            try:
+                doc = orjson.loads(t)
+            except orjson.JSONDecodeError:
+                out.append(v)
+                continue
+            if isinstance(doc, dict | list):
+                try:
+                    out.extend(json_values(doc, cfg.max_json_depth, v.location))
+                    continue
+                except BodyError:
+                    pass
+        out.append(v)
     return out
 
 

@@ -30,12 +30,14 @@ CATEGORY = {
     "graphql": ("API4:2023", "CWE-770"),
 }
 
-_SHELL_CMDS = (r"(?:id|whoami|uname|cat|ls|dir|ping|sleep|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[23]?|"
-               r"perl|php|ruby|nslookup|dig|echo|ifconfig|ipconfig|rm|chmod|chown|tftp|telnet|powershell|"
-               r"cmd(?:\.exe)?|systeminfo|hostname|ps|kill|find|grep|head|tail|base64|nohup|sudo|net|type|"
-               r"more|xterm|socat|awk|sed|env|printenv|set|ver|tasklist|whoami\.exe|certutil|bitsadmin|pwd|netstat|"
-               r"sysinfo|reg|wmic|route|arp|taskkill|shutdown|reboot|mkfifo|nmap|useradd|passwd|crontab|"
-               r"history|schtasks|ipconfig|ping\.exe|phpinfo|rundll32|regsvr32|mshta|cscript|wscript)")
+# Commands an attacker chains after a separator; none is an everyday English word.
+_SHELL_CMDS = (r"(?:whoami|uname|ls|ping|wget|curl|ncat|netcat|bash|zsh|ksh|python[23]?|perl|php|ruby|nslookup|"
+               r"ifconfig|ipconfig|chmod|chown|tftp|telnet|powershell|cmd(?:\.exe)?|systeminfo|nohup|sudo|xterm|"
+               r"socat|printenv|tasklist|whoami\.exe|certutil|bitsadmin|pwd|netstat|sysinfo|wmic|taskkill|mkfifo|"
+               r"nmap|useradd|crontab|schtasks|ping\.exe|phpinfo|rundll32|regsvr32|mshta|cscript|wscript|netsh|"
+               r"vssadmin|bcdedit|icacls|takeown|grep|awk|uname)")
+_WORDY_CMDS = (r"(?:id|cat|dir|sleep|echo|type|more|find|head|tail|set|env|net|kill|history|reg|route|ver|attrib|"
+               r"base64|sed|arp|ps|sh|nc|rm|dig|hostname|shutdown|reboot|passwd|ls)")
 _RECON = (r"(?:ping(?:\.exe)?|nslookup|netstat|ipconfig|ifconfig|whoami|uname|ls|cat|id|net|reg|perl|python[23]?|ruby|"
           r"php|curl|wget|nc|ncat|type|dir|systeminfo|tasklist|wmic|powershell|cmd(?:\.exe)?|bash|sh|echo|"
           r"certutil|bitsadmin|nmap|sleep|timeout|find|grep|chmod|chown|rm|useradd|reg\.exe)")
@@ -54,7 +56,7 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("sqli-func", "sqli", 3, r"\b(?:extractvalue|updatexml|load_file|generate_series|regexp_substring|utl_inaddr\.\w+|xp_cmdshell|sp_executesql|information_schema|pg_catalog|sysobjects|sqlite_master|iif)\s*[(.]"),
     Signature("sqli-casewhen", "sqli", 3, r"\bcase\s+when\b.{1,120}\bthen\b"),
     Signature("sqli-quote-break", "sqli", 2, r"['\"`]\s*\)*\s*(?:;|\bor\b|\band\b|\|\||&&|\bwhere\b|\bprocedure\b|\border\s+by\b|\bgroup\s+by\b|\blimit\b|\bunion\b|\bhaving\b|\bwaitfor\b)"),
-    Signature("sqli-comment-end", "sqli", 2, r"(?:--[\s+-]*|#\s*|/\*.*|;\s*)$"),
+    Signature("sqli-comment-end", "sqli", 2, r"(?:--[\s+-]*|#\s*|/\*[^/]*|;\s*)$"),
     # Operands equal on both sides (`or 7=7`, `and 'a'='a'`) are confirmed in Python: weight 5 then.
     Signature("sqli-tautology", "sqli", 3, r"\b(?:or|and|xor|having|where)\b\s*\(?\s*['\"]?\s*(\w+)\s*['\"]?\s*(?:=|<>|!=|>|<|\blike\b)\s*\(?\s*['\"]?\s*(\w+)"),
     Signature("sqli-numeric-tautology", "sqli", 5, r"\b(?:or|and|having|where)\s+\(*\s*['\"]?-?\d+['\"]?\s*(?:=|<>|!=|>|<)\s*['\"]?-?\d+['\"]?\s*\)*\s*(?:$|--|#|/\*|;|\band\b|\bor\b|\*|\))"),
@@ -74,7 +76,13 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("xss-script-tag", "xss", 5, r"<\s*/?\s*script\b"),
     Signature("xss-js-uri", "xss", 5, r"(?:j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:"),
     Signature("xss-handler", "xss", 3, r"[\s\"'/;`+]on[a-z]{3,25}\s*="),
-    Signature("xss-tag", "xss", 2, r"<\s*/?\s*(?:iframe|object|embed|svg|math|img|image|body|style|link|meta|base|form|input|video|audio|source|details|marquee|frameset|frame|applet|isindex|xml|xss|t:set|a\s|div|table|td|br|bgsound|layer|ilayer|html|textarea|button|keygen|select|animate|set|template|plaintext|xmp|listing|noscript)\b"),
+    # Tags that never belong in user text, even rich text: documents, forms, active content.
+    Signature("xss-active-tag", "xss", 5, r"<\s*/?\s*(?:html|body|head|form|input|textarea|button|iframe|frame|frameset|object|embed|applet|meta|base|link|style|svg|math|xmp|template|plaintext|listing|noscript|isindex|xml|xss|layer|ilayer|bgsound|feimage|animate|set|marquee|keygen|t:set|svg:\w+|xsl:\w+)\b"),
+    # Tags rich text may carry: weak evidence alone.
+    Signature("xss-tag", "xss", 2, r"<\s*/?\s*(?:img|image|a\s|div|span|table|td|tr|br|hr|video|audio|source|details|select|option|h[1-6]|p|b|i|u|em|strong|label|font|center|ul|ol|li)\b"),
+    Signature("xss-call", "xss", 5, r"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:-?\d+|['\"/`][^)]{0,60}|document\.\w+|window\.\w+|\w+\.(?:cookie|domain|location))\s*\)|`[^`]{0,60}`)|\beval\s*\(\s*(?:\w+\s*\+|atob|location|url\b|unescape|string\.fromcharcode|name\b|document\.)|script\s*(?:alert|prompt|confirm|document\.)"),
+    Signature("xss-indexed-call", "xss", 5, r"\b(?:top|window|self|parent|frames|globalthis)\s*\[[^\]]{1,80}\]\s*\(|<!(?:attlist|element)\b|<!--\s*\[if\b|<!\[endif\]"),
+    Signature("xss-indirect-call", "xss", 4, r"\b(?:top|window|self|parent|frames|globalthis)\s*\[\s*(?:['\"/]|\d)|\(\s*(?:alert|prompt|confirm)\s*\)|\.\s*(?:find|map|call|apply)\s*\(\s*(?:alert|prompt|confirm)\b|=\s*(?:alert|prompt|confirm)\s*[,;]"),
     Signature("xss-sink", "xss", 3, r"\(\s*(?:alert|prompt|confirm)\s*\)|\b(?:alert|prompt|confirm|eval|settimeout|setinterval|fromcharcode|atob|write|writeln)\s*(?:\(|`)|\bdocument\s*\.\s*(?:cookie|write|location|domain)|\bwindow\s*\.\s*location|\.innerhtml\b|\bconstructor\s*\("),
     Signature("xss-tag-attr", "xss", 2, r"<\s*[a-z][\w:-]{0,20}(?:\s|/|%0[9acd]|%2f)+[^>]{0,200}?[\w%]\s*=|<\s*[a-z][\w:-]{0,20}\s+[^>]{0,200}?(?:src|href|style|data)\s*="),
     Signature("xss-utf7", "xss", 3, r"\+ad[w4]-"),
@@ -84,9 +92,12 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("xss-css-expr", "xss", 4, r"expression\s*\(|@import\b|-o-link\s*:|behaviou?r\s*:\s*url|-moz-binding"),
     Signature("xss-cdata-php", "xss", 2, r"<!\[cdata\[|<\?(?:php|=)?|<%"),
     # --- OS command injection -------------------------------------------------------------
-    Signature("cmdi-chain", "cmdi", 5, r"(?:[;&|`\n]|\$\(|\|\||&&)\s*(?:[\w./]*/)?" + _SHELL_CMDS + r"(?:\s*$|\s+[-/\w.'\"$|&;]|[;|&`)])"),
-    Signature("cmdi-chain-word", "cmdi", 3, r"(?:[;&|`]|\$\(|\|\||&&)\s*(?:[\w./]*/)?" + _SHELL_CMDS + r"\b"),
+    Signature("cmdi-chain", "cmdi", 5, r"(?:[;&|`\n]|\$\(|\|\||&&)\s*(?:[\w./]*/)?" + _SHELL_CMDS + r"(?:\s*$|\s+[-/\w.'\"$|&;%\\]|[;|&`)])"),
+    # Commands that are also English words (`; set the table`) need shell-looking arguments.
+    Signature("cmdi-chain-wordy", "cmdi", 5, r"(?:[;&|`\n]|\$\(|\|\||&&)\s*(?:[\w./]*/)?" + _WORDY_CMDS + r"(?:\s*$|\s*[;|&`)]|\s+(?:-{1,2}\w|/|\$|%\w|\\|[a-z]:|\d+\s*(?:$|[;|&])|['\"]?[<>|&;]))"),
+    Signature("cmdi-chain-word", "cmdi", 3, r"(?:[;&|`]|\$\(|\|\||&&)\s*(?:[\w./]*/)?(?:" + _SHELL_CMDS + "|" + _WORDY_CMDS + r")\b"),
     Signature("cmdi-subshell", "cmdi", 4, r"\$\([^)]{1,200}\)|`[^`]{1,200}`"),
+    Signature("cmdi-shellshock", "cmdi", 5, r"\(\s*\)\s*\{\s*:?\s*;?\s*\}\s*;"),
     Signature("cmdi-ifs", "cmdi", 5, r"\$\{?IFS\}?|\$\{(?:PATH|HOME|SHELL):"),
     Signature("cmdi-shell-path", "cmdi", 5, r"/(?:usr/)?s?bin/(?:ba|z|k|da|c)?sh\b|/(?:usr/)?s?bin/(?:id|cat|ls|nc|wget|curl|python|perl|sleep|uname|whoami)\b|\bcmd(?:\.exe)?\s*/[ck]\b|\bpowershell(?:\.exe)?\s+-"),
     Signature("cmdi-ssi", "cmdi", 5, r"<!--\s*#\s*(?:exec|include)\b"),
@@ -95,15 +106,18 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("cmdi-cmdline", "cmdi", 3, r"^\s*(?:[\w./]*/)?(?:ping|nslookup|wget|curl|nc|ncat|telnet|sleep|cat|uname|whoami|id|ls|dir|type|net|ipconfig|ifconfig)(?:\s+-{1,2}\w+|\s+/|\s+[a-z]:|\s+\d|\s*$)"),
     Signature("cmdi-cmdline-args", "cmdi", 3, r"^\s*['\"]?\s*(?:[\w./\\:]*[/\\])?" + _RECON + r"\s+(?:-{1,2}[a-z]\w*|/[a-z]+\b|[a-z]:\\|%\w+%|\d{1,3}(?:\.\d{1,3}){3}|https?://|(?:user|localgroup|add|query|view|start)\b)"),
     Signature("cmdi-fetch", "cmdi", 5, r"^\W{0,3}(?:curl|wget)(?:\.exe)?\s+(?:-{1,2}[\w-]+\s+(?:\S+\s+)?)*['\"]?(?:https?|ftp|file)://"),
-    Signature("cmdi-target", "cmdi", 2, r"\b(?:127\.0\.0\.1|localhost|/etc/|/tmp/?|%systemroot%|hklm\\|hkey_local_machine|administrators\b|/add\b|-e\s+['\"]|-c\s+['\"])"),
+    Signature("cmdi-target", "cmdi", 2, r"\b(?:127\.0\.0\.1|localhost|hklm\\|hkey_local_machine|administrators\b)|%(?:systemroot|windir|comspec|temp|userprofile)%|/etc/|/tmp/?|(?:^|\s)/add\b|\s-[ec]\s+['\"]"),
     Signature("cmdi-php-info", "cmdi", 5, r"\b(?:phpinfo|phpversion|php_uname|getcwd|get_current_user|posix_getpwuid|passthru|shell_exec)\s*\(|\$\{\s*@|\{\s*\$\{"),
-    Signature("cmdi-win-dir", "cmdi", 4, r"\bdir\s+[a-z]:|\btype\s+[a-z]:\\|\bnet\s+(?:user|localgroup|view)\b"),
+    Signature("cmdi-php-shell", "cmdi", 5, r"<\?(?:php)?[^>]{0,200}?\b(?:system|exec|passthru|shell_exec|include|require|eval|assert|popen)\s*\(|\$_(?:GET|POST|REQUEST|COOKIE|SERVER)\s*\[[^\]]{0,40}\]\s*[;)}]"),
+    Signature("cmdi-write-script", "cmdi", 3, r">\s*[\w./-]{1,80}\.(?:php\d?|phtml|jsp|jspx|aspx?|sh|py|pl|cgi)\b"),
+    Signature("cmdi-win-dir", "cmdi", 5, r"\bdir[\s+]+[a-z]:|\btype\s+[a-z]:\\|\bnet\s+(?:user|localgroup|view)\b"),
     Signature("cmdi-redirect", "cmdi", 3, r"(?:>|>>|2>&1|<)\s*/(?:dev|tmp|etc|var)/"),
     # --- path traversal and file inclusion ------------------------------------------------------
-    Signature("trav-dotdot", "traversal", 5, r"(?:^|[\\/;=:])\.{2,}(?:[\\/;]|0x2f|0x5c|%2f|%5c|$)|\.{2,}(?:[\\/;]|0x2f|0x5c)\.{2,}"),
+    Signature("trav-dotdot", "traversal", 5, r"(?:^|[\\/;=:])\.\.(?:[\\/;]|0x2f|0x5c|%2f|%5c|$)|\.\.(?:[\\/;]|0x2f|0x5c)\.\."),
     Signature("trav-dotdot-many", "traversal", 5, r"(?:\.{2,}[\\/;]+){2,}|(?:[\\/;]\.{2,}){2,}"),
-    Signature("trav-dots-fuzz", "traversal", 5, r"(?:[\\/]+\.+){3,}|[\\/]\.{3,}|\.{3,}[\\/]|/{3,}|\\{3,}|(?:0x2e){2}|(?:0x5c|0x2f)\.{0,2}(?:0x2e)"),
-    Signature("trav-sensitive-file", "traversal", 5, r"(?:/etc/(?:passwd|shadow|group|hosts|issue|hostname|sudoers|crontab|fstab|motd|profile|environment)|/proc/(?:self|\d+)/|/windows/(?:win\.ini|system32)|win\.ini|boot\.ini|system32[\\/]|web-inf[\\/]|\.htaccess|\.htpasswd|/var/log/|\.ssh/|id_rsa|\bglobal\.asa\b|inetpub\W{0,2}wwwroot|web-inf\W{0,3}web\.xml|\.aws/credentials|\.git/(?:config|head)|\.bash_history|etc\W*passwd)"),
+    Signature("trav-dots-odd", "traversal", 3, r"[\\/]\.{3,}|\.{3,}[\\/]"),
+    Signature("trav-dots-fuzz", "traversal", 5, r"(?:[\\/]+\.+){3,}|/{3,}|\\{3,}|(?:0x2e){2}|(?:0x5c|0x2f)\.{0,2}(?:0x2e)"),
+    Signature("trav-sensitive-file", "traversal", 5, r"(?:/etc/(?:passwd|shadow|group|hosts|issue|hostname|sudoers|crontab|fstab|motd|profile|environment)|/proc/(?:self|\d+)/|win\.ini|boot\.ini|system32[\\/]config[\\/](?:sam|system|security)\b|repair[\\/]sam\b|web-inf[\\/]|\.htaccess|\.htpasswd|/var/log/|\.ssh/|id_rsa|\bglobal\.asa\b|inetpub\W{0,2}wwwroot|web-inf\W{0,3}web\.xml|\.aws/credentials|\.git/(?:config|head)|\.bash_history|etc\W*passwd)"),
     Signature("trav-wrapper", "traversal", 5, r"\b(?:file|php|zip|phar|expect|glob|jar|compress\.zlib)\s*:\s*/"),
     Signature("trav-abs-sys", "traversal", 3, r"^(?:[a-z]:)?[\\/]+" + _SYS_DIRS + r"(?:[\\/]|$)|^[a-z]:[\\/]"),
     Signature("trav-nullbyte-ext", "traversal", 3, r"%00"),  # a literal NUL is checked apart: NUL separates values

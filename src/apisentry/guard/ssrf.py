@@ -11,7 +11,7 @@ import socket
 _URLISH = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]{1,15}:)?//(?:[^/@\s]*@)?(\[[^\]]{1,60}\]|[^/\s?#:\\]{1,253})", re.IGNORECASE)
 _HOSTISH = re.compile(r"^\s*(\[[0-9a-f:.]{2,60}\]|[0-9a-fx.]{1,40}|[a-z0-9.-]{1,253})(?::\d{1,5})?\s*$", re.IGNORECASE)
 _IPISH = re.compile(r"[0-9a-fA-FxX.:]+")
-_NUMBERISH = re.compile(r"^[1-9]\d*(?:\.\d+)?$")
+_NUMBERISH = re.compile(r"^\d+(?:\.\d+)?$")
 _METADATA_NAMES = frozenset({"metadata.google.internal", "metadata", "metadata.goog", "instance-data",
                              "instance-data.ec2.internal", "metadata.azure.com", "169.254.169.254.nip.io"})
 _METADATA_IPS = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
