@@ -16,7 +16,6 @@ _PCT_U = re.compile(r"%u([0-9a-fA-F]{4})")
 _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
 _JS = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([nrt'\"/\\])")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "'": "'", '"': '"', "/": "/", "\\": "\\"}
-_B64 = re.compile(r"[A-Za-z0-9+/\-_]{4,}={0,2}")
 _NEEDS = re.compile(r"[%&\\\x00]")
 _MAX_ROUNDS = 4
 _MAX_LEN = 64 * 1024  # longer values are decoded once, not repeatedly
@@ -77,9 +76,12 @@ def b64_text(s: str) -> str | None:
     if "-" in t or "_" in t:
         t = t.replace("-", "+").replace("_", "/")
     try:
-        text = binascii.a2b_base64((t + "=" * (-len(t) % 4)).encode("ascii"), strict_mode=True).decode("utf-8")
+        data = binascii.a2b_base64((t + "=" * (-len(t) % 4)).encode("ascii"), strict_mode=True)
     except (binascii.Error, UnicodeError, ValueError):
         return None
+    if not data.isascii():  # attack text is ASCII; this also spares a failing UTF-8 decode per id
+        return None
+    text = data.decode("ascii")
     if not text:
         return None
     if text.isprintable():
@@ -104,20 +106,31 @@ def _unescape(value: str, plus_is_space: bool) -> str:
     return cur
 
 
+_B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_="
+
+
+def _is_uuid(v: str) -> bool:
+    return len(v) == 36 and v[8] == v[13] == v[18] == v[23] == "-"
+
+
 def decoded_forms(value: str, plus_is_space: bool = False) -> list[str]:
     """`value` and each distinct spelling decoding gives: escapes undone, and base64 read as text
     both as given and after the escapes (a base64 path segment arrives percent-encoded)."""
     forms = [value]
-    if _NEEDS.search(value):
+    # Plain `in` tests and `strip` are C-speed; most values leave here.
+    escaped = "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value
+    if not escaped and (len(value) < 8 or value.isdigit() or value.strip(_B64_CHARS) or _is_uuid(value)):
+        return forms
+    if escaped:
+        if "+AD" in value:  # UTF-7, which old browsers sniffed: +ADw- is <
+            with contextlib.suppress(UnicodeError, ValueError):
+                forms.append(value.encode("ascii").decode("utf-7"))
         cur = _unescape(value, plus_is_space)
         if cur != value:
             forms.append(cur)
-    if "+AD" in value:  # UTF-7, which old browsers sniffed: +ADw- is <
-        with contextlib.suppress(UnicodeError, ValueError):
-            forms.append(value.encode("ascii").decode("utf-7"))
     for text in forms[:2]:
         # A word (`password`, `Springfield`) is base64 only by accident; skip the decode.
-        if len(text) >= 4 and not (text.isalpha() and (text.islower() or text.istitle())) and _B64.fullmatch(text):
+        if len(text) >= 8 and not (text.isalpha() and (text.islower() or text.istitle())) and not text.strip(_B64_CHARS):
             b64 = b64_text(text)
             if b64 is not None:
                 forms.append(b64)

@@ -30,11 +30,11 @@ class Value:
     """One attacker-controlled string and where it sits. The location of a JSON leaf is built only
     when someone asks (a detection), since most values never need it."""
 
-    __slots__ = ("_key", "_where", "form", "is_key", "text")
+    __slots__ = ("_key", "base", "form", "is_key", "text")
 
     def __init__(self, location: str, text: str, is_key: bool = False, form: bool = False,
                  key: str | int | None = None) -> None:
-        self._where = location
+        self.base = location  # the location, or its parent's for a JSON leaf (same leading part)
         self._key = key
         self.text = text
         self.is_key = is_key  # a parameter or JSON property name, not its value
@@ -44,10 +44,10 @@ class Value:
     def location(self) -> str:
         k = self._key
         if k is None:
-            return self._where
+            return self.base
         if isinstance(k, int):
-            return f"{self._where}[{k}]"
-        return f"{self._where}.{k}" if k.isidentifier() else f"{self._where}[{_quoted(k)}]"
+            return f"{self.base}[{k}]"
+        return f"{self.base}.{k}" if k.isidentifier() else f"{self.base}[{_quoted(k)}]"
 
     def __repr__(self) -> str:
         return f"Value({self.location!r}, {self.text!r})"
@@ -97,34 +97,37 @@ def cookie_values(raw: str) -> Iterator[Value]:
         yield Value(f"cookie.{name}", unquote(morsel.value))
 
 
-def json_values(doc: object, max_depth: int, root: str = "body$") -> Iterator[Value]:
+def json_values(doc: object, max_depth: int, root: str = "body$") -> list[Value]:
     """String leaves of a JSON document with their JSON path, and the keys that are not plain
     identifiers (operators, `__proto__`, payloads). Iterative, so depth is bounded by `max_depth`
     rather than by Python's stack. Numbers, booleans and nulls carry no payload and cost nothing."""
+    out: list[Value] = []
     stack: list[tuple[str, object, int]] = [(root, doc, 0)]
     while stack:
         where, node, depth = stack.pop()
         if depth > max_depth:
             raise BodyError(f"JSON nested deeper than {max_depth} levels at {where}")
-        if isinstance(node, dict):
+        if type(node) is dict:
             for k, v in node.items():
-                key = k if isinstance(k, str) else str(k)
-                if isinstance(v, str):
-                    yield Value(where, v, key=key)
-                elif isinstance(v, dict | list):
-                    stack.append((Value(where, "", key=key).location, v, depth + 1))
-                if not key.isidentifier() or key.startswith("__"):
-                    yield Value(where, key, is_key=True, key=key)
-                elif key == "prototype" and where.endswith("constructor"):
-                    yield Value(where, "constructor.prototype", is_key=True, key=key)
-        elif isinstance(node, list):
+                tv = type(v)
+                if tv is str:
+                    out.append(Value(where, v, key=k))
+                elif tv is dict or tv is list:
+                    stack.append((f"{where}.{k}" if k.isidentifier() else f"{where}[{_quoted(k)}]", v, depth + 1))
+                if not k.isidentifier() or k[:2] == "__":
+                    out.append(Value(where, k, is_key=True, key=k))
+                elif k == "prototype" and where.endswith("constructor"):
+                    out.append(Value(where, "constructor.prototype", is_key=True, key=k))
+        elif type(node) is list:
             for i, v in enumerate(node):
-                if isinstance(v, str):
-                    yield Value(where, v, key=i)
-                elif isinstance(v, dict | list):
+                tv = type(v)
+                if tv is str:
+                    out.append(Value(where, v, key=i))
+                elif tv is dict or tv is list:
                     stack.append((f"{where}[{i}]", v, depth + 1))
-        elif isinstance(node, str):
-            yield Value(where, node)
+        elif type(node) is str:
+            out.append(Value(where, node))
+    return out
 
 
 def _quoted(key: str) -> str:

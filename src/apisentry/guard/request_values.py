@@ -65,8 +65,8 @@ def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
                              "API4:2023", "CWE-770"))
     for v in header_values(req):
         values.append(v)
-        if v.location.startswith("cookie."):
-            parsed.cookies[v.location[7:]] = v.text
+        if v.base.startswith("cookie."):
+            parsed.cookies[v.base[7:]] = v.text
     for _, hv in req.headers:
         if "\r" in hv or "\n" in hv:
             problems.append(_det("crlf", "header", hv, 5, "line break inside a header value"))
@@ -79,7 +79,7 @@ def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
     problems.extend(_key_checks(values))
     # Keys that are plain identifiers carry no payload; everything else is scanned.
     parsed.values = [v for v in values if not (v.is_key and v.text.isidentifier())]
-    parsed.query = {v.location[6:]: v.text for v in values if v.location.startswith("query.") and not v.is_key}
+    parsed.query = {v.base[6:]: v.text for v in values if v._key is None and not v.is_key and v.base.startswith("query.")}
     return parsed
 
 

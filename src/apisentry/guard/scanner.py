@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 
 import hyperscan
 import libinjection
@@ -25,8 +24,8 @@ from apisentry.guard.signatures import CATEGORY, SIGNATURES, Signature
 _FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
 # Between values: a NUL, which no signature's class of "space" covers, framed by newlines,
 # which `.` does not cross. A match that still spans two values is dropped by the `re` check.
-_SEP_B = b"\n\x00\n"
-_SEP_LEN = len(_SEP_B)
+_SEP = "\n\x00\n"
+_SEP_LEN = len(_SEP)
 _LOOKUP = re.compile(r"\$\{(?:lower|upper)\s*:\s*([^${}]*)\}|\$\{[^${}]*?:-([^${}]*)\}", re.IGNORECASE)
 _EVIDENCE = 80
 
@@ -39,12 +38,6 @@ def _unwrap_lookups(s: str) -> str:
             break
         s = nxt
     return s
-
-
-@dataclass(slots=True)
-class _Form:
-    value: Value
-    text: str
 
 
 class Scanner:
@@ -60,82 +53,96 @@ class Scanner:
                         flags=[_FLAGS] * len(self.signatures))
         self.sqli_on = "sqli" not in disabled
         self.xss_on = "xss" not in disabled
+        ids = [sig.id for sig in self.signatures]
+        self._gate_sqli = ids.index("gate:sqli") if "gate:sqli" in ids else -1
+        self._gate_xss = ids.index("gate:xss") if "gate:xss" in ids else -1
+        self._gate_ssrf = ids.index("gate:ssrf") if "gate:ssrf" in ids else -1
 
     def scan(self, values: list[Value]) -> list[Detection]:
-        forms: list[_Form] = []
+        texts: list[str] = []
+        owners: list[Value] = []
         nul: list[Value] = []
         for v in values:
-            if not v.text:
+            t = v.text
+            if not t:
                 continue
-            if "\x00" in v.text:
+            if "\x00" in t:
                 nul.append(v)
-            for text in decoded_forms(v.text, v.form):
+            for text in decoded_forms(t, v.form):
                 if "${" in text:
                     text = _unwrap_lookups(text)
-                forms.append(_Form(v, text))
-        if not forms:
+                texts.append(text)
+                owners.append(v)
+        if not texts:
             return []
+        joined = _SEP.join(texts)
+        buf = joined.encode("utf-8", "surrogatepass")
         starts: list[int] = []
-        parts: list[bytes] = []
         pos = 0
-        for f in forms:
-            b = f.text.encode("utf-8", "surrogatepass")
-            starts.append(pos)
-            parts.append(b)
-            pos += len(b) + _SEP_LEN
-        buf = _SEP_B.join(parts)
+        if len(buf) == len(joined):  # all ASCII: character offsets are byte offsets
+            for t in texts:
+                starts.append(pos)
+                pos += len(t) + _SEP_LEN
+        else:
+            for t in texts:
+                starts.append(pos)
+                pos += len(t.encode("utf-8", "surrogatepass")) + _SEP_LEN
         hits: set[tuple[int, int]] = set()  # (form index, signature index)
+        add = hits.add
+        bisect_right = bisect.bisect_right
 
         def on_match(sig: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            hits.add((bisect.bisect_right(starts, end - 1) - 1, sig))
+            add((bisect_right(starts, end - 1) - 1, sig))
 
         self.db.scan(buf, match_event_handler=on_match)
-        found = self._confirm(forms, sorted(hits)) if hits else []
+        found = self._confirm(texts, owners, sorted(hits)) if hits else []
         for v in nul:
             category, cwe = CATEGORY["traversal"]
             found.append(Detection("traversal", category, cwe, v.location, _cut(v.text, 0, len(v.text)), 3,
                                    "NUL byte, which truncates file names in C-based code"))
         return found
 
-    def _confirm(self, forms: list[_Form], hits: list[tuple[int, int]]) -> list[Detection]:
+    def _confirm(self, texts: list[str], owners: list[Value], hits: list[tuple[int, int]]) -> list[Detection]:
         """Per reported (form, signature): the signature on that form alone, or the tokenizer a
-        gate asks for. Hyperscan reports every match, so this is the complete set."""
+        gate asks for. Hyperscan reports every match, so this is the complete set. (Gates match
+        single characters or words, which cannot span two values, so they need no re-check.)"""
         best: dict[tuple[str, str, str], Detection] = {}  # (location, detector, signature) -> detection
         for i, si in hits:
-            f = forms[i]
-            text = f.text
-            for sig, rx in ((self.signatures[si], self.compiled[si]),):
-                if sig.weight == 0:
-                    if sig.id == "gate:sqli" and self.sqli_on and rx.search(text):
-                        self._libinjection_sqli(f, best)
-                    elif sig.id == "gate:xss" and self.xss_on and rx.search(text):
-                        self._libinjection_xss(f, best)
-                    elif sig.id == "gate:ssrf" and not f.value.is_key:
-                        hit = ssrf.classify(text)
-                        if hit:
-                            _add(best, f.value.location, "ssrf", "ssrf-internal-target", hit[0], _cut(text, 0, len(text)), hit[1])
-                    continue
-                m = rx.search(text)
-                if m:
-                    weight = sig.weight
-                    if sig.id == "sqli-tautology" and m.group(1).lower() == m.group(2).lower():
-                        weight = 5  # `or x=x`: always true, the classic bypass
-                    _add(best, f.value.location, sig.detector, sig.id, weight, _cut(text, m.start(), m.end()))
+            text = texts[i]
+            value = owners[i]
+            sig = self.signatures[si]
+            if sig.weight == 0:
+                if si == self._gate_sqli:
+                    if self.sqli_on:
+                        self._libinjection_sqli(text, value, best)
+                elif si == self._gate_xss:
+                    if self.xss_on:
+                        self._libinjection_xss(text, value, best)
+                elif si == self._gate_ssrf and not value.is_key:
+                    hit = ssrf.classify(text)
+                    if hit:
+                        _add(best, value.location, "ssrf", "ssrf-internal-target", hit[0], _cut(text, 0, len(text)), hit[1])
+                continue
+            m = self.compiled[si].search(text)
+            if m:
+                weight = sig.weight
+                if sig.id == "sqli-tautology" and m.group(1).lower() == m.group(2).lower():
+                    weight = 5  # `or x=x`: always true, the classic bypass
+                _add(best, value.location, sig.detector, sig.id, weight, _cut(text, m.start(), m.end()))
         return list(best.values())
 
     @staticmethod
-    def _libinjection_sqli(f: _Form, best: dict[tuple[str, str, str], Detection]) -> None:
-        r = libinjection.is_sql_injection(f.text)
+    def _libinjection_sqli(text: str, value: Value, best: dict[tuple[str, str, str], Detection]) -> None:
+        r = libinjection.is_sql_injection(text)
         if r["is_sqli"]:
             fp = r["fingerprint"]
             fp = fp.decode() if isinstance(fp, bytes) else str(fp)
-            _add(best, f.value.location, "sqli", "libinjection-sqli", 4, _cut(f.text, 0, len(f.text)),
-                 f"SQL token pattern {fp}")
+            _add(best, value.location, "sqli", "libinjection-sqli", 4, _cut(text, 0, len(text)), f"SQL token pattern {fp}")
 
     @staticmethod
-    def _libinjection_xss(f: _Form, best: dict[tuple[str, str, str], Detection]) -> None:
-        if libinjection.is_xss(f.text)["is_xss"]:
-            _add(best, f.value.location, "xss", "libinjection-xss", 4, _cut(f.text, 0, len(f.text)), "HTML/JS injection")
+    def _libinjection_xss(text: str, value: Value, best: dict[tuple[str, str, str], Detection]) -> None:
+        if libinjection.is_xss(text)["is_xss"]:
+            _add(best, value.location, "xss", "libinjection-xss", 4, _cut(text, 0, len(text)), "HTML/JS injection")
 
 
 def _cut(text: str, start: int, end: int) -> str:
