@@ -14,6 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from apisentry import __version__
 from apisentry.cli.guard import guard_app
+from apisentry.cli.iam import iam_app
 from apisentry.detect.engine import detect as run_detect
 from apisentry.detect.rules import Rule, RuleError, builtin_rules
 from apisentry.detect.sigma_loader import load_sigma
@@ -28,6 +29,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="How safe are our APIs, and who is abusing them right now?")
 err = Console(stderr=True)
 app.add_typer(guard_app, name="guard")
+app.add_typer(iam_app, name="iam")
 
 
 class OutFormat(StrEnum):

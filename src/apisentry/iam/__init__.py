@@ -1,0 +1,1 @@
+"""Least privilege for cloud identities: an AWS IAM policy evaluator and the analyses built on it."""
