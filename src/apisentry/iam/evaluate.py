@@ -211,3 +211,8 @@ def evaluate(req: Request, pols: Policies) -> Decision:
     if not sess_ok:
         return Decision(IMPLICIT, "the session policy does not allow the action", [st.ref for st, _ in ident_allow])
     return Decision(ALLOWED, "allowed by identity policy" + (" and the resource policy" if res_allow else ""), refs)
+
+
+def resource_policy_allows(req: Request, policy: Policy) -> bool:
+    """Whether the policy itself has an Allow for this caller (a role's trust policy must, always)."""
+    return bool(_matching([policy], "Allow", req, _context(req), True))

@@ -1,0 +1,148 @@
+"""An account from `aws iam get-account-authorization-details`: users, groups, roles, managed
+policies (their default versions), inline policies, permission boundaries and trust policies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from apisentry.iam.evaluate import Decision, Policies, Request, evaluate
+from apisentry.iam.policy import Policy, PolicyError, parse_policy
+
+
+class AuthzError(ValueError):
+    pass
+
+
+@dataclass
+class Principal:
+    arn: str
+    name: str
+    kind: str  # user | role
+    inline: list[Policy] = field(default_factory=list)
+    managed: list[str] = field(default_factory=list)  # policy ARNs
+    groups: list[str] = field(default_factory=list)  # group names (users)
+    boundary: str | None = None  # policy ARN
+    trust: Policy | None = None  # roles
+
+
+@dataclass
+class Group:
+    arn: str
+    name: str
+    inline: list[Policy] = field(default_factory=list)
+    managed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Account:
+    id: str
+    principals: dict[str, Principal]
+    groups: dict[str, Group]
+    policies: dict[str, Policy]  # managed policy ARN -> default version
+    problems: list[str] = field(default_factory=list)
+
+    def identity_policies(self, p: Principal) -> list[Policy]:
+        out = list(p.inline) + [self.policies[a] for a in p.managed if a in self.policies]
+        for g in p.groups:
+            grp = self.groups.get(g)
+            if grp:
+                out += grp.inline + [self.policies[a] for a in grp.managed if a in self.policies]
+        return out
+
+    def attached_policy_arns(self, p: Principal) -> list[str]:
+        arns = list(p.managed)
+        for g in p.groups:
+            if g in self.groups:
+                arns += self.groups[g].managed
+        return [a for a in arns if ":aws:policy/" not in a]  # customer managed only: AWS's cannot be changed
+
+    def can(self, p: Principal, action: str, resource: str = "*", context: dict[str, Any] | None = None,
+            resource_policy: Policy | None = None) -> Decision:
+        pols = Policies(identity=self.identity_policies(p),
+                        boundaries=[self.policies[p.boundary]] if p.boundary and p.boundary in self.policies else [],
+                        resource=resource_policy)
+        return evaluate(Request(p.arn, action, resource, self.id, context or {}), pols)
+
+    def allowed(self, p: Principal, action: str, resource: str = "*", **kw: Any) -> bool:
+        return self.can(p, action, resource, **kw).decision == "Allowed"
+
+
+def _doc(d: Any) -> Any:
+    # The API returns documents URL-encoded as strings; the CLI decodes them.
+    if isinstance(d, str):
+        try:
+            return json.loads(unquote(d))
+        except ValueError as e:
+            raise PolicyError(f"policy document is not JSON: {e}") from e
+    return d
+
+
+def load_authz(path: str | Path) -> Account:
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise AuthzError(f"{path}: cannot read: {e.strerror or e}") from e
+    except ValueError as e:
+        raise AuthzError(f"{path}: not JSON: {e}") from e
+    return account_from_dict(data, str(path))
+
+
+def account_from_dict(data: Any, where: str = "authz") -> Account:
+    if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "RoleDetailList", "Policies")):
+        raise AuthzError(f"{where}: not the output of `aws iam get-account-authorization-details`")
+    problems: list[str] = []
+    policies: dict[str, Policy] = {}
+    for pol in data.get("Policies") or []:
+        arn = pol.get("Arn", "?")
+        default = next((v for v in pol.get("PolicyVersionList") or [] if v.get("IsDefaultVersion")), None)
+        if default is None:
+            problems.append(f"{where}: policy {arn}: no default version; left out")
+            continue
+        try:
+            policies[arn] = parse_policy(_doc(default.get("Document")), arn)
+        except PolicyError as e:
+            problems.append(f"{where}: {e}; left out")
+
+    def inline(items: Any, owner: str) -> list[Policy]:
+        out = []
+        for it in items or []:
+            name = f"{owner}/{it.get('PolicyName', '?')}"
+            try:
+                out.append(parse_policy(_doc(it.get("PolicyDocument")), name))
+            except PolicyError as e:
+                problems.append(f"{where}: {e}; left out")
+        return out
+
+    principals: dict[str, Principal] = {}
+    account_id = ""
+    for u in data.get("UserDetailList") or []:
+        p = Principal(u["Arn"], u.get("UserName", ""), "user", inline(u.get("UserPolicyList"), u["Arn"]),
+                      [m["PolicyArn"] for m in u.get("AttachedManagedPolicies") or []], list(u.get("GroupList") or []),
+                      (u.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"))
+        principals[p.arn] = p
+        account_id = account_id or p.arn.split(":")[4]
+    for r in data.get("RoleDetailList") or []:
+        trust = None
+        if r.get("AssumeRolePolicyDocument"):
+            try:
+                trust = parse_policy(_doc(r["AssumeRolePolicyDocument"]), f"{r['Arn']} trust policy")
+            except PolicyError as e:
+                problems.append(f"{where}: {e}; the role's trust is unknown")
+        p = Principal(r["Arn"], r.get("RoleName", ""), "role", inline(r.get("RolePolicyList"), r["Arn"]),
+                      [m["PolicyArn"] for m in r.get("AttachedManagedPolicies") or []], [],
+                      (r.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"), trust)
+        principals[p.arn] = p
+        account_id = account_id or p.arn.split(":")[4]
+    groups = {}
+    for g in data.get("GroupDetailList") or []:
+        groups[g["GroupName"]] = Group(g["Arn"], g["GroupName"], inline(g.get("GroupPolicyList"), g["Arn"]),
+                                       [m["PolicyArn"] for m in g.get("AttachedManagedPolicies") or []])
+    for p in principals.values():
+        for a in p.managed + ([p.boundary] if p.boundary else []):
+            if a not in policies:
+                problems.append(f"{where}: {p.arn} uses {a}, which the file does not contain; its permissions are unknown")
+    return Account(account_id, principals, groups, policies, problems)
