@@ -12,6 +12,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from apisentry.iam.analysis import analyze as run_analyze
+from apisentry.iam.analysis import blast_radius
+from apisentry.iam.authz import AuthzError, load_authz
+from apisentry.iam.paths import Analyzer
 from apisentry.iam.simulate import CaseError, run_cases
 
 iam_app = typer.Typer(no_args_is_help=True, help="IAM: evaluate policies the way AWS does.")
@@ -70,3 +74,94 @@ def simulate(
         err.print(f"[yellow]{escape(str(r['error']))}[/yellow]")
     if bad:
         raise typer.Exit(1)
+
+
+@iam_app.command()
+def analyze(
+    authz: Annotated[Path, typer.Argument(help="Output of `aws iam get-account-authorization-details`.")],
+    format: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
+) -> None:
+    """Admin equivalence, privilege-escalation paths, risky trust, unrestricted sensitive
+    permissions and the blast radius of every principal."""
+    if format not in ("table", "json", "html"):
+        err.print(f"[red]unknown format {escape(format)}: table, json or html[/red]")
+        raise typer.Exit(2)
+    try:
+        account = load_authz(authz)
+    except AuthzError as e:
+        err.print(f"[red]{escape(str(e))}[/red]")
+        raise typer.Exit(2) from e
+    report = run_analyze(account)
+    if format == "json":
+        data = orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n"
+    elif format == "html":
+        data = _html(report).encode()
+    else:
+        data = _table(report).encode()
+    if out:
+        out.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    for p in report["problems"]:
+        err.print(f"[yellow]{escape(p)}[/yellow]")
+    if report["problems"]:
+        raise typer.Exit(1)
+
+
+@iam_app.command("blast-radius")
+def blast_radius_cmd(
+    arn: Annotated[str, typer.Argument(help="The principal's ARN.")],
+    authz: Annotated[Path, typer.Option("--authz", help="Output of `aws iam get-account-authorization-details`.")],
+) -> None:
+    """If this identity is stolen, what can the attacker reach? (JSON)"""
+    try:
+        account = load_authz(authz)
+    except AuthzError as e:
+        err.print(f"[red]{escape(str(e))}[/red]")
+        raise typer.Exit(2) from e
+    p = account.principals.get(arn)
+    if p is None:
+        err.print(f"[red]{escape(arn)} is not a user or role in {escape(str(authz))}[/red]")
+        raise typer.Exit(2)
+    an = Analyzer(account)
+    sys.stdout.buffer.write(orjson.dumps({"arn": arn, "admin": an.is_admin(p), **blast_radius(account, an, p)},
+                                         option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def _table(report: dict[str, object]) -> str:
+    from io import StringIO
+
+    from rich.table import Table
+
+    buf = StringIO()
+    con = Console(file=buf, width=160)
+    t = Table("principal", "admin", "score", "actions", "reachable", title=f"account {report['account']}")
+    for p in report["principals"]:  # type: ignore[attr-defined]
+        br = p["blast_radius"]
+        t.add_row(escape(p["arn"]), "yes" if p["admin"] else "", str(br["score"]), str(br["actions"]),
+                  str(len(br["reachable_principals"])))
+    con.print(t)
+    f = Table("severity", "kind", "principal", "finding", "path", "target")
+    for x in report["findings"]:  # type: ignore[attr-defined]
+        f.add_row(x["severity"], x["kind"], escape(x["principal"]), escape(x["title"]), x["path_id"] or "",
+                  escape(x["target"] or ""))
+    con.print(f)
+    return buf.getvalue()
+
+
+def _html(report: dict[str, object]) -> str:
+    from html import escape as h
+
+    rows = "".join(f"<tr><td>{h(x['severity'])}</td><td>{h(x['kind'])}</td><td>{h(x['principal'])}</td>"
+                   f"<td>{h(x['title'])}</td><td>{h(x['path_id'] or '')}</td><td>{h(x['target'] or '')}</td>"
+                   f"<td>{h(', '.join(x['permissions']))}</td></tr>" for x in report["findings"])  # type: ignore[attr-defined]
+    prows = "".join(f"<tr><td>{h(p['arn'])}</td><td>{'yes' if p['admin'] else ''}</td>"
+                    f"<td>{p['blast_radius']['score']}</td><td>{p['blast_radius']['actions']}</td></tr>"
+                    for p in report["principals"])  # type: ignore[attr-defined]
+    return ("<!doctype html><meta charset=utf-8><title>apisentry IAM report</title>"
+            "<style>body{font-family:sans-serif}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}</style>"
+            f"<h1>IAM analysis of account {h(str(report['account']))}</h1>"
+            f"<h2>Principals</h2><table><tr><th>principal</th><th>admin</th><th>score</th><th>actions</th></tr>{prows}</table>"
+            f"<h2>Findings</h2><table><tr><th>severity</th><th>kind</th><th>principal</th><th>finding</th><th>path</th>"
+            f"<th>target</th><th>permissions</th></tr>{rows}</table>")
