@@ -80,17 +80,18 @@ def blast_radius(acct: Account, an: Analyzer, p: Principal) -> dict[str, Any]:
     # Principals reachable by assuming or passing roles, transitively.
     reach: dict[str, str] = {}
     frontier = [p]
+    roles = [r for r in acct.principals.values() if r.kind == "role"]
     while frontier:
         cur = frontier.pop()
-        for r in acct.principals.values():
-            if r.kind != "role" or r.arn in reach or r.arn == p.arn:
-                continue
-            if an.can_assume(cur, r):
+        for r in an.assume_candidates(cur):
+            if r.arn not in reach and r.arn != p.arn and an.can_assume(cur, r):
                 reach[r.arn] = "assume"
                 frontier.append(r)
-            elif acct.allowed(cur, "iam:PassRole", r.arn):
-                reach[r.arn] = "pass"
-    admin = an.is_admin(p) or any(an.is_admin(acct.principals[a]) for a in reach)
+        if "iam:passrole" in an.actions_somewhere(cur):
+            for r in roles:
+                if r.arn not in reach and r.arn != p.arn and acct.allowed(cur, "iam:PassRole", r.arn):
+                    reach[r.arn] = "pass"
+    admin = an.admin_equivalent(p) or any(an.admin_equivalent(acct.principals[a]) for a in reach)
     stores = {svc: dict(by_service[svc]) for svc in DATA_SERVICES if svc in by_service}
     score = 100 if admin else min(99, len(some) // 20 + 10 * len(stores) + 5 * len(reach)
                                   + 3 * sum(c.get("Permissions management", 0) > 0 for c in by_service.values()))
@@ -144,7 +145,7 @@ def analyze(acct: Account) -> dict[str, Any]:
     principals = []
     findings: list[Finding] = []
     for p in sorted(acct.principals.values(), key=lambda x: x.arn):
-        admin = an.is_admin(p)
+        admin = an.admin_equivalent(p)
         br = blast_radius(acct, an, p)
         principals.append({"arn": p.arn, "type": p.kind, "admin": admin, "blast_radius": br})
         for hit in an.find(p):

@@ -65,7 +65,8 @@ class Account:
         pols = Policies(identity=self.identity_policies(p),
                         boundaries=[self.policies[p.boundary]] if p.boundary and p.boundary in self.policies else [],
                         resource=resource_policy)
-        return evaluate(Request(p.arn, action, resource, self.id, context or {}), pols)
+        # The resource's account comes from its ARN (or is the caller's): files may hold several accounts.
+        return evaluate(Request(p.arn, action, resource, None, context or {}), pols)
 
     def allowed(self, p: Principal, action: str, resource: str = "*", **kw: Any) -> bool:
         return self.can(p, action, resource, **kw).decision == "Allowed"

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 
 from apisentry.iam.authz import Account, Principal
-from apisentry.iam.evaluate import Request, resource_policy_allows
+from apisentry.iam.evaluate import Request, account_of, resource_policy_allows
 from apisentry.iam.policy import action_matches
 
 # The service principal that assumes a passed role, by the path's service.
@@ -78,6 +78,48 @@ class Analyzer:
     def __init__(self, account: Account) -> None:
         self.acct = account
         self._admin: dict[str, bool] = {}
+        self._some: dict[str, frozenset[str]] = {}
+        # Who each role's trust policy could let in: by exact ARN, by account, or anyone.
+        self.trusted_by: dict[str, list[Principal]] = {}
+        for r in account.principals.values():
+            if r.kind != "role" or r.trust is None:
+                continue
+            for st in r.trust.statements:
+                for v in (st.principals or {}).get("AWS", ()) + (("*",) if "*" in (st.principals or {}) else ()):
+                    key = v.split(":")[4] if v.endswith(":root") and v.startswith("arn:") else v
+                    self.trusted_by.setdefault(key, []).append(r)
+                if st.not_principals is not None:
+                    self.trusted_by.setdefault("*", []).append(r)
+
+    def actions_somewhere(self, p: Principal) -> frozenset[str]:
+        """Actions some Allow statement of the principal covers (lower-case), set-based over the
+        catalogue: a cheap necessary condition before any evaluation."""
+        if p.arn not in self._some:
+            from apisentry.iam.actions import catalogue as actions
+            from apisentry.iam.actions import expand
+
+            acts: set[str] = set()
+            for pol in self.acct.identity_policies(p):
+                for st in pol.statements:
+                    if st.effect != "Allow":
+                        continue
+                    if st.not_actions is not None:
+                        acts |= set(actions()) - set().union(*(expand(a) for a in st.not_actions))
+                    else:
+                        for a in st.actions:
+                            acts |= expand(a)
+            self._some[p.arn] = frozenset(acts)
+        return self._some[p.arn]
+
+    def assume_candidates(self, p: Principal) -> list[Principal]:
+        from apisentry.iam.evaluate import account_of, role_of_session
+
+        keys = {p.arn, "*", account_of(p.arn) or "", role_of_session(p.arn) or ""}
+        seen: dict[str, Principal] = {}
+        for k in keys:
+            for r in self.trusted_by.get(k, []):
+                seen[r.arn] = r
+        return list(seen.values())
 
     # --- questions about one principal -----------------------------------------------------------
 
@@ -94,7 +136,7 @@ class Analyzer:
 
     def is_admin(self, p: Principal) -> bool:
         if p.arn not in self._admin:
-            a = self.acct.id
+            a = account_of(p.arn) or self.acct.id
             probes = {"iam:CreateUser": f"arn:aws:iam::{a}:user/apisentry-probe",
                       "iam:PutUserPolicy": f"arn:aws:iam::{a}:user/apisentry-probe",
                       "iam:AttachRolePolicy": f"arn:aws:iam::{a}:role/apisentry-probe",
@@ -106,10 +148,21 @@ class Analyzer:
             self._admin[p.arn] = all(self.acct.allowed(p, act, probes.get(act, "*")) for act in ADMIN_PROBES)
         return self._admin[p.arn]
 
+    def admin_equivalent(self, p: Principal) -> bool:
+        """Admin, or free to write IAM policies for any user and role (and so to become admin)."""
+        if self.is_admin(p):
+            return True
+        a = account_of(p.arn) or self.acct.id
+        return all(self.acct.allowed(p, act, res) for act, res in (
+            ("iam:PutUserPolicy", f"arn:aws:iam::{a}:user/apisentry-probe"),
+            ("iam:AttachUserPolicy", f"arn:aws:iam::{a}:user/apisentry-probe"),
+            ("iam:PutRolePolicy", f"arn:aws:iam::{a}:role/apisentry-probe"),
+            ("iam:AttachRolePolicy", f"arn:aws:iam::{a}:role/apisentry-probe")))
+
     def group_is_admin(self, group: str) -> bool:
         g = self.acct.groups[group]
         pseudo = Principal(f"{g.arn}-member", group, "user", list(g.inline), list(g.managed))
-        return self.is_admin(pseudo)
+        return self.admin_equivalent(pseudo)
 
     def trusts_service(self, role: Principal, service: str) -> bool:
         if role.trust is None:
@@ -125,7 +178,7 @@ class Analyzer:
     def can_assume(self, p: Principal, role: Principal) -> bool:
         """A role's trust policy must allow the caller in every case; within the account, the
         caller's own policies must allow it too unless the trust names the caller itself."""
-        if role.trust is None or not resource_policy_allows(Request(p.arn, "sts:AssumeRole", role.arn, self.acct.id),
+        if role.trust is None or not resource_policy_allows(Request(p.arn, "sts:AssumeRole", role.arn),
                                                              role.trust):
             return False
         return self.acct.allowed(p, "sts:AssumeRole", role.arn, resource_policy=role.trust)
@@ -136,7 +189,11 @@ class Analyzer:
         if self.is_admin(p):
             return []  # already everything: nothing to escalate to
         hits: list[PathHit] = []
+        some = self.actions_somewhere(p)
         for path in catalogue():
+            # sts:AssumeRole may come from the trust policy alone; every other step needs an Allow.
+            if not all(a.lower() in some for a in path.required if a.lower() != "sts:assumerole"):
+                continue
             hit = self._check(path, p)
             if hit:
                 hits.append(hit)
@@ -189,13 +246,13 @@ class Analyzer:
         rewrites_trust = "iam:updateassumerolepolicy" in acts
         if set(acts) & USER_ACTIONS:
             for t in self.acct.principals.values():
-                if t.kind != "user" or t.arn == p.arn or not (grants or self.is_admin(t)):
+                if t.kind != "user" or t.arn == p.arn or not (grants or self.admin_equivalent(t)):
                     continue
                 if all(self.acct.allowed(p, a, t.arn) for a in path.required):
                     return self._hit(path, p, t.arn)
             return None
         for t in self.acct.principals.values():
-            if t.kind != "role" or t.arn == p.arn or not (grants or self.is_admin(t)):
+            if t.kind != "role" or t.arn == p.arn or not (grants or self.admin_equivalent(t)):
                 continue
             ok = True
             for a, low in zip(path.required, acts, strict=True):
@@ -219,7 +276,7 @@ class Analyzer:
             return None
         passes = any(a.lower() == "iam:passrole" for a in path.required)
         for role in self.acct.principals.values():
-            if role.kind != "role" or not self.is_admin(role) or not self.trusts_service(role, principal_svc):
+            if role.kind != "role" or not self.admin_equivalent(role) or not self.trusts_service(role, principal_svc):
                 continue
             if passes and not self.acct.allowed(p, "iam:PassRole", role.arn,
                                                  context={"iam:PassedToService": principal_svc}):
