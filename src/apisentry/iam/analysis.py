@@ -88,8 +88,8 @@ def blast_radius(acct: Account, an: Analyzer, p: Principal) -> dict[str, Any]:
                 reach[r.arn] = "assume"
                 frontier.append(r)
         if "iam:passrole" in an.actions_somewhere(cur):
-            for r in roles:
-                if r.arn not in reach and r.arn != p.arn and acct.allowed(cur, "iam:PassRole", r.arn):
+            for r in an.passable_roles(cur, roles):
+                if r.arn not in reach and r.arn != p.arn:
                     reach[r.arn] = "pass"
     admin = an.admin_equivalent(p) or any(an.admin_equivalent(acct.principals[a]) for a in reach)
     stores = {svc: dict(by_service[svc]) for svc in DATA_SERVICES if svc in by_service}

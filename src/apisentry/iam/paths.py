@@ -13,7 +13,7 @@ from importlib import resources
 
 from apisentry.iam.authz import Account, Principal
 from apisentry.iam.evaluate import Request, account_of, resource_policy_allows
-from apisentry.iam.policy import action_matches
+from apisentry.iam.policy import Statement, action_matches, like
 
 # The service principal that assumes a passed role, by the path's service.
 SERVICE_PRINCIPALS = {
@@ -78,6 +78,7 @@ class Analyzer:
     def __init__(self, account: Account) -> None:
         self.acct = account
         self._admin: dict[str, bool] = {}
+        self._admin_eq: dict[str, bool] = {}
         self._some: dict[str, frozenset[str]] = {}
         # Who each role's trust policy could let in: by exact ARN, by account, or anyone.
         self.trusted_by: dict[str, list[Principal]] = {}
@@ -110,6 +111,29 @@ class Analyzer:
                             acts |= expand(a)
             self._some[p.arn] = frozenset(acts)
         return self._some[p.arn]
+
+    def passable_roles(self, p: Principal, roles: list[Principal]) -> list[Principal]:
+        """Roles the principal may pass. When its PassRole grants are plain (no conditions, no
+        variables, no Deny or boundary that could touch PassRole), matching ARNs against the grants'
+        resource patterns gives exactly the evaluator's answer, without evaluating each role."""
+        grants: list[Statement] = []
+        plain = not p.boundary
+        for pol in self.acct.identity_policies(p):
+            for st in pol.statements:
+                covers = (any(action_matches(a, "iam:PassRole") for a in st.actions) if st.not_actions is None
+                          else not any(action_matches(a, "iam:PassRole") for a in st.not_actions))
+                if not covers:
+                    continue
+                if st.effect == "Deny" or st.conditions or st.not_resources is not None or \
+                        any("${" in r for r in st.resources or ()):
+                    plain = False
+                grants.append(st)
+        if not plain:
+            return [r for r in roles if self.acct.allowed(p, "iam:PassRole", r.arn)]
+        patterns = [r for st in grants for r in st.resources or ()]
+        if "*" in patterns:
+            return list(roles)
+        return [r for r in roles if any(like(pat, r.arn) for pat in patterns)]
 
     def assume_candidates(self, p: Principal) -> list[Principal]:
         from apisentry.iam.evaluate import account_of, role_of_session
@@ -150,14 +174,14 @@ class Analyzer:
 
     def admin_equivalent(self, p: Principal) -> bool:
         """Admin, or free to write IAM policies for any user and role (and so to become admin)."""
-        if self.is_admin(p):
-            return True
-        a = account_of(p.arn) or self.acct.id
-        return all(self.acct.allowed(p, act, res) for act, res in (
-            ("iam:PutUserPolicy", f"arn:aws:iam::{a}:user/apisentry-probe"),
-            ("iam:AttachUserPolicy", f"arn:aws:iam::{a}:user/apisentry-probe"),
-            ("iam:PutRolePolicy", f"arn:aws:iam::{a}:role/apisentry-probe"),
-            ("iam:AttachRolePolicy", f"arn:aws:iam::{a}:role/apisentry-probe")))
+        if p.arn not in self._admin_eq:
+            a = account_of(p.arn) or self.acct.id
+            self._admin_eq[p.arn] = self.is_admin(p) or all(self.acct.allowed(p, act, res) for act, res in (
+                ("iam:PutUserPolicy", f"arn:aws:iam::{a}:user/apisentry-probe"),
+                ("iam:AttachUserPolicy", f"arn:aws:iam::{a}:user/apisentry-probe"),
+                ("iam:PutRolePolicy", f"arn:aws:iam::{a}:role/apisentry-probe"),
+                ("iam:AttachRolePolicy", f"arn:aws:iam::{a}:role/apisentry-probe")))
+        return self._admin_eq[p.arn]
 
     def group_is_admin(self, group: str) -> bool:
         g = self.acct.groups[group]
@@ -251,7 +275,11 @@ class Analyzer:
                 if all(self.acct.allowed(p, a, t.arn) for a in path.required):
                     return self._hit(path, p, t.arn)
             return None
-        for t in self.acct.principals.values():
+        # A path that ends in sts:AssumeRole (without rewriting the trust) can only reach roles whose
+        # trust policy names the caller, its account or anyone: the trust index lists them.
+        pool = (self.assume_candidates(p) if "sts:assumerole" in acts and not rewrites_trust
+                else self.acct.principals.values())
+        for t in pool:
             if t.kind != "role" or t.arn == p.arn or not (grants or self.admin_equivalent(t)):
                 continue
             ok = True
