@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -117,10 +116,14 @@ def cloudsplaining(path: str, work: str) -> dict[str, object]:
         return {"skipped": "cloudsplaining is not installed (pip install cloudsplaining)"}
     outdir = os.path.join(work, "cs")
     os.makedirs(outdir, exist_ok=True)
+    rss_file = os.path.join(work, "cs.rss")
     t = time.perf_counter()
-    p = subprocess.run([exe, "scan", "-i", path, "-o", outdir, "-s"], capture_output=True, text=True)
+    # GNU time reports this child's own peak; getrusage(RUSAGE_CHILDREN) would mix in ours.
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, exe, "scan", "-i", path, "-o", outdir, "-s"],
+                       capture_output=True, text=True)
     secs = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with open(rss_file) as f:
+        rss = int(f.read().strip().splitlines()[-1]) / 1024
     if p.returncode != 0:
         return {"skipped": f"cloudsplaining failed: {p.stderr.strip()[-300:]}"}
     name = os.path.splitext(os.path.basename(path))[0]

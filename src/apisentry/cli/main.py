@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from apisentry import __version__
+from apisentry.cli.api import api_app
 from apisentry.cli.guard import guard_app
 from apisentry.cli.iam import iam_app
 from apisentry.detect.engine import detect as run_detect
@@ -30,6 +31,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 err = Console(stderr=True)
 app.add_typer(guard_app, name="guard")
 app.add_typer(iam_app, name="iam")
+app.add_typer(api_app, name="api")
 
 
 class OutFormat(StrEnum):

@@ -152,6 +152,7 @@ def analyze(acct: Account) -> dict[str, Any]:
             findings.append(Finding(p.arn, "privilege_escalation", f"Privilege escalation: {hit.path.name}", "critical",
                                     hit.permissions, hit.steps, hit.path.id, hit.target,
                                     (hit.note + " " if hit.note else "") + hit.path.reference))
+        an.forget_action_sets()
         if p.kind == "role":
             findings.extend(_risky_trust(p, acct.id))
         if admin:

@@ -135,6 +135,11 @@ class Analyzer:
             return list(roles)
         return [r for r in roles if any(like(pat, r.arn) for pat in patterns)]
 
+    def forget_action_sets(self) -> None:
+        """Drop the per-principal action sets (thousands of names each): kept for 10,000 principals
+        they cost more than a gigabyte."""
+        self._some.clear()
+
     def assume_candidates(self, p: Principal) -> list[Principal]:
         from apisentry.iam.evaluate import account_of, role_of_session
 

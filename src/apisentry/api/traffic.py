@@ -1,0 +1,242 @@
+"""Traffic sources, auto-detected per file: HAR, nginx/Apache combined logs, AWS ALB logs, JSON access
+logs (API Gateway, the guard's JSON Lines events, most frameworks). Each gives observations; a line
+that cannot be read is counted with its reason, and the rest go on."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+
+
+@dataclass(slots=True)
+class Observation:
+    method: str
+    path: str
+    query: list[tuple[str, str]] = field(default_factory=list)
+    status: int | None = None
+    time: datetime | None = None
+    client: str | None = None
+    identity: str | None = None
+    auth: str = "none"  # none | basic | bearer-jwt | bearer | api-key | cookie
+    content_type: str | None = None
+    body: Any = None  # parsed JSON request body, when logged
+    response: Any = None  # parsed JSON response body, when logged
+
+
+@dataclass
+class ReadReport:
+    lines: int = 0
+    observations: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
+    examples: dict[str, str] = field(default_factory=dict)  # reason -> first "file:line"
+
+    def skip(self, reason: str, where: str) -> None:
+        self.skipped[reason] += 1
+        self.examples.setdefault(reason, where)
+
+
+_COMBINED = re.compile(r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]{3,10}) (?P<target>\S+)(?: [^"]*)?" '
+                       r'(?P<status>\d{3}) \S+(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?')
+_ALB = re.compile(r'^(?:https?|h2|ws|wss) (?P<time>\S+) \S+ (?P<ip>[\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (?P<status>\d{3}|-) \S+ \d+ \d+ '
+                  r'"(?P<method>[A-Z-]+) (?P<url>\S+) [^"]*"')
+_SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "api-key"}
+
+
+def auth_scheme(headers: dict[str, str]) -> tuple[str, str | None]:
+    """(scheme, identity) from request headers; identities of JWTs are their `sub`."""
+    a = headers.get("authorization", "")
+    low = a.lower()
+    if low.startswith("basic "):
+        try:
+            user = base64.b64decode(a[6:].strip()).decode("utf-8", "replace").split(":", 1)[0]
+        except ValueError:
+            user = None
+        return "basic", user or None
+    if low.startswith("bearer "):
+        tok = a[7:].strip()
+        if tok.count(".") == 2 and tok.startswith("eyJ"):
+            try:
+                claims = orjson.loads(base64.urlsafe_b64decode(tok.split(".")[1] + "=="))
+                return "bearer-jwt", str(claims.get("sub")) if isinstance(claims, dict) and claims.get("sub") else None
+            except (ValueError, orjson.JSONDecodeError):
+                return "bearer-jwt", None
+        return "bearer", None
+    if any(k in headers for k in ("x-api-key", "api-key")) or "apikey" in headers:
+        return "api-key", None
+    if "cookie" in headers:
+        return "cookie", None
+    return "none", None
+
+
+def _json(text: str | bytes | None) -> Any:
+    if not text:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _obs(method: str, url: str, status: Any, when: datetime | None, client: str | None,
+         headers: dict[str, str] | None = None, body: Any = None, response: Any = None) -> Observation:
+    parts = urlsplit(url)
+    hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+    scheme, ident = auth_scheme(hdrs)
+    try:
+        st = int(status) if status not in (None, "-", "") else None
+    except (TypeError, ValueError):
+        st = None
+    return Observation(method.upper(), parts.path or "/", parse_qsl(parts.query, keep_blank_values=True), st, when,
+                       client, ident, scheme, hdrs.get("content-type"), body, response)
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+    s = str(value)
+    for fmt in ("%d/%b/%Y:%H:%M:%S %z",):
+        try:
+            return datetime.strptime(s, fmt).astimezone(UTC)
+        except ValueError:
+            pass
+    try:
+        d = datetime.fromisoformat(s.replace("Z", "+00:00"))
+        return d.astimezone(UTC) if d.tzinfo else d.replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def sniff(path: Path) -> str:
+    with path.open("rb") as f:
+        head = f.read(4096).lstrip()
+    if path.suffix.lower() == ".har" or (head.startswith(b"{") and b'"log"' in head[:300] and b'"entries"' in head):
+        return "har"
+    if head.startswith(b"{"):
+        return "jsonl"
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    if _ALB.match(first):
+        return "alb"
+    if _COMBINED.match(first):
+        return "combined"
+    return "unknown"
+
+
+def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
+    try:
+        doc = orjson.loads(path.read_bytes())
+        entries = doc["log"]["entries"]
+    except (orjson.JSONDecodeError, KeyError, TypeError) as e:
+        report.skip(f"not a readable HAR file ({type(e).__name__})", str(path))
+        return
+    for i, entry in enumerate(entries):
+        report.lines += 1
+        try:
+            req = entry["request"]
+            headers = {h["name"]: h["value"] for h in req.get("headers") or []}
+            post = req.get("postData") or {}
+            body = _json(post.get("text")) if "json" in str(post.get("mimeType", "")) else None
+            resp = entry.get("response") or {}
+            content = resp.get("content") or {}
+            rtext = content.get("text")
+            if rtext and content.get("encoding") == "base64":
+                try:
+                    rtext = base64.b64decode(rtext).decode("utf-8")
+                except (ValueError, UnicodeDecodeError):
+                    rtext = None
+            rbody = _json(rtext) if "json" in str(content.get("mimeType", "")) else None
+            yield _obs(req["method"], req["url"], resp.get("status"), _time(entry.get("startedDateTime")),
+                       None, headers, body, rbody)
+        except (KeyError, TypeError, AttributeError) as ex:
+            report.skip(f"HAR entry without {ex}", f"{path}: entry {i}")
+
+
+def read_lines(path: Path, kind: str, report: ReadReport) -> Iterator[Observation]:
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            report.lines += 1
+            where = f"{path}:{n}"
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if kind == "combined":
+                m = _COMBINED.match(line)
+                if not m:
+                    report.skip("not a combined log line", where)
+                    continue
+                user = m.group("user")
+                o = _obs(m.group("method"), m.group("target"), m.group("status"), _time(m.group("time")), m.group("ip"))
+                if user != "-":
+                    o.identity, o.auth = user, "basic"
+                yield o
+            elif kind == "alb":
+                m = _ALB.match(line)
+                if not m:
+                    report.skip("not an ALB log line", where)
+                    continue
+                yield _obs(m.group("method"), m.group("url"), m.group("status"), _time(m.group("time")), m.group("ip"))
+            else:
+                o2 = _json_line(line)
+                if o2 is None:
+                    report.skip("JSON line without a method and a path", where)
+                    continue
+                yield o2
+
+
+def _json_line(line: str) -> Observation | None:
+    d = _json(line)
+    if not isinstance(d, dict):
+        return None
+    # The guard's own events (ApiEvent rows as JSON Lines).
+    if d.get("cloud_provider") == "http" and d.get("request"):
+        req = _json(d["request"]) if isinstance(d["request"], str) else d["request"]
+        if not isinstance(req, dict):
+            return None
+        q = "&".join(f"{k}={v}" for k, v in (req.get("query") or {}).items())
+        o = _obs(d.get("http_method") or "GET", (req.get("path") or "/") + (f"?{q}" if q else ""), d.get("http_status"),
+                 _time(d.get("time")), d.get("src_ip"), req.get("headers") or {}, req.get("body"))
+        o.identity = d.get("actor_user_uid") or o.identity
+        return o
+    method = d.get("method") or d.get("httpMethod") or d.get("http_method") or d.get("request_method")
+    url = d.get("url") or d.get("path") or d.get("uri") or d.get("resourcePath") or d.get("request_uri")
+    if not isinstance(method, str) or not isinstance(url, str):
+        return None
+    return _obs(method, url, d.get("status") or d.get("statusCode") or d.get("status_code"),
+                _time(d.get("time") or d.get("timestamp") or d.get("requestTime") or d.get("requestTimeEpoch")),
+                d.get("ip") or d.get("sourceIp") or d.get("client_ip") or d.get("remote_addr"),
+                d.get("headers") if isinstance(d.get("headers"), dict) else None,
+                d.get("body") if isinstance(d.get("body"), dict | list) else None)
+
+
+def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadReport]:
+    report = ReadReport()
+    out: list[Observation] = []
+    files: list[Path] = []
+    for p in paths:
+        pp = Path(p)
+        if pp.is_dir():
+            files.extend(sorted(x for x in pp.rglob("*") if x.is_file()))
+        elif pp.is_file():
+            files.append(pp)
+        else:
+            report.skip("no such file", p)
+    for f in files:
+        kind = fmt if fmt != "auto" else sniff(f)
+        if kind == "unknown":
+            report.skip("unknown format (use --format)", str(f))
+            continue
+        it = read_har(f, report) if kind == "har" else read_lines(f, kind, report)
+        for o in it:
+            out.append(o)
+    report.observations = len(out)
+    return out, report

@@ -1,0 +1,101 @@
+"""`apisentry api ...`: the inventory of endpoints from traffic."""
+
+from __future__ import annotations
+
+import sys
+from io import StringIO
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from apisentry.api.inventory import build, load_specs
+from apisentry.api.reconstruct import reconstruct
+from apisentry.api.traffic import Observation, ReadReport, _json_line, read
+from apisentry.guard.spec import SpecError
+
+api_app = typer.Typer(no_args_is_help=True, help="API visibility: the endpoints your traffic really uses.")
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _from_store(db: str) -> list[Observation]:
+    from apisentry.store import Store
+
+    out = []
+    with Store(db) as s:
+        for (row,) in s.run("SELECT to_json(e) FROM events e WHERE cloud_provider = 'http'"):
+            o = _json_line(row)
+            if o is not None:
+                out.append(o)
+    return out
+
+
+@api_app.command()
+def inventory(
+    paths: Annotated[list[str] | None, typer.Argument(help="HAR files, access logs, JSON Lines, or folders.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Also read the guard's events from this store.")] = None,
+    spec: Annotated[list[Path] | None, typer.Option("--spec", help="OpenAPI 3.x / Swagger 2 file (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or openapi.")] = "table",
+    input_format: Annotated[str, typer.Option("--input-format", help="auto, har, combined, alb or jsonl.")] = "auto",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
+) -> None:
+    """Every endpoint seen, templated, with parameters, auth, callers and sensitive data; shadow,
+    zombie and orphan APIs against the specs."""
+    if fmt not in ("table", "json", "openapi"):
+        err.print(f"[red]unknown format {escape(fmt)}: table, json or openapi[/red]")
+        raise typer.Exit(2)
+    if not paths and not db:
+        err.print("[red]give traffic files or --db[/red]")
+        raise typer.Exit(2)
+    try:
+        specs = load_specs([str(s) for s in spec or []])
+    except SpecError as e:
+        err.print(f"[red]{escape(str(e))}[/red]")
+        raise typer.Exit(2) from e
+    obs, report = read(paths or [], input_format) if paths else ([], ReadReport())
+    if db:
+        obs += _from_store(db)
+    result = build(obs, specs)
+    if fmt == "openapi":
+        base = None
+        if spec:
+            base = yaml.safe_load(spec[0].read_text())
+        data = orjson.dumps(reconstruct(result["endpoints"], base), option=orjson.OPT_INDENT_2) + b"\n"
+    elif fmt == "json":
+        data = orjson.dumps({"endpoints": [e.to_dict() for e in result["endpoints"]], "findings": result["findings"]},
+                            option=orjson.OPT_INDENT_2) + b"\n"
+    else:
+        data = _table(result).encode()
+    if out:
+        out.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    err.print(f"{report.lines + (len(obs) if db else 0)} records read, {len(obs)} calls, "
+              f"{len(result['endpoints'])} endpoints, {len(result['findings'])} findings")
+    for reason, n in report.skipped.most_common():
+        err.print(f"[yellow]skipped {n}: {escape(reason)} (first at {escape(report.examples[reason])})[/yellow]")
+    if report.skipped:
+        raise typer.Exit(1)
+
+
+def _table(result: dict[str, Any]) -> str:
+    buf = StringIO()
+    con = Console(file=buf, width=170)
+    t = Table("method", "endpoint", "calls", "status", "auth", "sensitive", "in spec")
+    for e in result["endpoints"]:
+        d = e.to_dict()
+        t.add_row(d["method"], escape(d["path"]), str(d["calls"]), " ".join(d["status_codes"]), ",".join(d["auth"]),
+                  ",".join(sorted(set(d["sensitive"]["receives"]) | set(d["sensitive"]["returns"]))),
+                  "" if d["in_spec"] is None else ("yes" if d["in_spec"] else "NO"))
+    con.print(t)
+    f = Table("severity", "category", "finding", "method", "endpoint", "detail")
+    for x in result["findings"]:
+        f.add_row(x["severity"], x["category"], escape(x["title"]), x["method"] or "", escape(x["path"] or ""),
+                  escape(x["detail"]))
+    con.print(f)
+    return buf.getvalue()
