@@ -97,7 +97,9 @@ class Templater:
                 node = node.children.setdefault(seg, _Node())
                 node.count += 1
         # Templates from a spec anchor the decision: their static segments stay static.
-        self.known = [(_split(t), t) for t in (known or [])]
+        # Most static segments first, so `/users/me` wins over `/users/{id}`.
+        self.known = sorted(((_split(t), t) for t in (known or [])),
+                            key=lambda kt: -sum(not k.startswith("{") for k in kt[0]))
         self._decide(self.root)
 
     def _decide(self, node: _Node) -> None:

@@ -11,6 +11,7 @@ from apisentry.iam.actions import catalogue, expand
 from apisentry.iam.authz import Account, Principal
 from apisentry.iam.paths import Analyzer
 
+MAX_LISTED = 50
 DATA_SERVICES = ("s3", "dynamodb", "rds", "secretsmanager", "ssm", "kms", "sqs", "sns")
 EXFILTRATION = {"s3:getobject", "secretsmanager:getsecretvalue", "ssm:getparameter", "ssm:getparameters",
                 "ssm:getparametersbypath", "rds:copydbsnapshot", "rds:createdbsnapshot", "dynamodb:scan",
@@ -95,8 +96,11 @@ def blast_radius(acct: Account, an: Analyzer, p: Principal) -> dict[str, Any]:
     stores = {svc: dict(by_service[svc]) for svc in DATA_SERVICES if svc in by_service}
     score = 100 if admin else min(99, len(some) // 20 + 10 * len(stores) + 5 * len(reach)
                                   + 3 * sum(c.get("Permissions management", 0) > 0 for c in by_service.values()))
+    # Admin roles first; the list is capped (a `role/svc-*` PassRole grant reaches thousands of roles).
+    ranked = sorted(reach.items(), key=lambda kv: (not an.admin_equivalent(acct.principals[kv[0]]), kv[0]))
     return {"actions": len(some), "services": {s: dict(c) for s, c in sorted(by_service.items())},
-            "reachable_principals": [{"arn": a, "how": how} for a, how in sorted(reach.items())],
+            "reachable_count": len(reach),
+            "reachable_principals": [{"arn": a, "how": how} for a, how in ranked[:MAX_LISTED]],
             "data_stores": stores, "admin_reachable": admin, "score": score}
 
 

@@ -1,0 +1,161 @@
+"""The inventory: templating (with its over-merge traps), sources, sensitive data, spec diff and
+the reconstructed OpenAPI document."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from apisentry.api.inventory import build
+from apisentry.api.reconstruct import infer_schema, reconstruct
+from apisentry.api.sensitive import classify, luhn, types_in
+from apisentry.api.templating import Templater, segment_kind
+from apisentry.api.traffic import Observation, read
+from apisentry.cli.main import app
+from apisentry.guard.spec import load_spec
+
+SHOP = Path(__file__).parent.parent / "data" / "guard" / "shop.yaml"
+
+
+@pytest.mark.parametrize(("seg", "kind"), [
+    ("123", "int"), ("8d3c1e2a-4b5c-4d6e-8f7a-9b0c1d2e3f4a", "uuid"), ("507f1f77bcf86cd799439011", "hash"),
+    ("da39a3ee5e6b4b0d3255bfef95601890afd80709", "hash"), ("2024-05-01", "date"), ("ana@example.org", "email"),
+    ("v2", "version"), ("me", "static"), ("order-items", "static"), ("report.pdf", "static"),
+    ("A1B2C3D4", "mixed"), ("Inside%20treat%20body", "text"),
+])
+def test_segment_kinds(seg: str, kind: str) -> None:
+    assert segment_kind(seg) == kind
+
+
+def test_templates_and_parameter_names() -> None:
+    paths = ["/users/123/orders/507f1f77bcf86cd799439011", "/users/77/orders/507f1f77bcf86cd799439012",
+             "/users/me", "/users/me/settings", "/v1/items/8d3c1e2a-4b5c-4d6e-8f7a-9b0c1d2e3f4a",
+             "/categories/42/sub-categories/7"]
+    t = Templater(paths)
+    assert t.template(paths[0]) == "/users/{userId}/orders/{orderId}"
+    assert t.template("/users/me") == "/users/me"  # the static sibling is never merged
+    assert t.template("/users/me/settings") == "/users/me/settings"
+    assert t.template(paths[4]) == "/v1/items/{itemId}"  # version tags stay
+    assert t.template(paths[5]) == "/categories/{categoryId}/sub-categories/{subCategoryId}"
+
+
+def test_plain_words_merge_only_with_evidence() -> None:
+    few = Templater(["/docs/intro", "/docs/setup", "/docs/faq"])
+    assert few.template("/docs/intro") == "/docs/intro"
+    names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar"]
+    many = Templater([f"/profiles/{n}" for n in names] + ["/profiles/alice"])
+    assert many.template("/profiles/zoe") == "/profiles/{profileId}"
+    # One dominant word among many is not evidence of a parameter.
+    skewed = Templater(["/status/health"] * 50 + [f"/status/{n}" for n in names[:8]])
+    assert skewed.template("/status/health") == "/status/health"
+
+
+def test_sources(tmp_path: Path) -> None:
+    (tmp_path / "access.log").write_text(
+        '203.0.113.7 - - [30/Nov/2026:01:02:03 +0000] "GET /api/users/12?expand=orders HTTP/1.1" 200 512 "-" "curl/8"\n'
+        'garbage line\n'
+        '203.0.113.8 - ana [30/Nov/2026:01:02:04 +0000] "POST /api/users HTTP/1.1" 201 20 "-" "curl/8"\n')
+    (tmp_path / "alb.log").write_text(
+        'https 2026-11-30T01:02:05.1Z app/lb/1 198.51.100.4:5555 10.0.0.1:80 0.001 0.002 0.000 200 200 10 20 '
+        '"GET https://api.example.com:443/api/users/13 HTTP/1.1" "ua" ECDHE TLSv1.2 arn\n')
+    (tmp_path / "gw.jsonl").write_text(json.dumps({"httpMethod": "DELETE", "path": "/api/users/14", "status": 204,
+                                                   "requestTime": "2026-11-30T01:02:06Z", "sourceIp": "192.0.2.1"}) + "\n")
+    jwt = "eyJhbGciOiJIUzI1NiJ9." + base64.urlsafe_b64encode(b'{"sub":"ana"}').decode().rstrip("=") + ".c2ln"
+    har = {"log": {"entries": [
+        {"startedDateTime": "2026-11-30T01:02:07Z",
+         "request": {"method": "GET", "url": "https://api.example.com/api/users/15",
+                     "headers": [{"name": "Authorization", "value": f"Bearer {jwt}"}]},
+         "response": {"status": 200, "content": {"mimeType": "application/json",
+                                                 "text": json.dumps({"email": "ana@example.org", "card": "4111 1111 1111 1111"})}}},
+        {"request": {"method": "GET"}},  # broken: no url
+    ]}}
+    (tmp_path / "t.har").write_text(json.dumps(har))
+    obs, report = read([str(tmp_path)])
+    assert len(obs) == 5
+    assert report.skipped["not a combined log line"] == 1 and sum(report.skipped.values()) == 2
+    inv = build(obs)
+    eps = {(e.method, e.path): e for e in inv["endpoints"]}
+    users = eps[("GET", "/api/users/{userId}")]
+    assert users.calls == 3 and users.statuses[200] == 3
+    assert "bearer-jwt" in users.auth and "ana" in users.identities
+    assert {"email", "card_number"} <= users.returned
+    assert eps[("POST", "/api/users")].identities["ana"] == 1  # basic-auth user from the log
+    assert ("DELETE", "/api/users/{userId}") in eps
+
+
+def test_sensitive_validators() -> None:
+    assert luhn("4111111111111111") and not luhn("4111111111111112")
+    assert classify("card", "4111 1111 1111 1111") == {"card_number"}
+    assert classify("card", "4111 1111 1111 1112") == set()
+    assert classify("order_id", "4111111111111111") == set()  # digits that pass Luhn by chance are not a card
+    assert classify("iban", "DE89370400440532013000") == {"iban"}
+    assert classify("iban", "DE89370400440532013001") == set()
+    assert classify("x", "AKIAIOSFODNN7EXAMPLE") == {"cloud_key"}
+    assert classify("ssn", "123-45-6789") == {"national_id"}
+    assert classify("ssn", "000-45-6789") == {"national_id"}  # named like one, still reported by name
+    assert classify("note", "000-45-6789") == set()
+    assert classify("password", "hunter2") == {"secret"}
+    assert classify("birth_date", "1990-02-03") == {"date_of_birth"}
+    assert types_in({"a": [{"email": "x@y.io"}, {"phone": "+44 20 7946 0958"}]}) == {"email", "phone"}
+
+
+def _o(method: str, path: str, status: int = 200, auth: str = "bearer", **kw: Any) -> Observation:
+    return Observation(method, path, kw.pop("query", []), status, auth=auth, **kw)
+
+
+def test_spec_diff() -> None:
+    spec = load_spec(SHOP)
+    obs = [_o("GET", "/v1/orders", query=[("limit", "5"), ("debug", "1")]), _o("GET", "/v1/orders/mine"),
+           _o("DELETE", "/v1/orders/1b4e28ba-2fa1-11d2-883f-0016d3cca427", 204),
+           _o("GET", "/v1/internal/export"), _o("GET", "/v1/health", auth="none")]
+    inv = build(obs, [spec])
+    kinds = {(f["kind"], f["method"], f["path"]) for f in inv["findings"]}
+    assert ("shadow", "GET", "/v1/internal/export") in kinds
+    assert ("zombie", "DELETE", "/v1/orders/{orderId}") in kinds
+    assert ("undocumented_parameter", "GET", "/v1/orders") in kinds
+    assert ("orphan", "POST", "/orders") in kinds and ("orphan", "GET", "/reports") in kinds
+    assert not any(k == "orphan" and p == "/orders/mine" for k, _, p in kinds)
+    eps = {(e.method, e.path): e for e in inv["endpoints"]}
+    assert eps[("GET", "/v1/orders")].in_spec is True and eps[("GET", "/v1/internal/export")].in_spec is False
+
+
+def test_risk_ranking_and_old_versions() -> None:
+    obs = [_o("GET", "/v1/customers/1", auth="none", response={"email": "a@b.io"}),
+           _o("GET", "/v2/customers/1"), _o("GET", "/v2/ping", auth="none")]
+    f = build(obs)["findings"]
+    assert f[0]["kind"] == "unauthenticated_sensitive" and f[0]["severity"] == "critical" and f[0]["category"] == "API2:2023"
+    assert any(x["kind"] == "zombie" and x["path"] == "/v1/customers/{customerId}" for x in f)
+
+
+def test_reconstruction_infers_and_never_overwrites() -> None:
+    schema = infer_schema([{"id": 1, "name": "a", "tags": ["x"]}, {"id": 2.5, "name": "b", "note": None}])
+    assert schema["required"] == ["id", "name"]
+    assert schema["properties"]["id"] == {"type": "number"}
+    assert schema["properties"]["tags"] == {"type": "array", "items": {"type": "string"}}
+    obs = [_o("POST", "/v1/orders", 201, body={"items": [{"sku": "A", "qty": 1}]}), _o("GET", "/v1/new-thing")]
+    inv = build(obs)
+    doc = reconstruct(inv["endpoints"], {"openapi": "3.0.3", "paths": {"/v1/orders": {"post": {"summary": "ours"}}}})
+    assert doc["paths"]["/v1/orders"]["post"] == {"summary": "ours"}
+    assert "get" in doc["paths"]["/v1/new-thing"]
+    fresh = reconstruct(inv["endpoints"])
+    body = fresh["paths"]["/v1/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["items"]["items"]["required"] == ["qty", "sku"]
+
+
+def test_cli_json_contract(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text('1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/v1/orders/55 HTTP/1.1" 200 1 "-" "x"\n')
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--format", "json", "--spec", str(SHOP)])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    ep = doc["endpoints"][0]
+    assert {"method", "path", "params", "auth", "status_codes", "sensitive", "calls", "first_seen", "last_seen",
+            "in_spec", "deprecated"} <= ep.keys()
+    assert ep["path"] == "/api/v1/orders/{orderId}" and ep["in_spec"] is False
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--format", "openapi"])
+    assert json.loads(r.stdout)["openapi"] == "3.1.0"
