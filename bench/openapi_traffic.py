@@ -293,7 +293,9 @@ def generate(folder: str = DEFAULT_SPECS, n_specs: int = 300, seed: int = 7, per
     out: list[Call] = []
     for f in sorted(chosen):
         calls = list(calls_for_spec(f, rng, maker, per_op))
-        if len(calls) > max_ops_per_spec:
-            calls = rng.sample(calls, max_ops_per_spec)
+        ops = sorted({(c.method, c.template) for c in calls})
+        if len(ops) > max_ops_per_spec:  # keep whole operations, with all their calls
+            keep = set(rng.sample(ops, max_ops_per_spec))
+            calls = [c for c in calls if (c.method, c.template) in keep]
         out.extend(calls)
     return out

@@ -159,3 +159,20 @@ def test_cli_json_contract(tmp_path: Path) -> None:
     assert ep["path"] == "/api/v1/orders/{orderId}" and ep["in_spec"] is False
     r = CliRunner().invoke(app, ["api", "inventory", str(log), "--format", "openapi"])
     assert json.loads(r.stdout)["openapi"] == "3.1.0"
+
+
+def test_dates_versions_suffixes_and_rare_words() -> None:
+    paths = ["/2020-05-31/distribution/AB-1234-CDEF", "/2020-05-31/distribution/XY-9876-ZZZZ",
+             "/reports/2024-01-01", "/reports/2024-02-01", "/api/1.0/calculate", "/accounts/829.3/tags",
+             "/v1/shelves/shelf-4411:cancel", "/v1/people:search", "/keys/AB-77-CD.json", "/keys/EF-88-GH.json",
+             "/service/Vh379/usages", "/service/Qz112/usages", "/service/lucky_owl/usages", "/service/sad_fox/usages"]
+    t = Templater(paths)
+    assert t.template("/2020-05-31/distribution/AB-1234-CDEF") == "/2020-05-31/distribution/{distributionId}"
+    assert t.template("/reports/2024-01-01") == "/reports/{reportId}"
+    assert t.template("/api/1.0/calculate") == "/api/1.0/calculate"
+    assert t.template("/accounts/829.3/tags") == "/accounts/{accountId}/tags"
+    assert t.template("/v1/shelves/shelf-4411:cancel") == "/v1/shelves/{shelveId}:cancel"
+    assert t.template("/v1/people:search") == "/v1/people:search"
+    assert t.template("/keys/AB-77-CD.json") == "/keys/{keyId}.json"
+    # Where values already vary, words seen once are values too.
+    assert t.template("/service/lucky_owl/usages") == "/service/{serviceId}/usages"

@@ -17,12 +17,17 @@ _HEX = re.compile(r"^(?:[0-9a-fA-F]{24}|[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _EMAIL = re.compile(r"^[^@/\s]+@[^@/\s]+\.[a-zA-Z]{2,}$")
 _VERSION = re.compile(r"^v\d+(?:\.\d+)*(?:(?:alpha|beta)\d*)?$", re.IGNORECASE)
-_WORD = re.compile(r"^[A-Za-z][a-z]*(?:[-_][a-z]+)*$|^[a-z]+(?:[A-Z][a-z]+)*$|^\$?[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*$")
+# Route names: identifiers, dotted or dashed, CamelCase allowed, digits only as a short suffix
+# (`oauth2`, `v1beta1`, `s3`); values like `qM935` or `rg494` are not route names.
+_WORD = re.compile(r"^\$?[A-Za-z_][A-Za-z_]*(?:\d{1,2})?(?:[-_.][A-Za-z_]+\d{0,2})*$")
+_DOTTED_VERSION = re.compile(r"^\d{1,2}(?:\.\d{1,3}){1,2}$")
+_NUMBER = re.compile(r"^-?\d+\.\d+$")
 _FILE = re.compile(r"^[\w-]+\.(?:json|xml|csv|txt|html|yaml|yml|pdf|png|jpg|zip)$", re.IGNORECASE)
 
-# How many distinct plain words under one parent, each seen at most this rarely, make a parameter.
-MIN_DISTINCT_WORDS = 8
-MAX_SHARE_PER_WORD = 0.34
+# Plain words at one position are parameter values when there are several and they rarely repeat:
+# route names repeat with every call, values mostly do not.
+MIN_DISTINCT_WORDS = 4
+MIN_DISTINCT_RATIO = 0.8
 
 
 def segment_kind(seg: str) -> str:
@@ -30,6 +35,8 @@ def segment_kind(seg: str) -> str:
     s = unquote(seg)
     if _INT.match(s):
         return "int"
+    if _NUMBER.match(s) and not _DOTTED_VERSION.match(s):
+        return "number"
     if _UUID.match(s):
         return "uuid"
     if _HEX.match(s) and any(c.isdigit() for c in s):
@@ -38,11 +45,9 @@ def segment_kind(seg: str) -> str:
         return "date"
     if _EMAIL.match(s):
         return "email"
-    if _VERSION.match(s):
+    if _VERSION.match(s) or _DOTTED_VERSION.match(s):
         return "version"
-    if _FILE.match(s):
-        return "static"
-    if _WORD.match(s) and len(s) <= 40 and not (any(c.isdigit() for c in s) and sum(c.isdigit() for c in s) > 3):
+    if _WORD.match(s) and len(s) <= 60:
         return "static"
     if any(c.isdigit() for c in s) and any(c.isalpha() for c in s):
         return "mixed"
@@ -78,15 +83,45 @@ def param_name(parent: str | None, used: set[str]) -> str:
 class _Node:
     count: int = 0
     children: dict[str, _Node] = field(default_factory=dict)
-    words_are_params: bool = False  # plain-word children are values of one parameter
+
+
+PARAM = "{}"
 
 
 def _split(path: str) -> list[str]:
     return [s for s in path.split("/") if s != ""]
 
 
+_EXT = re.compile(r"^(.+)(\.(?:json|xml|csv|txt|html?|ya?ml|pdf|png|jpe?g|gif|zip|gz))$", re.IGNORECASE)
+
+
+def _verb(seg: str) -> tuple[str, str]:
+    """A static suffix after a value: Google-style custom methods (`name:cancel`) and file
+    extensions (`{keyId}.json`)."""
+    if ":" in seg:
+        head, _, tail = seg.rpartition(":")
+        if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", tail):
+            return head, ":" + tail
+    m = _EXT.match(seg)
+    if m:
+        return m.group(1), m.group(2)
+    return seg, ""
+
+
+def _merge(into: _Node, other: _Node) -> None:
+    into.count += other.count
+    for k, child in other.children.items():
+        if k in into.children:
+            _merge(into.children[k], child)
+        else:
+            into.children[k] = child
+
+
 class Templater:
-    """Learns templates from all observed paths at once, then maps each path to its template."""
+    """Learns templates from all observed paths at once, then maps each path to its template.
+    The trie is folded top-down: at each position the values of a parameter are merged into one
+    branch before the next position is judged, so `/projects/1/runs/a` and `/projects/2/runs/b`
+    are judged together."""
 
     def __init__(self, paths: list[str], known: list[str] | None = None) -> None:
         self.root = _Node()
@@ -94,25 +129,53 @@ class Templater:
             node = self.root
             node.count += 1
             for seg in _split(p):
-                node = node.children.setdefault(seg, _Node())
+                head, verb = _verb(seg)
+                node = node.children.setdefault(seg if not verb else f"{head}{verb}", _Node())
                 node.count += 1
         # Templates from a spec anchor the decision: their static segments stay static.
         # Most static segments first, so `/users/me` wins over `/users/{id}`.
         self.known = sorted(((_split(t), t) for t in (known or [])),
                             key=lambda kt: -sum(not k.startswith("{") for k in kt[0]))
-        self._decide(self.root)
+        self._fold(self.root)
 
-    def _decide(self, node: _Node) -> None:
-        kids = node.children
-        if kids:
-            kinds = {seg: segment_kind(seg) for seg in kids}
-            words = [s for s, k in kinds.items() if k == "static"]
-            total = sum(kids[s].count for s in words) or 1
-            many_rare_words = (len(words) >= MIN_DISTINCT_WORDS and
-                               max((kids[s].count for s in words), default=0) / total <= MAX_SHARE_PER_WORD)
-            node.words_are_params = many_rare_words
-        for child in kids.values():
-            self._decide(child)
+    @staticmethod
+    def _is_param(kind: str) -> bool:
+        return kind not in ("static", "version")
+
+    def _fold(self, node: _Node) -> None:
+        by_verb: dict[str, list[str]] = {}
+        for seg in node.children:
+            by_verb.setdefault(_verb(seg)[1], []).append(seg)
+        for verb, segs in by_verb.items():
+            heads = {seg: _verb(seg)[0] for seg in segs}
+            kinds = {seg: segment_kind(heads[seg]) for seg in segs}
+            # Dates are values unless one date repeats alone (`/2020-05-31/...`, an API version).
+            dates = [s for s in segs if kinds[s] == "date"]
+            date_calls = sum(node.children[s].count for s in dates)
+            dates_vary = len(dates) >= 2 and len(dates) / max(date_calls, 1) >= 0.5
+            params = [s for s in segs if self._is_param(kinds[s]) and (kinds[s] != "date" or dates_vary)]
+            words = [s for s in segs if kinds[s] == "static"]
+            calls = sum(node.children[s].count for s in words)
+            if len(words) >= MIN_DISTINCT_WORDS and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
+                params += words
+            elif params and words:
+                # Where values already vary, a word seen no more often than a typical value is one
+                # more value; a route name (`/users/me`) is called far more often than any one id.
+                typical = sum(node.children[s].count for s in params) / len(params)
+                once = [s for s in words if node.children[s].count == 1]
+                if typical <= 1.5 and len(once) >= 2:
+                    params += once
+            elif verb.startswith(":") and len(words) >= 2:
+                # Several names before one custom method (`a:cancel`, `b:cancel`) are values of one
+                # resource; a single one (`people:search`) is the collection's own method.
+                params += words
+            if params:
+                merged = node.children.pop(PARAM + verb, None) or _Node()
+                for s in params:
+                    _merge(merged, node.children.pop(s))
+                node.children[PARAM + verb] = merged
+        for child in node.children.values():
+            self._fold(child)
 
     def template(self, path: str) -> str:
         segs = _split(path)
@@ -121,18 +184,22 @@ class Templater:
                 return t
         out: list[str] = []
         used: set[str] = set()
-        node = self.root
+        node: _Node | None = self.root
         prev: str | None = None
         for seg in segs:
-            kind = segment_kind(seg)
-            is_param = kind not in ("static", "version") or (
-                node.words_are_params and kind == "static")
-            if is_param:
+            head, verb = _verb(seg)
+            kids = node.children if node is not None else {}
+            if seg in kids:
+                out.append(seg)
+                prev = head
+                node = kids[seg]
+            elif (PARAM + verb) in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
                 name = param_name(prev, used)
                 used.add(name)
-                out.append("{" + name + "}")
+                out.append("{" + name + "}" + verb)
+                node = kids.get(PARAM + verb)
             else:
                 out.append(seg)
-                prev = seg
-            node = node.children.get(seg, _Node())
+                prev = head
+                node = None
         return "/" + "/".join(out)
