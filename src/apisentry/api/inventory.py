@@ -95,17 +95,19 @@ def build(observations: list[Observation], specs: list[Spec] | None = None) -> d
                 if match:
                     ep.deprecated = match.deprecated
                     ep.spec_params = {f"{p.where}.{p.name}" for p in match.params}
-        ep.calls += 1
+        n = o.count
+        ep.calls += n
         if o.status is not None:
-            ep.statuses[o.status] += 1
-        ep.auth[o.auth] += 1
+            ep.statuses[o.status] += n
+        ep.auth[o.auth] += n
         if o.identity:
-            ep.identities[o.identity] += 1
-        if o.client:
-            ep.clients[o.client] += 1
+            ep.identities[o.identity] += n
+        for c in o.clients or ([o.client] if o.client else []):
+            ep.clients[c] += n
         if o.time:
+            last = o.time_last or o.time
             ep.first_seen = min(ep.first_seen, o.time) if ep.first_seen else o.time
-            ep.last_seen = max(ep.last_seen, o.time) if ep.last_seen else o.time
+            ep.last_seen = max(ep.last_seen, last) if ep.last_seen else last
         for k, v in o.query:
             _param(ep, "query", k, v)
         if isinstance(o.body, dict):

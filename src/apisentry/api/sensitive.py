@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -45,6 +46,13 @@ def iban_ok(s: str) -> bool:
 
 def classify(key: str, value: Any) -> set[str]:
     """Data types of one key/value pair."""
+    if isinstance(value, str | int | float | bool | None):
+        return set(_classify(key, value))
+    return set()
+
+
+@lru_cache(maxsize=65536)
+def _classify(key: str, value: Any) -> frozenset[str]:
     out: set[str] = set()
     k = key or ""
     if _SECRET_KEYS.search(k) and value not in (None, ""):
@@ -74,7 +82,7 @@ def classify(key: str, value: Any) -> set[str]:
             out.add("address")
         if _NATIONAL_KEYS.search(k) and v:
             out.add("national_id")
-    return out
+    return frozenset(out)
 
 
 def walk(doc: Any, max_items: int = 5000) -> Iterator[tuple[str, Any]]:

@@ -137,6 +137,7 @@ class Templater:
         self.known = sorted(((_split(t), t) for t in (known or [])),
                             key=lambda kt: -sum(not k.startswith("{") for k in kt[0]))
         self._fold(self.root)
+        self._cache: dict[str, str] = {}
 
     @staticmethod
     def _is_param(kind: str) -> bool:
@@ -178,6 +179,12 @@ class Templater:
             self._fold(child)
 
     def template(self, path: str) -> str:
+        cached = self._cache.get(path)
+        if cached is None:
+            cached = self._cache[path] = self._template(path)
+        return cached
+
+    def _template(self, path: str) -> str:
         segs = _split(path)
         for ksegs, t in self.known:
             if len(ksegs) == len(segs) and all(k.startswith("{") or k == s for k, s in zip(ksegs, segs, strict=True)):

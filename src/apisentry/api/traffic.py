@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -30,6 +31,9 @@ class Observation:
     content_type: str | None = None
     body: Any = None  # parsed JSON request body, when logged
     response: Any = None  # parsed JSON response body, when logged
+    count: int = 1  # calls this observation stands for (access logs are read grouped)
+    time_last: datetime | None = None
+    clients: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,9 +106,16 @@ def _obs(method: str, url: str, status: Any, when: datetime | None, client: str 
 def _time(value: Any) -> datetime | None:
     if value is None:
         return None
+    if isinstance(value, str):
+        return _time_text(value)
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
-    s = str(value)
+    return _time_text(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _time_text(s: str) -> datetime | None:
+    """Parsed once per distinct text: log lines share their second."""
     for fmt in ("%d/%b/%Y:%H:%M:%S %z",):
         try:
             return datetime.strptime(s, fmt).astimezone(UTC)
@@ -235,8 +246,13 @@ def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadRe
         if kind == "unknown":
             report.skip("unknown format (use --format)", str(f))
             continue
+        if kind in ("combined", "alb"):
+            from apisentry.api.logs_sql import read_log
+
+            out.extend(read_log(str(f), kind, report))
+            continue
         it = read_har(f, report) if kind == "har" else read_lines(f, kind, report)
         for o in it:
             out.append(o)
-    report.observations = len(out)
+    report.observations = sum(o.count for o in out)
     return out, report
