@@ -45,7 +45,7 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
         SELECT m.method, split_part({target}, '?', 1) AS path, try_cast(m.status AS INTEGER) AS status, {usr} AS usr,
                count(*) AS calls, min({ts}) AS first, max({ts}) AS last,
                list_slice(list(DISTINCT m.ip), 1, 10) AS ips,
-               list_distinct(flatten(list(list_transform(
+               list_distinct(flatten(list(DISTINCT list_transform(
                    list_filter(string_split(split_part({target}, '?', 2), '&'), lambda x: x <> ''),
                    lambda x: split_part(x, '=', 1))))) AS qnames
         FROM parsed WHERE m.method <> ''
