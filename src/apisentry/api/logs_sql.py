@@ -28,31 +28,34 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
-    con.execute(f"""
-        CREATE TEMP TABLE parsed AS
-        SELECT line, regexp_extract(line, $rx$, [{fields}]) AS m
-        FROM read_csv(?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
-                      header = false, auto_detect = false, strict_mode = false)
-        WHERE trim(line) <> ''""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path]).fetchall()
-    bad = con.execute("SELECT count(*), any_value(line) FROM parsed WHERE m.method = ''").fetchone()
-    total = con.execute("SELECT count(*) FROM parsed").fetchone()
-    report.lines += int(total[0]) if total else 0
-    if bad and bad[0]:
-        reason = f"not a {kind} log line"
-        report.skipped[reason] += int(bad[0])
-        report.examples.setdefault(reason, f"{path}: {str(bad[1])[:120]}")
+    con.execute("SET memory_limit = '1GB'")
+    # One streaming pass: lines group as they are read, so memory follows the number of distinct
+    # (method, path, status, user) groups, not the number of lines. Unmatched lines form the group
+    # with an empty method.
     rows = con.execute(f"""
+        WITH parsed AS (
+          SELECT line, regexp_extract(line, $rx$, [{fields}]) AS m
+          FROM read_csv(?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
+                        header = false, auto_detect = false, strict_mode = false)
+          WHERE trim(line) <> '')
         SELECT m.method, split_part({target}, '?', 1) AS path, try_cast(m.status AS INTEGER) AS status, {usr} AS usr,
                count(*) AS calls, min({ts}) AS first, max({ts}) AS last,
                list_slice(list(DISTINCT m.ip), 1, 10) AS ips,
                list_distinct(flatten(list(DISTINCT list_transform(
                    list_filter(string_split(split_part({target}, '?', 2), '&'), lambda x: x <> ''),
-                   lambda x: split_part(x, '=', 1))))) AS qnames
-        FROM parsed WHERE m.method <> ''
-        GROUP BY ALL""").fetchall()
+                   lambda x: split_part(x, '=', 1))))) AS qnames,
+               any_value(line) AS example
+        FROM parsed
+        GROUP BY ALL""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path]).fetchall()
     con.close()
     out = []
-    for method, p, status, user, calls, first, last, ips, qnames in rows:
+    reason = f"not a {kind} log line"
+    for method, p, status, user, calls, first, last, ips, qnames, example in rows:
+        report.lines += int(calls)
+        if not method:
+            report.skipped[reason] += int(calls)
+            report.examples.setdefault(reason, f"{path}: {str(example)[:120]}")
+            continue
         o = Observation(method, p or "/", [(q, "") for q in qnames or []], status,
                         _utc(first), ips[0] if ips else None, user, "basic" if user else "none")
         o.count = int(calls)
