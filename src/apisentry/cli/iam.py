@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from apisentry.iam.analysis import analyze as run_analyze
 from apisentry.iam.analysis import blast_radius
-from apisentry.iam.authz import AuthzError, load_authz
+from apisentry.iam.authz import Account, AuthzError, load_authz
 from apisentry.iam.paths import Analyzer
 from apisentry.iam.simulate import CaseError, run_cases
 
@@ -87,12 +87,7 @@ def analyze(
     if format not in ("table", "json", "html"):
         err.print(f"[red]unknown format {escape(format)}: table, json or html[/red]")
         raise typer.Exit(2)
-    try:
-        account = load_authz(authz)
-    except AuthzError as e:
-        err.print(f"[red]{escape(str(e))}[/red]")
-        raise typer.Exit(2) from e
-    report = run_analyze(account)
+    report = run_analyze(_account(authz))
     if format == "json":
         data = orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n"
     elif format == "html":
@@ -115,11 +110,7 @@ def blast_radius_cmd(
     authz: Annotated[Path, typer.Option("--authz", help="Output of `aws iam get-account-authorization-details`.")],
 ) -> None:
     """If this identity is stolen, what can the attacker reach? (JSON)"""
-    try:
-        account = load_authz(authz)
-    except AuthzError as e:
-        err.print(f"[red]{escape(str(e))}[/red]")
-        raise typer.Exit(2) from e
+    account = _account(authz)
     p = account.principals.get(arn)
     if p is None:
         err.print(f"[red]{escape(arn)} is not a user or role in {escape(str(authz))}[/red]")
@@ -127,6 +118,14 @@ def blast_radius_cmd(
     an = Analyzer(account)
     sys.stdout.buffer.write(orjson.dumps({"arn": arn, "admin": an.is_admin(p), **blast_radius(account, an, p)},
                                          option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def _account(authz: Path) -> Account:
+    try:
+        return load_authz(authz)
+    except AuthzError as e:
+        err.print(f"[red]{escape(str(e))}[/red]")
+        raise typer.Exit(2) from e
 
 
 def _table(report: dict[str, object]) -> str:
