@@ -120,6 +120,31 @@ def blast_radius_cmd(
                                          option=orjson.OPT_INDENT_2) + b"\n")
 
 
+@iam_app.command()
+def rightsize(
+    arn: Annotated[str, typer.Argument(help="The principal's ARN.")],
+    authz: Annotated[Path, typer.Option("--authz", help="Output of `aws iam get-account-authorization-details`.")],
+    db: Annotated[str, typer.Option("--db", help="Store with the principal's CloudTrail events.")] = "apisentry.duckdb",
+    days: Annotated[int, typer.Option("--days", help="Look back this many days from the newest event.")] = 90,
+) -> None:
+    """A least-privilege policy from what the principal really did, and the diff to today's."""
+    from apisentry.iam.usage import rightsize as run_rightsize
+    from apisentry.store import Store
+
+    account = _account(authz)
+    if arn not in account.principals:
+        err.print(f"[red]{escape(arn)} is not a user or role in {escape(str(authz))}[/red]")
+        raise typer.Exit(2)
+    if not Path(db).exists():
+        err.print(f"[red]{escape(db)}: no such store (ingest CloudTrail with `apisentry ingest` first)[/red]")
+        raise typer.Exit(2)
+    with Store(db) as store:
+        r = run_rightsize(account, store, arn, days)
+    sys.stdout.buffer.write(orjson.dumps(r.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+    err.print(f"{r.events} events: {len(r.used)} action(s) used of {r.granted} granted; {len(r.unused)} unused, "
+              f"{len(r.unknown)} unknown (the logs cannot show them)")
+
+
 def _account(authz: Path) -> Account:
     try:
         return load_authz(authz)
