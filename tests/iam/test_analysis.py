@@ -123,3 +123,22 @@ def test_broken_policies_are_reported_not_guessed() -> None:
                                                                       "Condition": {"StringEqualz": {"a": "b"}}}]}}]}]})
     text = " ".join(acct.problems)
     assert "StringEqualz" in text and "policy/gone" in text and "unknown" in text
+
+
+def test_scps_and_resource_policies_change_the_answer(tmp_path: Path) -> None:
+    path = shared_path("iam", "cloudsplaining", "example-authz-details.json")
+    scps = tmp_path / "scps.json"
+    scps.write_text(json.dumps([{"ou": "root", "policies": [
+        {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
+                       {"Effect": "Deny", "Action": "iam:CreateAccessKey", "Resource": "*"}]}]}]))
+    plain = json.loads(CliRunner().invoke(app, ["iam", "analyze", str(path), "--format", "json"]).stdout)
+    guarded = json.loads(CliRunner().invoke(app, ["iam", "analyze", str(path), "--format", "json", "--scps", str(scps)]).stdout)
+    assert any(f["path_id"] == "iam-002" for f in plain["findings"])
+    assert not any(f["path_id"] == "iam-002" for f in guarded["findings"])  # the SCP closes the path
+    folder = tmp_path / "rp"
+    folder.mkdir()
+    (folder / "bucket.json").write_text(json.dumps({"arn": "arn:aws:s3:::b", "policy": {"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}))
+    (folder / "broken.json").write_text("{}")
+    r = CliRunner().invoke(app, ["iam", "analyze", str(path), "--format", "json", "--resource-policies", str(folder)])
+    assert r.exit_code == 1 and "broken.json" in r.stderr

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from apisentry.iam.analysis import analyze as run_analyze
 from apisentry.iam.analysis import blast_radius
-from apisentry.iam.authz import Account, AuthzError, load_authz
+from apisentry.iam.authz import Account, AuthzError, load_authz, load_resource_policies, load_scps
 from apisentry.iam.paths import Analyzer
 from apisentry.iam.simulate import CaseError, run_cases
 
@@ -79,6 +79,8 @@ def simulate(
 @iam_app.command()
 def analyze(
     authz: Annotated[Path, typer.Argument(help="Output of `aws iam get-account-authorization-details`.")],
+    resource_policies: Annotated[Path | None, typer.Option("--resource-policies", help="Folder of {arn, policy} JSON files.")] = None,
+    scps: Annotated[Path | None, typer.Option("--scps", help="SCPs per organization level, root first (JSON).")] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
 ) -> None:
@@ -87,7 +89,16 @@ def analyze(
     if format not in ("table", "json", "html"):
         err.print(f"[red]unknown format {escape(format)}: table, json or html[/red]")
         raise typer.Exit(2)
-    report = run_analyze(_account(authz))
+    account = _account(authz)
+    try:
+        if scps:
+            load_scps(scps, account)
+        if resource_policies:
+            load_resource_policies(resource_policies, account)
+    except AuthzError as e:
+        err.print(f"[red]{escape(str(e))}[/red]")
+        raise typer.Exit(2) from e
+    report = run_analyze(account)
     if format == "json":
         data = orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n"
     elif format == "html":

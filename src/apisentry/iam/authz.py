@@ -44,6 +44,8 @@ class Account:
     groups: dict[str, Group]
     policies: dict[str, Policy]  # managed policy ARN -> default version
     problems: list[str] = field(default_factory=list)
+    scps: list[list[Policy]] = field(default_factory=list)  # organization levels, root first
+    resource_policies: dict[str, Policy] = field(default_factory=dict)  # resource ARN -> its policy
 
     def identity_policies(self, p: Principal) -> list[Policy]:
         out = list(p.inline) + [self.policies[a] for a in p.managed if a in self.policies]
@@ -64,7 +66,7 @@ class Account:
             resource_policy: Policy | None = None) -> Decision:
         pols = Policies(identity=self.identity_policies(p),
                         boundaries=[self.policies[p.boundary]] if p.boundary and p.boundary in self.policies else [],
-                        resource=resource_policy)
+                        resource=resource_policy or self.resource_policies.get(resource), scps=self.scps)
         # The resource's account comes from its ARN (or is the caller's): files may hold several accounts.
         return evaluate(Request(p.arn, action, resource, None, context or {}), pols)
 
@@ -147,3 +149,32 @@ def account_from_dict(data: Any, where: str = "authz") -> Account:
             if a not in policies:
                 problems.append(f"{where}: {p.arn} uses {a}, which the file does not contain; its permissions are unknown")
     return Account(account_id, principals, groups, policies, problems)
+
+
+def load_scps(path: str | Path, account: Account) -> None:
+    """SCPs as `[{"ou": "root", "policies": [...]}, ...]`, root first (as `iam simulate` takes them)."""
+    try:
+        levels = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise AuthzError(f"{path}: cannot read SCPs: {e}") from e
+    if not isinstance(levels, list):
+        raise AuthzError(f"{path}: SCPs must be a JSON array of {{\"ou\", \"policies\"}}, root first")
+    for i, level in enumerate(levels):
+        if not isinstance(level, dict) or not isinstance(level.get("policies"), list):
+            raise AuthzError(f"{path}: level {i} needs `policies` (a list)")
+        try:
+            account.scps.append([parse_policy(d, f"SCP {level.get('ou', i)} policy {j}") for j, d in enumerate(level["policies"])])
+        except PolicyError as e:
+            raise AuthzError(f"{path}: {e}") from e
+
+
+def load_resource_policies(folder: str | Path, account: Account) -> None:
+    """A folder of JSON files, each `{"arn": ..., "policy": {...}}` (S3, KMS, SQS, SNS, Lambda,
+    Secrets Manager, ECR...). A file that cannot be used is reported; the others are loaded."""
+    for f in sorted(Path(folder).glob("*.json")):
+        try:
+            d = json.loads(f.read_text())
+            arn, doc = d["arn"], d["policy"]
+            account.resource_policies[str(arn)] = parse_policy(_doc(doc), f"{f.name} ({arn})")
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            account.problems.append(f"{f}: not a resource policy file ({type(e).__name__}: {e}); left out")
