@@ -176,3 +176,23 @@ def test_dates_versions_suffixes_and_rare_words() -> None:
     assert t.template("/keys/AB-77-CD.json") == "/keys/{keyId}.json"
     # Where values already vary, words seen once are values too.
     assert t.template("/service/lucky_owl/usages") == "/service/{serviceId}/usages"
+
+
+def test_hostile_har_and_html(tmp_path: Path) -> None:
+    big = "x" * (2 << 20)
+    har = {"log": {"entries": [
+        {"request": {"method": "POST", "url": "https://a.example/api/upload", "headers": [],
+                     "postData": {"mimeType": "application/json", "text": big}},
+         "response": {"status": 200, "content": {"mimeType": "application/json", "encoding": "base64", "text": "%%%notb64"}}},
+        {"request": {"method": "GET", "url": "https://a.example/api/ok", "headers": []}, "response": {"status": 200}},
+    ]}}
+    f = tmp_path / "h.har"
+    f.write_text(json.dumps(har))
+    r = CliRunner().invoke(app, ["api", "inventory", str(f), "--format", "html"])
+    assert r.exit_code == 1  # skipped parts are reported
+    assert "/api/upload" in r.stdout and "/api/ok" in r.stdout  # nothing good dropped
+    assert "body over" in r.stderr and "base64" in r.stderr
+    bad_spec = tmp_path / "s.yaml"
+    bad_spec.write_text("openapi: 3.0.0\npaths:\n  /a: {$ref: '#/nope'}\n")
+    r = CliRunner().invoke(app, ["api", "inventory", str(f), "--spec", str(bad_spec)])
+    assert r.exit_code == 2 and "does not resolve" in r.stderr

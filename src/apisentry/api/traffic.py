@@ -81,8 +81,11 @@ def auth_scheme(headers: dict[str, str]) -> tuple[str, str | None]:
     return "none", None
 
 
+MAX_BODY = 1 << 20  # bodies larger than this are not parsed (counted in the read report)
+
+
 def _json(text: str | bytes | None) -> Any:
-    if not text:
+    if not text or len(text) > MAX_BODY:
         return None
     try:
         return orjson.loads(text)
@@ -156,6 +159,8 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
             req = entry["request"]
             headers = {h["name"]: h["value"] for h in req.get("headers") or []}
             post = req.get("postData") or {}
+            if len(str(post.get("text") or "")) > MAX_BODY:
+                report.skip(f"request body over {MAX_BODY} bytes: endpoint kept, body not classified", f"{path}: entry {i}")
             body = _json(post.get("text")) if "json" in str(post.get("mimeType", "")) else None
             resp = entry.get("response") or {}
             content = resp.get("content") or {}
@@ -164,6 +169,8 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
                 try:
                     rtext = base64.b64decode(rtext).decode("utf-8")
                 except (ValueError, UnicodeDecodeError):
+                    report.skip("binary or broken base64 response body: endpoint kept, body not classified",
+                                f"{path}: entry {i}")
                     rtext = None
             rbody = _json(rtext) if "json" in str(content.get("mimeType", "")) else None
             yield _obs(req["method"], req["url"], resp.get("status"), _time(entry.get("startedDateTime")),

@@ -40,14 +40,14 @@ def inventory(
     paths: Annotated[list[str] | None, typer.Argument(help="HAR files, access logs, JSON Lines, or folders.")] = None,
     db: Annotated[str | None, typer.Option("--db", help="Also read the guard's events from this store.")] = None,
     spec: Annotated[list[Path] | None, typer.Option("--spec", help="OpenAPI 3.x / Swagger 2 file (repeatable).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or openapi.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, json, openapi or html.")] = "table",
     input_format: Annotated[str, typer.Option("--input-format", help="auto, har, combined, alb or jsonl.")] = "auto",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
 ) -> None:
     """Every endpoint seen, templated, with parameters, auth, callers and sensitive data; shadow,
     zombie and orphan APIs against the specs."""
-    if fmt not in ("table", "json", "openapi"):
-        err.print(f"[red]unknown format {escape(fmt)}: table, json or openapi[/red]")
+    if fmt not in ("table", "json", "openapi", "html"):
+        err.print(f"[red]unknown format {escape(fmt)}: table, json, openapi or html[/red]")
         raise typer.Exit(2)
     if not paths and not db:
         err.print("[red]give traffic files or --db[/red]")
@@ -69,6 +69,8 @@ def inventory(
     elif fmt == "json":
         data = orjson.dumps({"endpoints": [e.to_dict() for e in result["endpoints"]], "findings": result["findings"]},
                             option=orjson.OPT_INDENT_2) + b"\n"
+    elif fmt == "html":
+        data = _html(result).encode()
     else:
         data = _table(result).encode()
     if out:
@@ -99,3 +101,25 @@ def _table(result: dict[str, Any]) -> str:
                   escape(x["detail"]))
     con.print(f)
     return buf.getvalue()
+
+
+def _html(result: dict[str, Any]) -> str:
+    from html import escape as h
+
+    rows = []
+    for e in result["endpoints"]:
+        d = e.to_dict()
+        sens = ", ".join(sorted(set(d["sensitive"]["receives"]) | set(d["sensitive"]["returns"])))
+        spec = "" if d["in_spec"] is None else ("yes" if d["in_spec"] else "<b>no</b>")
+        rows.append(f"<tr><td>{h(d['method'])}</td><td>{h(d['path'])}</td><td>{d['calls']}</td>"
+                    f"<td>{h(' '.join(d['status_codes']))}</td><td>{h(', '.join(d['auth']))}</td><td>{h(sens)}</td>"
+                    f"<td>{spec}</td></tr>")
+    frows = "".join(f"<tr><td>{h(x['severity'])}</td><td>{h(x['category'])}</td><td>{h(x['title'])}</td>"
+                    f"<td>{h(x['method'] or '')} {h(x['path'] or '')}</td><td>{h(x['detail'])}</td></tr>"
+                    for x in result["findings"])
+    return ("<!doctype html><meta charset=utf-8><title>apisentry API inventory</title>"
+            "<style>body{font-family:sans-serif}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}</style>"
+            "<h1>API inventory</h1><h2>Findings</h2><table><tr><th>severity</th><th>category</th><th>finding</th>"
+            f"<th>endpoint</th><th>detail</th></tr>{frows}</table><h2>Endpoints</h2><table><tr><th>method</th>"
+            "<th>endpoint</th><th>calls</th><th>status</th><th>auth</th><th>sensitive</th><th>in spec</th></tr>"
+            f"{''.join(rows)}</table>")
