@@ -119,7 +119,7 @@ def decoded_forms(value: str, plus_is_space: bool = False) -> list[str]:
     forms = [value]
     # Plain `in` tests and `strip` are C-speed; most values leave here.
     escaped = "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value
-    if not escaped and (len(value) < 8 or value.isdigit() or value.strip(_B64_CHARS) or _is_uuid(value)):
+    if not escaped and (len(value) < 6 or value.isdigit() or value.strip(_B64_CHARS) or _is_uuid(value)):
         return forms
     if escaped:
         if "+AD" in value:  # UTF-7, which old browsers sniffed: +ADw- is <
@@ -130,7 +130,7 @@ def decoded_forms(value: str, plus_is_space: bool = False) -> list[str]:
             forms.append(cur)
     for text in forms[:2]:
         # A word (`password`, `Springfield`) is base64 only by accident; skip the decode.
-        if len(text) >= 8 and not (text.isalpha() and (text.islower() or text.istitle())) and not text.strip(_B64_CHARS):
+        if len(text) >= 6 and not (text.isalpha() and (text.islower() or text.istitle())) and not text.strip(_B64_CHARS):
             b64 = b64_text(text)
             if b64 is not None:
                 forms.append(b64)
