@@ -53,3 +53,15 @@ def test_xxe_in_xml_body(guard: Guard) -> None:
     v = guard.inspect(HttpRequest("POST", "/x", "", [("Content-Type", "text/xml")], billion))
     assert v.fault is None  # defusedxml refuses to expand; the DOCTYPE is still reported
     assert any(d.detector == "xxe" for d in v.detections)
+
+
+def test_concurrent_inspection_from_many_threads() -> None:
+    """WSGI servers call the guard from many threads at once; no call may fault."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = Guard()
+    reqs = [HttpRequest("POST", "/x", "q=%27%20OR%201%3D1--", JSON, json.dumps({"n": "a" * (i % 50)}).encode())
+            for i in range(400)]
+    with ThreadPoolExecutor(8) as pool:
+        verdicts = list(pool.map(g.inspect, reqs))
+    assert all(v.fault is None and v.action == "block" for v in verdicts)

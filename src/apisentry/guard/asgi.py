@@ -1,8 +1,9 @@
 """ASGI middleware: `app.add_middleware(GuardMiddleware, spec="openapi.yaml", mode="block")`.
 
-One small pure-ASGI class in the manner of Starlette's own middleware. The body is read (up to the
-guard's limit) before the app sees it and then replayed to the app unchanged; inspection is CPU
-only and logging goes through a non-blocking sink, so no I/O happens on the request path."""
+One small pure-ASGI class in the manner of Starlette's own middleware. The body is read before the
+app sees it and then replayed to the app unchanged (the guard inspects up to its body limit);
+inspection is CPU only and logging goes through a non-blocking sink, so no I/O happens on the
+request path."""
 
 from __future__ import annotations
 

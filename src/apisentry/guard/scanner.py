@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 
 import hyperscan
 import libinjection
@@ -41,8 +42,8 @@ def _unwrap_lookups(s: str) -> str:
 
 
 class Scanner:
-    """Compiled once; `scan` is thread-safe (one scratch space per call is not needed: Hyperscan's
-    Python binding allocates scratch per database and serialises scans on it)."""
+    """Compiled once; `scan` is thread-safe. Hyperscan needs a scratch space per concurrent scan
+    (sharing one raises ScratchInUseError), so each thread gets its own."""
 
     def __init__(self, signatures: tuple[Signature, ...] = SIGNATURES, disabled: frozenset[str] = frozenset()) -> None:
         self.signatures = tuple(s for s in signatures if s.detector not in disabled and s.id not in disabled)
@@ -51,6 +52,7 @@ class Scanner:
         self.db.compile(expressions=[s.pattern.encode() for s in self.signatures],
                         ids=list(range(len(self.signatures))), elements=len(self.signatures),
                         flags=[_FLAGS] * len(self.signatures))
+        self._local = threading.local()
         self.sqli_on = "sqli" not in disabled
         self.xss_on = "xss" not in disabled
         ids = [sig.id for sig in self.signatures]
@@ -94,7 +96,10 @@ class Scanner:
         def on_match(sig: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
             add((bisect_right(starts, end - 1) - 1, sig))
 
-        self.db.scan(buf, match_event_handler=on_match)
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self.db)
+        self.db.scan(buf, match_event_handler=on_match, scratch=scratch)
         found = self._confirm(texts, owners, sorted(hits)) if hits else []
         for v in nul:
             category, cwe = CATEGORY["traversal"]
