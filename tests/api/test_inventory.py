@@ -196,3 +196,14 @@ def test_hostile_har_and_html(tmp_path: Path) -> None:
     bad_spec.write_text("openapi: 3.0.0\npaths:\n  /a: {$ref: '#/nope'}\n")
     r = CliRunner().invoke(app, ["api", "inventory", str(f), "--spec", str(bad_spec)])
     assert r.exit_code == 2 and "does not resolve" in r.stderr
+
+
+def test_parameters_with_types_formats_and_headers() -> None:
+    obs = [_o("GET", "/v1/events", query=[("since", "2024-05-01T00:00:00Z"), ("limit", "10")],
+              headers=[("X-Tenant", "acme")]),
+           _o("GET", "/v1/events", query=[("since", "2024-06-01T00:00:00Z"), ("limit", "20")],
+              headers=[("X-Tenant", "globex")])]
+    ep = build(obs)["endpoints"][0].to_dict()
+    params = {p["name"]: p for p in ep["params"]}
+    assert params["since"]["format"] == "date-time" and params["limit"]["type"] == "integer"
+    assert params["X-Tenant"]["in"] == "header"

@@ -19,6 +19,16 @@ from apisentry.guard.spec import Spec, load_spec
 _VERSION_SEG = re.compile(r"^v(\d+)$", re.IGNORECASE)
 
 
+_FORMATS = [("uuid", re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)),
+            ("date-time", re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")), ("date", re.compile(r"^\d{4}-\d{2}-\d{2}$")),
+            ("email", re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)), ("uri", re.compile(r"^https?://")),
+            ("ipv4", re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$"))]
+
+
+def _format_of(v: str) -> str | None:
+    return next((name for name, rx in _FORMATS if rx.match(v)), None)
+
+
 def value_type(v: str) -> str:
     if re.fullmatch(r"-?\d+", v):
         return "integer"
@@ -70,13 +80,16 @@ def _param(ep: Endpoint, where: str, name: str, value: Any) -> None:
     t = value_type(value) if isinstance(value, str) else "object" if isinstance(value, dict) else \
         "array" if isinstance(value, list) else "boolean" if isinstance(value, bool) else \
         "integer" if isinstance(value, int) else "number" if isinstance(value, float) else "string"
+    fmt = _format_of(value) if isinstance(value, str) and value else None
     cur = ep.params.get(key)
     if cur is None:
-        ep.params[key] = {"in": where, "type": t, "seen": 1}
+        ep.params[key] = {"in": where, "type": t, "format": fmt, "seen": 1}
     else:
         cur["seen"] += 1
         if cur["type"] != t:
             cur["type"] = "number" if {cur["type"], t} == {"integer", "number"} else "string"
+        if cur["format"] != fmt:
+            cur["format"] = None  # a format holds only if every value had it
 
 
 def build(observations: list[Observation], specs: list[Spec] | None = None) -> dict[str, Any]:
@@ -110,6 +123,8 @@ def build(observations: list[Observation], specs: list[Spec] | None = None) -> d
             ep.last_seen = max(ep.last_seen, last) if ep.last_seen else last
         for k, v in o.query:
             _param(ep, "query", k, v)
+        for k, v in o.headers:
+            _param(ep, "header", k, v)
         if isinstance(o.body, dict):
             for k, v in o.body.items():
                 _param(ep, "body", str(k), v)

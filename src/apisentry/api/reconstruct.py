@@ -85,9 +85,12 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     params: list[dict[str, Any]] = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
                                     for n in re.findall(r"\{([^}]+)\}", ep.path)]
     for key, p in sorted(ep.params.items()):
-        if p["in"] == "query":
-            params.append({"name": key.split(".", 1)[1], "in": "query", "required": p["seen"] == ep.calls,
-                           "schema": {"type": p["type"]}})
+        if p["in"] in ("query", "header"):
+            schema: dict[str, Any] = {"type": p["type"]}
+            if p.get("format"):
+                schema["format"] = p["format"]
+            params.append({"name": key.split(".", 1)[1], "in": p["in"], "required": p["seen"] == ep.calls,
+                           "schema": schema})
     op: dict[str, Any] = {"summary": f"{ep.method} {ep.path} (seen {ep.calls} times)"}
     if params:
         op["parameters"] = params

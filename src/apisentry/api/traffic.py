@@ -31,6 +31,7 @@ class Observation:
     content_type: str | None = None
     body: Any = None  # parsed JSON request body, when logged
     response: Any = None  # parsed JSON response body, when logged
+    headers: list[tuple[str, str]] = field(default_factory=list)  # the API's own headers (X-*, non-standard)
     count: int = 1  # calls this observation stands for (access logs are read grouped)
     time_last: datetime | None = None
     clients: list[str] = field(default_factory=list)
@@ -53,6 +54,11 @@ _COMBINED = re.compile(r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?
 _ALB = re.compile(r'^(?:https?|h2|ws|wss) (?P<time>\S+) \S+ (?P<ip>[\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (?P<status>\d{3}|-) \S+ \d+ \d+ '
                   r'"(?P<method>[A-Z-]+) (?P<url>\S+) [^"]*"')
 _SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "api-key"}
+# Headers every client sends; what is left are the API's own header parameters.
+_STANDARD_HEADERS = {"host", "user-agent", "accept", "accept-encoding", "accept-language", "connection", "content-type",
+                     "content-length", "cache-control", "pragma", "origin", "referer", "te", "dnt", "upgrade-insecure-requests",
+                     "if-none-match", "if-modified-since", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+                     "x-real-ip", "x-request-id", "traceparent", "tracestate", "priority", "via", "forwarded"}
 
 
 def auth_scheme(headers: dict[str, str]) -> tuple[str, str | None]:
@@ -102,8 +108,10 @@ def _obs(method: str, url: str, status: Any, when: datetime | None, client: str 
         st = int(status) if status not in (None, "-", "") else None
     except (TypeError, ValueError):
         st = None
+    own = [(k, v) for k, v in (headers or {}).items() if k.lower() not in _STANDARD_HEADERS
+           and k.lower() not in _SECRET_HEADERS and not k.lower().startswith(("sec-", ":"))]
     return Observation(method.upper(), parts.path or "/", parse_qsl(parts.query, keep_blank_values=True), st, when,
-                       client, ident, scheme, hdrs.get("content-type"), body, response)
+                       client, ident, scheme, hdrs.get("content-type"), body, response, own)
 
 
 def _time(value: Any) -> datetime | None:
