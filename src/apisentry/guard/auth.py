@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+import orjson
 
 from apisentry.guard.model import Detection, HttpRequest
 from apisentry.guard.spec import Operation, Spec
@@ -43,8 +44,8 @@ def _d(location: str, evidence: str, message: str, cwe: str = "CWE-287", score: 
 
 def _b64json(part: str) -> Any:
     try:
-        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return orjson.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (binascii.Error, ValueError):
         return None
 
 

@@ -113,14 +113,20 @@ def _is_uuid(v: str) -> bool:
     return len(v) == 36 and v[8] == v[13] == v[18] == v[23] == "-"
 
 
+def may_need_decoding(value: str) -> bool:
+    """False for plain text (most values): no escape character and nothing base64 could be."""
+    if "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value:
+        return True
+    return not (len(value) < 6 or value.isdigit() or value.strip(_B64_CHARS) or _is_uuid(value))
+
+
 def decoded_forms(value: str, plus_is_space: bool = False) -> list[str]:
     """`value` and each distinct spelling decoding gives: escapes undone, and base64 read as text
     both as given and after the escapes (a base64 path segment arrives percent-encoded)."""
     forms = [value]
-    # Plain `in` tests and `strip` are C-speed; most values leave here.
-    escaped = "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value
-    if not escaped and (len(value) < 6 or value.isdigit() or value.strip(_B64_CHARS) or _is_uuid(value)):
+    if not may_need_decoding(value):  # C-speed `in` tests and `strip`: most values leave here
         return forms
+    escaped = "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value
     if escaped:
         if "+AD" in value:  # UTF-7, which old browsers sniffed: +ADw- is <
             with contextlib.suppress(UnicodeError, ValueError):

@@ -16,7 +16,7 @@ import hyperscan
 import libinjection
 
 from apisentry.guard import ssrf
-from apisentry.guard.decode import decoded_forms
+from apisentry.guard.decode import decoded_forms, may_need_decoding
 from apisentry.guard.locations import Value
 from apisentry.guard.model import Detection
 from apisentry.guard.signatures import CATEGORY, SIGNATURES, Signature
@@ -70,10 +70,14 @@ class Scanner:
                 continue
             if "\x00" in t:
                 nul.append(v)
-            for text in decoded_forms(t, v.form):
-                if "${" in text:
-                    text = _unwrap_lookups(text)
-                texts.append(text)
+            if may_need_decoding(t):
+                for text in decoded_forms(t, v.form):
+                    if "${" in text:
+                        text = _unwrap_lookups(text)
+                    texts.append(text)
+                    owners.append(v)
+            else:  # the common case, inlined: plain text with nothing to undo
+                texts.append(_unwrap_lookups(t) if "${" in t else t)
                 owners.append(v)
         if not texts:
             return []
@@ -88,7 +92,7 @@ class Scanner:
         else:
             for t in texts:
                 starts.append(pos)
-                pos += len(t.encode("utf-8", "surrogatepass")) + _SEP_LEN
+                pos += (len(t) if t.isascii() else len(t.encode("utf-8", "surrogatepass"))) + _SEP_LEN
         hits: set[tuple[int, int]] = set()  # (form index, signature index)
         add = hits.add
         bisect_right = bisect.bisect_right
