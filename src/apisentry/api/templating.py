@@ -166,9 +166,10 @@ class Templater:
                 once = [s for s in words if node.children[s].count == 1]
                 if typical <= 1.5 and len(once) >= 2:
                     params += once
-            elif verb.startswith(":") and len(words) >= 2:
-                # Several names before one custom method (`a:cancel`, `b:cancel`) are values of one
-                # resource; a single one (`people:search`) is the collection's own method.
+            elif verb.startswith(":") and len(words) >= 2 and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
+                # Several rarely repeated names before one custom method (`a:cancel`, `b:cancel`) are
+                # values of one resource; names that repeat (`aptArtifacts:create`,
+                # `yumArtifacts:create`) are collections with their own methods.
                 params += words
             if params:
                 merged = node.children.pop(PARAM + verb, None) or _Node()
