@@ -207,3 +207,11 @@ def test_parameters_with_types_formats_and_headers() -> None:
     params = {p["name"]: p for p in ep["params"]}
     assert params["since"]["format"] == "date-time" and params["limit"]["type"] == "integer"
     assert params["X-Tenant"]["in"] == "header"
+
+
+def test_dotted_prefixes_keep_their_route() -> None:
+    t = Templater(["/phrases.What%27s%20up", "/phrases.See%20you", "/topics.Rock%20%26%20roll", "/topics.Jazz%20hands",
+                   "/users/ana.lopez@example.org"])
+    assert t.template("/phrases.What%27s%20up") == "/phrases.{id}"
+    assert t.template("/topics.Jazz%20hands") == "/topics.{id}"  # not merged with /phrases.{id}
+    assert t.template("/users/ana.lopez@example.org") == "/users/{userId}"  # an e-mail is one value

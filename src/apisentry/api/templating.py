@@ -95,17 +95,37 @@ def _split(path: str) -> list[str]:
 _EXT = re.compile(r"^(.+)(\.(?:json|xml|csv|txt|html?|ya?ml|pdf|png|jpe?g|gif|zip|gz))$", re.IGNORECASE)
 
 
-def _verb(seg: str) -> tuple[str, str]:
-    """A static suffix after a value: Google-style custom methods (`name:cancel`) and file
-    extensions (`{keyId}.json`)."""
+_DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*\.)(.+)$")
+
+
+def _affix(seg: str) -> tuple[str, str, str]:
+    """(static prefix, value, static suffix) of a segment: Google-style custom methods
+    (`{name}:cancel`), file extensions (`{keyId}.json`) and dotted prefixes (`phrases.{text}`)."""
     if ":" in seg:
         head, _, tail = seg.rpartition(":")
         if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", tail):
-            return head, ":" + tail
+            return "", head, ":" + tail
     m = _EXT.match(seg)
     if m:
-        return m.group(1), m.group(2)
-    return seg, ""
+        return "", m.group(1), m.group(2)
+    m = _DOT_PREFIX.match(seg)
+    if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version"):
+        return m.group(1), m.group(2), ""
+    return "", seg, ""
+
+
+def _verb(seg: str) -> tuple[str, str]:
+    """(value, the static affixes as one key: prefix + `\x00` + suffix)."""
+    pre, head, suf = _affix(seg)
+    return head, (pre + "\x00" + suf) if pre else suf
+
+
+def _shape(verb: str) -> str:
+    """How a parameter with these affixes is written: `{}`, `{}:cancel`, `phrases.{}`."""
+    if "\x00" in verb:
+        pre, _, suf = verb.partition("\x00")
+        return pre + "{}" + suf
+    return "{}" + verb
 
 
 def _merge(into: _Node, other: _Node) -> None:
@@ -172,10 +192,11 @@ class Templater:
                 # `yumArtifacts:create`) are collections with their own methods.
                 params += words
             if params:
-                merged = node.children.pop(PARAM + verb, None) or _Node()
+                key = _shape(verb)
+                merged = node.children.pop(key, None) or _Node()
                 for s in params:
                     _merge(merged, node.children.pop(s))
-                node.children[PARAM + verb] = merged
+                node.children[key] = merged
         for child in node.children.values():
             self._fold(child)
 
@@ -201,11 +222,11 @@ class Templater:
                 out.append(seg)
                 prev = head
                 node = kids[seg]
-            elif (PARAM + verb) in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
+            elif _shape(verb) in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
                 name = param_name(prev, used)
                 used.add(name)
-                out.append("{" + name + "}" + verb)
-                node = kids.get(PARAM + verb)
+                out.append(_shape(verb).replace("{}", "{" + name + "}"))
+                node = kids.get(_shape(verb))
             else:
                 out.append(seg)
                 prev = head
