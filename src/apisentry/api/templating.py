@@ -149,8 +149,7 @@ class Templater:
             node = self.root
             node.count += 1
             for seg in _split(p):
-                head, verb = _verb(seg)
-                node = node.children.setdefault(seg if not verb else f"{head}{verb}", _Node())
+                node = node.children.setdefault(seg, _Node())
                 node.count += 1
         # Templates from a spec anchor the decision: their static segments stay static.
         # Most static segments first, so `/users/me` wins over `/users/{id}`.
@@ -184,7 +183,7 @@ class Templater:
                 # more value; a route name (`/users/me`) is called far more often than any one id.
                 typical = sum(node.children[s].count for s in params) / len(params)
                 once = [s for s in words if node.children[s].count == 1]
-                if typical <= 1.5 and len(once) >= 2:
+                if typical <= 1.5 and once:
                     params += once
             elif verb.startswith(":") and len(words) >= 2 and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
                 # Several rarely repeated names before one custom method (`a:cancel`, `b:cancel`) are
