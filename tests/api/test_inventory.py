@@ -215,3 +215,9 @@ def test_dotted_prefixes_keep_their_route() -> None:
     assert t.template("/phrases.What%27s%20up") == "/phrases.{id}"
     assert t.template("/topics.Jazz%20hands") == "/topics.{id}"  # not merged with /phrases.{id}
     assert t.template("/users/ana.lopez@example.org") == "/users/{userId}"  # an e-mail is one value
+
+
+def test_conventional_route_words_stay_even_when_rare() -> None:
+    t = Templater(["/users/1842/orders", "/users/77/orders", "/users/me"])
+    assert t.template("/users/me") == "/users/me"
+    assert t.template("/users/1842/orders") == "/users/{userId}/orders"

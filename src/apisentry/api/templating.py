@@ -27,6 +27,9 @@ _FILE = re.compile(r"^[\w-]+\.(?:json|xml|csv|txt|html|yaml|yml|pdf|png|jpg|zip)
 # Plain words at one position are parameter values when there are several and they rarely repeat:
 # route names repeat with every call, values mostly do not.
 MIN_DISTINCT_WORDS = 4
+# REST's conventional route words: never taken for a value, however rarely called.
+ROUTE_WORDS = frozenset({"me", "self", "current", "latest", "all", "new", "search", "count", "export", "import",
+                         "batch", "bulk", "default", "mine", "my", "stats", "summary", "health", "status", "config"})
 MIN_DISTINCT_RATIO = 0.8
 
 
@@ -174,7 +177,7 @@ class Templater:
             date_calls = sum(node.children[s].count for s in dates)
             dates_vary = len(dates) >= 2 and len(dates) / max(date_calls, 1) >= 0.5
             params = [s for s in segs if self._is_param(kinds[s]) and (kinds[s] != "date" or dates_vary)]
-            words = [s for s in segs if kinds[s] == "static"]
+            words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS]
             calls = sum(node.children[s].count for s in words)
             if len(words) >= MIN_DISTINCT_WORDS and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
                 params += words
