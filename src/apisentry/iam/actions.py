@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from apisentry.iam.policy import Policy, Statement
+
 
 @cache
 def catalogue() -> dict[str, str]:
@@ -50,3 +52,23 @@ def expand(pattern: str) -> frozenset[str]:
 def unknown(pattern: str) -> bool:
     """A pattern that names no action the catalogue knows (a typo, or a service too new)."""
     return not expand(pattern)
+
+
+def statement_actions(st: Statement) -> set[str]:
+    """The catalogue's actions one statement names (its Action, or everything but its NotAction)."""
+    if st.not_actions is not None:
+        return set(catalogue()) - set().union(*(expand(a) for a in st.not_actions))
+    out: set[str] = set()
+    for a in st.actions:
+        out |= expand(a)
+    return out
+
+
+def allowed_somewhere(policies: list[Policy]) -> set[str]:
+    """Actions some Allow statement of these policies covers, on some resource."""
+    out: set[str] = set()
+    for pol in policies:
+        for st in pol.statements:
+            if st.effect == "Allow":
+                out |= statement_actions(st)
+    return out

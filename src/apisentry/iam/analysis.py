@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from apisentry.iam.actions import catalogue, expand
+from apisentry.iam.actions import catalogue, expand, statement_actions
 from apisentry.iam.authz import Account, Principal
 from apisentry.iam.paths import Analyzer
 
@@ -49,12 +49,7 @@ def _unrestricted_actions(acct: Account, p: Principal) -> tuple[set[str], set[st
     denied: set[str] = set()
     for pol in acct.identity_policies(p):
         for st in pol.statements:
-            acts: set[str] = set()
-            if st.not_actions is not None:
-                acts = set(catalogue()) - set().union(*(expand(a) for a in st.not_actions))
-            else:
-                for a in st.actions:
-                    acts |= expand(a)
+            acts = statement_actions(st)
             if st.effect == "Allow":
                 some |= acts
                 if st.resources and "*" in st.resources:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from apisentry.iam.actions import allowed_somewhere
 from apisentry.iam.authz import Account, Principal
 from apisentry.iam.evaluate import Request, account_of, resource_policy_allows
 from apisentry.iam.policy import Statement, action_matches, like
@@ -96,20 +97,7 @@ class Analyzer:
         """Actions some Allow statement of the principal covers (lower-case), set-based over the
         catalogue: a cheap necessary condition before any evaluation."""
         if p.arn not in self._some:
-            from apisentry.iam.actions import catalogue as actions
-            from apisentry.iam.actions import expand
-
-            acts: set[str] = set()
-            for pol in self.acct.identity_policies(p):
-                for st in pol.statements:
-                    if st.effect != "Allow":
-                        continue
-                    if st.not_actions is not None:
-                        acts |= set(actions()) - set().union(*(expand(a) for a in st.not_actions))
-                    else:
-                        for a in st.actions:
-                            acts |= expand(a)
-            self._some[p.arn] = frozenset(acts)
+            self._some[p.arn] = frozenset(allowed_somewhere(self.acct.identity_policies(p)))
         return self._some[p.arn]
 
     def passable_roles(self, p: Principal, roles: list[Principal]) -> list[Principal]:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from apisentry.iam.actions import catalogue, expand
+from apisentry.iam.actions import allowed_somewhere, catalogue
 from apisentry.iam.authz import Account, Principal
 from apisentry.store import Store
 
@@ -89,17 +89,7 @@ def observed(store: Store, principal: Principal, days: int) -> list[tuple[str, s
 
 
 def granted_actions(account: Account, p: Principal) -> set[str]:
-    out: set[str] = set()
-    for pol in account.identity_policies(p):
-        for st in pol.statements:
-            if st.effect != "Allow":
-                continue
-            if st.not_actions is not None:
-                out |= set(catalogue()) - set().union(*(expand(a) for a in st.not_actions))
-            else:
-                for a in st.actions:
-                    out |= expand(a)
-    return out
+    return allowed_somewhere(account.identity_policies(p))
 
 
 def rightsize(account: Account, store: Store, arn: str, days: int = 90) -> Rightsizing:
