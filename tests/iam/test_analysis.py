@@ -142,3 +142,18 @@ def test_scps_and_resource_policies_change_the_answer(tmp_path: Path) -> None:
     (folder / "broken.json").write_text("{}")
     r = CliRunner().invoke(app, ["iam", "analyze", str(path), "--format", "json", "--resource-policies", str(folder)])
     assert r.exit_code == 1 and "broken.json" in r.stderr
+
+
+def test_rcps_and_inventory_flags(tmp_path: Path) -> None:
+    path = shared_path("iam", "cloudsplaining", "example-authz-details.json")
+    rcps = tmp_path / "rcps.json"
+    rcps.write_text(json.dumps([{"ou": "root", "policies": [{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]}]))
+    inv = tmp_path / "inventory.json"
+    inv.write_text(json.dumps([{"arn": "arn:aws:lambda:us-east-1:012345678901:function:f", "service": "lambda",
+                                "role": "arn:aws:iam::012345678901:role/MyRole"}]))
+    r = CliRunner().invoke(app, ["iam", "analyze", str(path), "--format", "json", "--rcps", str(rcps), "--inventory", str(inv)])
+    assert r.exit_code == 0, r.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"not": "a list"}')
+    r = CliRunner().invoke(app, ["iam", "analyze", str(path), "--inventory", str(bad)])
+    assert r.exit_code == 2 and "inventory must be" in r.stderr

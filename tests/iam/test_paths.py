@@ -126,3 +126,17 @@ def test_an_explicit_deny_closes_a_path() -> None:
     me.inline.append(parse_policy({"Statement": [{"Effect": "Deny", "Action": "iam:CreateAccessKey",
                                                    "Resource": f"arn:aws:iam::{A}:user/victim"}]}, "deny"))
     assert not any(h.path.id == "iam-002" for h in Analyzer(account).find(me))
+
+
+def test_existing_resource_paths_use_the_inventory() -> None:
+    path = next(p for p in PATHS if p.id == "lambda-003")  # lambda:UpdateFunctionCode on an existing function
+    account, attacker = build(path)
+    me = account.principals[attacker]
+    hit = next(h for h in Analyzer(account).find(me) if h.path.id == path.id)
+    assert "possible" in hit.note  # no inventory: reported as possible
+    account.inventory = []
+    assert not any(h.path.id == path.id for h in Analyzer(account).find(me))  # known: no such function
+    fn = f"arn:aws:lambda:us-east-1:{A}:function:nightly"
+    account.inventory = [{"arn": fn, "service": "lambda", "role": f"arn:aws:iam::{A}:role/service-admin"}]
+    hit = next(h for h in Analyzer(account).find(me) if h.path.id == path.id)
+    assert fn in hit.note and fn in hit.steps[0]

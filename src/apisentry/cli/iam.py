@@ -14,7 +14,14 @@ from rich.markup import escape
 
 from apisentry.iam.analysis import analyze as run_analyze
 from apisentry.iam.analysis import blast_radius
-from apisentry.iam.authz import Account, AuthzError, load_authz, load_resource_policies, load_scps
+from apisentry.iam.authz import (
+    Account,
+    AuthzError,
+    load_authz,
+    load_inventory,
+    load_resource_policies,
+    load_scps,
+)
 from apisentry.iam.paths import Analyzer
 from apisentry.iam.simulate import CaseError, run_cases
 
@@ -81,6 +88,8 @@ def analyze(
     authz: Annotated[Path, typer.Argument(help="Output of `aws iam get-account-authorization-details`.")],
     resource_policies: Annotated[Path | None, typer.Option("--resource-policies", help="Folder of {arn, policy} JSON files.")] = None,
     scps: Annotated[Path | None, typer.Option("--scps", help="SCPs per organization level, root first (JSON).")] = None,
+    rcps: Annotated[Path | None, typer.Option("--rcps", help="RCPs per organization level, root first (JSON).")] = None,
+    inventory: Annotated[Path | None, typer.Option("--inventory", help="Existing resources: [{arn, service, role}].")] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
 ) -> None:
@@ -93,6 +102,10 @@ def analyze(
     try:
         if scps:
             load_scps(scps, account)
+        if rcps:
+            load_scps(rcps, account, "RCP")
+        if inventory:
+            load_inventory(inventory, account)
         if resource_policies:
             load_resource_policies(resource_policies, account)
     except AuthzError as e:

@@ -45,6 +45,9 @@ class Account:
     policies: dict[str, Policy]  # managed policy ARN -> default version
     problems: list[str] = field(default_factory=list)
     scps: list[list[Policy]] = field(default_factory=list)  # organization levels, root first
+    rcps: list[list[Policy]] = field(default_factory=list)
+    # Existing resources and the role each runs as: [{"arn", "service", "role"}]; None if not given.
+    inventory: list[dict[str, Any]] | None = None
     resource_policies: dict[str, Policy] = field(default_factory=dict)  # resource ARN -> its policy
 
     def identity_policies(self, p: Principal) -> list[Policy]:
@@ -66,7 +69,8 @@ class Account:
             resource_policy: Policy | None = None) -> Decision:
         pols = Policies(identity=self.identity_policies(p),
                         boundaries=[self.policies[p.boundary]] if p.boundary and p.boundary in self.policies else [],
-                        resource=resource_policy or self.resource_policies.get(resource), scps=self.scps)
+                        resource=resource_policy or self.resource_policies.get(resource), scps=self.scps,
+                        rcps=self.rcps)
         # The resource's account comes from its ARN (or is the caller's): files may hold several accounts.
         return evaluate(Request(p.arn, action, resource, None, context or {}), pols)
 
@@ -151,19 +155,21 @@ def account_from_dict(data: Any, where: str = "authz") -> Account:
     return Account(account_id, principals, groups, policies, problems)
 
 
-def load_scps(path: str | Path, account: Account) -> None:
-    """SCPs as `[{"ou": "root", "policies": [...]}, ...]`, root first (as `iam simulate` takes them)."""
+def load_scps(path: str | Path, account: Account, kind: str = "SCP") -> None:
+    """SCPs (or RCPs) as `[{"ou": "root", "policies": [...]}, ...]`, root first (as `iam simulate`
+    takes them)."""
     try:
         levels = json.loads(Path(path).read_text())
     except (OSError, ValueError) as e:
-        raise AuthzError(f"{path}: cannot read SCPs: {e}") from e
+        raise AuthzError(f"{path}: cannot read {kind}s: {e}") from e
     if not isinstance(levels, list):
-        raise AuthzError(f"{path}: SCPs must be a JSON array of {{\"ou\", \"policies\"}}, root first")
+        raise AuthzError(f"{path}: {kind}s must be a JSON array of {{\"ou\", \"policies\"}}, root first")
+    target = account.scps if kind == "SCP" else account.rcps
     for i, level in enumerate(levels):
         if not isinstance(level, dict) or not isinstance(level.get("policies"), list):
             raise AuthzError(f"{path}: level {i} needs `policies` (a list)")
         try:
-            account.scps.append([parse_policy(d, f"SCP {level.get('ou', i)} policy {j}") for j, d in enumerate(level["policies"])])
+            target.append([parse_policy(d, f"{kind} {level.get('ou', i)} policy {j}") for j, d in enumerate(level["policies"])])
         except PolicyError as e:
             raise AuthzError(f"{path}: {e}") from e
 
@@ -178,3 +184,15 @@ def load_resource_policies(folder: str | Path, account: Account) -> None:
             account.resource_policies[str(arn)] = parse_policy(_doc(doc), f"{f.name} ({arn})")
         except (OSError, ValueError, KeyError, TypeError) as e:
             account.problems.append(f"{f}: not a resource policy file ({type(e).__name__}: {e}); left out")
+
+
+def load_inventory(path: str | Path, account: Account) -> None:
+    """Existing resources as `[{"arn", "service", "role"}]` (functions, instances, stacks, ...): the
+    targets of paths that take over a resource already running as a privileged role."""
+    try:
+        items = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise AuthzError(f"{path}: cannot read the inventory: {e}") from e
+    if not isinstance(items, list) or not all(isinstance(x, dict) and "arn" in x and "role" in x for x in items):
+        raise AuthzError(f"{path}: the inventory must be a JSON array of {{\"arn\", \"service\", \"role\"}}")
+    account.inventory = items

@@ -302,9 +302,17 @@ class Analyzer:
             if passes and not self.acct.allowed(p, "iam:PassRole", role.arn,
                                                  context={"iam:PassedToService": principal_svc}):
                 continue
-            note = "" if passes else (f"needs an existing {service} resource running as {role.arn}; "
-                                      "without an inventory this is reported as possible")
-            return self._hit(path, p, role.arn, note)
+            if passes:
+                return self._hit(path, p, role.arn)
+            if self.acct.inventory is None:
+                return self._hit(path, p, role.arn, f"needs an existing {service} resource running as {role.arn}; "
+                                 "without an inventory this is reported as possible")
+            existing = [r for r in self.acct.inventory if r.get("role") == role.arn and
+                        str(r.get("service", "")).lower() == str(service).lower()]
+            if existing:
+                hit = self._hit(path, p, role.arn, f"via {existing[0].get('arn')}")
+                hit.steps.insert(0, f"take over {existing[0].get('arn')}, which runs as {role.arn}")
+                return hit
         return None
 
 
