@@ -25,7 +25,7 @@ _FORMATS = [("uuid", re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
             ("ipv4", re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$"))]
 
 
-def _format_of(v: str) -> str | None:
+def format_of(v: str) -> str | None:
     return next((name for name, rx in _FORMATS if rx.match(v)), None)
 
 
@@ -80,7 +80,7 @@ def _param(ep: Endpoint, where: str, name: str, value: Any) -> None:
     t = value_type(value) if isinstance(value, str) else "object" if isinstance(value, dict) else \
         "array" if isinstance(value, list) else "boolean" if isinstance(value, bool) else \
         "integer" if isinstance(value, int) else "number" if isinstance(value, float) else "string"
-    fmt = _format_of(value) if isinstance(value, str) and value else None
+    fmt = format_of(value) if isinstance(value, str) and value else None
     cur = ep.params.get(key)
     if cur is None:
         ep.params[key] = {"in": where, "type": t, "format": fmt, "seen": 1}

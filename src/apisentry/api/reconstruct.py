@@ -8,7 +8,7 @@ import copy
 import re
 from typing import Any
 
-from apisentry.api.inventory import Endpoint
+from apisentry.api.inventory import Endpoint, format_of
 
 _SCHEMES = {"bearer-jwt": ("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}),
             "bearer": ("bearerAuth", {"type": "http", "scheme": "bearer"}),
@@ -69,16 +69,10 @@ def _type(v: Any) -> str:
     return "string"
 
 
-_FORMATS = [("uuid", re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)),
-            ("date-time", re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")), ("date", re.compile(r"^\d{4}-\d{2}-\d{2}$")),
-            ("email", re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)), ("uri", re.compile(r"^https?://"))]
-
-
 def _format(samples: list[str]) -> str | None:
-    for name, rx in _FORMATS:
-        if all(rx.match(s) for s in samples):
-            return name
-    return None
+    """A format every sample has, or None."""
+    formats = {format_of(s) for s in samples}
+    return formats.pop() if len(formats) == 1 else None
 
 
 def _operation(ep: Endpoint) -> dict[str, Any]:

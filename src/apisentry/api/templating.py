@@ -101,34 +101,21 @@ _EXT = re.compile(r"^(.+)(\.(?:json|xml|csv|txt|html?|ya?ml|pdf|png|jpe?g|gif|zi
 _DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*\.)(.+)$")
 
 
-def _affix(seg: str) -> tuple[str, str, str]:
-    """(static prefix, value, static suffix) of a segment: Google-style custom methods
-    (`{name}:cancel`), file extensions (`{keyId}.json`) and dotted prefixes (`phrases.{text}`)."""
+def _affix(seg: str) -> tuple[str, str]:
+    """(value, shape) of a segment: the shape is how the segment reads with its value as a
+    parameter: `{}`, Google-style custom methods `{}:cancel`, file extensions `{}.json`, dotted
+    prefixes `phrases.{}`."""
     if ":" in seg:
         head, _, tail = seg.rpartition(":")
         if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", tail):
-            return "", head, ":" + tail
+            return head, PARAM + ":" + tail
     m = _EXT.match(seg)
     if m:
-        return "", m.group(1), m.group(2)
+        return m.group(1), PARAM + m.group(2)
     m = _DOT_PREFIX.match(seg)
     if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version"):
-        return m.group(1), m.group(2), ""
-    return "", seg, ""
-
-
-def _verb(seg: str) -> tuple[str, str]:
-    """(value, the static affixes as one key: prefix + `\x00` + suffix)."""
-    pre, head, suf = _affix(seg)
-    return head, (pre + "\x00" + suf) if pre else suf
-
-
-def _shape(verb: str) -> str:
-    """How a parameter with these affixes is written: `{}`, `{}:cancel`, `phrases.{}`."""
-    if "\x00" in verb:
-        pre, _, suf = verb.partition("\x00")
-        return pre + "{}" + suf
-    return "{}" + verb
+        return m.group(2), m.group(1) + PARAM
+    return seg, PARAM
 
 
 def _merge(into: _Node, other: _Node) -> None:
@@ -166,11 +153,12 @@ class Templater:
         return kind not in ("static", "version")
 
     def _fold(self, node: _Node) -> None:
-        by_verb: dict[str, list[str]] = {}
+        by_shape: dict[str, list[str]] = {}
+        heads: dict[str, str] = {}
         for seg in node.children:
-            by_verb.setdefault(_verb(seg)[1], []).append(seg)
-        for verb, segs in by_verb.items():
-            heads = {seg: _verb(seg)[0] for seg in segs}
+            heads[seg], shape = _affix(seg)
+            by_shape.setdefault(shape, []).append(seg)
+        for shape, segs in by_shape.items():
             kinds = {seg: segment_kind(heads[seg]) for seg in segs}
             # Dates are values unless one date repeats alone (`/2020-05-31/...`, an API version).
             dates = [s for s in segs if kinds[s] == "date"]
@@ -188,17 +176,16 @@ class Templater:
                 once = [s for s in words if node.children[s].count == 1]
                 if typical <= 1.5 and once:
                     params += once
-            elif verb.startswith(":") and len(words) >= 2 and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
+            elif shape.startswith(PARAM + ":") and len(words) >= 2 and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
                 # Several rarely repeated names before one custom method (`a:cancel`, `b:cancel`) are
                 # values of one resource; names that repeat (`aptArtifacts:create`,
                 # `yumArtifacts:create`) are collections with their own methods.
                 params += words
             if params:
-                key = _shape(verb)
-                merged = node.children.pop(key, None) or _Node()
+                merged = node.children.pop(shape, None) or _Node()
                 for s in params:
                     _merge(merged, node.children.pop(s))
-                node.children[key] = merged
+                node.children[shape] = merged
         for child in node.children.values():
             self._fold(child)
 
@@ -218,17 +205,17 @@ class Templater:
         node: _Node | None = self.root
         prev: str | None = None
         for seg in segs:
-            head, verb = _verb(seg)
+            head, shape = _affix(seg)
             kids = node.children if node is not None else {}
             if seg in kids:
                 out.append(seg)
                 prev = head
                 node = kids[seg]
-            elif _shape(verb) in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
+            elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
                 name = param_name(prev, used)
                 used.add(name)
-                out.append(_shape(verb).replace("{}", "{" + name + "}"))
-                node = kids.get(_shape(verb))
+                out.append(shape.replace(PARAM, "{" + name + "}"))
+                node = kids.get(shape)
             else:
                 out.append(seg)
                 prev = head

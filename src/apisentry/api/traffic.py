@@ -187,36 +187,18 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
             report.skip(f"HAR entry without {ex}", f"{path}: entry {i}")
 
 
-def read_lines(path: Path, kind: str, report: ReadReport) -> Iterator[Observation]:
+def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
+    """JSON Lines access logs and guard events. (Combined and ALB logs go to logs_sql.)"""
     with path.open("rb") as f:
         for n, raw in enumerate(f, 1):
             if not raw.strip():
                 continue
             report.lines += 1
-            where = f"{path}:{n}"
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if kind == "combined":
-                m = _COMBINED.match(line)
-                if not m:
-                    report.skip("not a combined log line", where)
-                    continue
-                user = m.group("user")
-                o = _obs(m.group("method"), m.group("target"), m.group("status"), _time(m.group("time")), m.group("ip"))
-                if user != "-":
-                    o.identity, o.auth = user, "basic"
-                yield o
-            elif kind == "alb":
-                m = _ALB.match(line)
-                if not m:
-                    report.skip("not an ALB log line", where)
-                    continue
-                yield _obs(m.group("method"), m.group("url"), m.group("status"), _time(m.group("time")), m.group("ip"))
-            else:
-                o2 = _json_line(line)
-                if o2 is None:
-                    report.skip("JSON line without a method and a path", where)
-                    continue
-                yield o2
+            o = _json_line(raw.decode("utf-8", "replace"))
+            if o is None:
+                report.skip("JSON line without a method and a path", f"{path}:{n}")
+                continue
+            yield o
 
 
 def _json_line(line: str) -> Observation | None:
@@ -266,7 +248,7 @@ def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadRe
 
             out.extend(read_log(str(f), kind, report))
             continue
-        it = read_har(f, report) if kind == "har" else read_lines(f, kind, report)
+        it = read_har(f, report) if kind == "har" else read_json_lines(f, report)
         for o in it:
             out.append(o)
     report.observations = sum(o.count for o in out)

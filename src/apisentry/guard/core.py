@@ -50,7 +50,7 @@ class Guard:
         route = None
         op = None
         if self.spec is not None:
-            op, found = positive.check(self.spec, req, parsed.body, parsed.cookies)
+            op, found = positive.check(self.spec, req, parsed.body, parsed.cookies, parsed.query)
             detections.extend(found)
             route = op.template if op else None
         identity, found = auth.check(req, op, self.spec, cfg.auth, parsed.cookies, parsed.query)

@@ -33,7 +33,6 @@ class CallRecord:
     status: int
     latency_ms: float
     time: float  # epoch seconds
-    host: str | None = None
 
 
 def _body(req: HttpRequest) -> Any:
@@ -82,7 +81,7 @@ def event_row(rec: CallRecord) -> dict[str, Any]:
         "actor_type": "user" if v.identity else "anonymous",
         "actor_user_uid": v.identity,
         "actor_user_name": v.identity,
-        "api_service": rec.host or req.header("host"),
+        "api_service": req.header("host"),
         "api_operation": f"{req.method} {v.route or req.path}",
         "src_ip": req.client,
         "user_agent": ua,

@@ -67,10 +67,10 @@ def path_values(path: str) -> Iterator[Value]:
             yield Value(f"path[{i}]", seg)
 
 
-def query_values(query: str, prefix: str = "query") -> Iterator[Value]:
-    if not query:
-        return
-    for name, val in parse_qsl(query, keep_blank_values=True):
+def query_values(query: str | list[tuple[str, str]], prefix: str = "query") -> Iterator[Value]:
+    """Names and values of a query string or form (or of its already parsed pairs)."""
+    pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else query
+    for name, val in pairs:
         yield Value(f"{prefix}.{name}", name, is_key=True, form=True)
         yield Value(f"{prefix}.{name}", val, form=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from apisentry.guard.locations import media_type
 from apisentry.guard.model import Detection, HttpRequest
@@ -19,7 +19,8 @@ def _d(location: str, evidence: str, message: str, category: str = "API8:2023", 
     return Detection("schema", category, cwe, location, evidence[:120], score, message)
 
 
-def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str]) -> tuple[Operation | None, list[Detection]]:
+def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
+          query: dict[str, str]) -> tuple[Operation | None, list[Detection]]:
     path = unquote(req.path) if "%" in req.path else req.path
     op, known = spec.match(req.method.upper(), path)
     if op is None:
@@ -35,7 +36,6 @@ def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str]) -> t
         if m:
             break
     path_values = list(m.groups()) if m else []
-    query = dict(parse_qsl(req.query, keep_blank_values=True))
     headers = {k.lower(): v for k, v in req.headers}
     path_params = [p for p in op.params if p.where == "path"]
     for i, p in enumerate(path_params):

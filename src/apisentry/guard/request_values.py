@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from defusedxml import ElementTree as SafeET
@@ -58,7 +59,9 @@ def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
     problems: list[Detection] = []
     parsed = Parsed([], problems, NO_BODY)
     values: list[Value] = list(path_values(req.path))
-    values.extend(query_values(req.query))
+    pairs = parse_qsl(req.query, keep_blank_values=True) if req.query else []
+    parsed.query = dict(pairs)  # before JSON-valued parameters are expanded into their leaves
+    values.extend(query_values(pairs))
     header_bytes = sum(len(k) + len(v) for k, v in req.headers)
     if header_bytes > cfg.max_header_bytes:
         problems.append(_det("limits", "header", f"{header_bytes} bytes", 5, "headers larger than allowed",
@@ -79,7 +82,6 @@ def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
     problems.extend(_key_checks(values))
     # Keys that are plain identifiers carry no payload; everything else is scanned.
     parsed.values = [v for v in values if not (v.is_key and v.text.isidentifier())]
-    parsed.query = {v.base[6:]: v.text for v in values if v._key is None and not v.is_key and v.base.startswith("query.")}
     return parsed
 
 

@@ -170,11 +170,11 @@ def _add(best: dict[tuple[str, str, str], Detection], location: str, detector: s
     best[key] = Detection(detector, category, cwe, location, evidence, weight, message or sig_id)
 
 
-def value_scores(detections: list[Detection]) -> dict[str, int]:
+def value_scores(detections: list[Detection]) -> dict[tuple[str, str], int]:
     """Evidence adds up per location and detector (a quote and a comment and a tautology in one
     value); the request's score is the highest of these."""
-    out: dict[str, int] = {}
+    out: dict[tuple[str, str], int] = {}
     for d in detections:
-        key = f"{d.location}\x00{d.detector}"
+        key = (d.location, d.detector)
         out[key] = min(10, out.get(key, 0) + d.score)
     return out

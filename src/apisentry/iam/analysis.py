@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from apisentry.iam.actions import catalogue, expand, statement_actions
+from apisentry.iam.actions import catalogue, statement_actions
 from apisentry.iam.authz import Account, Principal
 from apisentry.iam.paths import Analyzer
 
@@ -60,8 +60,7 @@ def _unrestricted_actions(acct: Account, p: Principal) -> tuple[set[str], set[st
         allowed_by_boundary: set[str] = set()
         for st in acct.policies[p.boundary].statements:
             if st.effect == "Allow":
-                for a in st.actions:
-                    allowed_by_boundary |= expand(a)
+                allowed_by_boundary |= statement_actions(st)
         anywhere &= allowed_by_boundary
         some &= allowed_by_boundary
     return anywhere - denied, some - denied
