@@ -22,6 +22,7 @@ from apisentry.detect.sigma_loader import load_sigma
 from apisentry.ingest import IngestReport
 from apisentry.ingest import ingest as run_ingest
 from apisentry.report import render
+from apisentry.sources.raw_records import fill_raw
 from apisentry.sources.sniff import FORMATS
 from apisentry.store import Store
 from apisentry.store.duckdb_store import DEFAULT_DB
@@ -113,6 +114,8 @@ def _rules(sigma: str | None) -> list[Rule]:
 
 def _detect(store: Store, sigma: str | None) -> None:
     report = run_detect(store, _rules(sigma))
+    for p in report.problems:
+        err.print(f"[yellow]raw records[/yellow] {escape(str(p))}", highlight=False, soft_wrap=True)
     for rule_id, why in report.failed:
         err.print(f"[red]rule {escape(rule_id)} failed:[/red] {escape(why)}")
     err.print(f"ran {report.rules_run} rule(s): {report.findings} finding(s)", highlight=False)
@@ -170,6 +173,9 @@ def export(db: DbOpt = DEFAULT_DB,
            = Path("events-parquet")) -> None:
     """Write events as Parquet, partitioned by date."""
     with Store(db) as store:
+        # Parquet is the interchange copy: it carries each event's original record.
+        for p in fill_raw(store):
+            err.print(f"[yellow]raw records[/yellow] {escape(str(p))}", highlight=False, soft_wrap=True)
         n = store.export_parquet(str(parquet))
     err.print(f"exported {n:,} event(s) to {parquet}/date=*/", highlight=False, markup=False)
 

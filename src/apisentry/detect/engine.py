@@ -8,6 +8,7 @@ values of its `distinct` expression.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -15,7 +16,11 @@ import duckdb
 
 from apisentry.detect.rules import Rule
 from apisentry.model.findings import Finding, finding_id
+from apisentry.sources.problems import InputProblem
+from apisentry.sources.raw_records import fill_raw, missing_raw
 from apisentry.store import Store
+
+_USES_RAW = re.compile(r"\braw\b")
 
 
 @dataclass
@@ -23,6 +28,7 @@ class DetectReport:
     rules_run: int = 0
     findings: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (rule id, why)
+    problems: list[InputProblem] = field(default_factory=list)  # records that could not be read back
 
 
 def rule_sql(rule: Rule) -> str:
@@ -87,6 +93,12 @@ def detect(store: Store, rules: Iterable[Rule]) -> DetectReport:
     report = DetectReport()
     ran: list[str] = []
     found: list[Finding] = []
+    rules = list(rules)
+    # Original records are read back only when some rule looks into them (most Sigma rules on
+    # fields outside the event columns); the built-in pack reads columns alone.
+    looking = {r.provider for r in rules if _USES_RAW.search(f"{r.condition} {r.distinct or ''} {r.weight or ''}")}
+    if looking and missing_raw(store, sorted(looking)):
+        report.problems = fill_raw(store)
     for rule in rules:
         try:
             found.extend(run_rule(store, rule))

@@ -54,8 +54,12 @@ EVENT_COLUMNS: list[tuple[str, str]] = [
     ("http_status", "INTEGER"),
     ("request", "JSON"),  # request parameters as sent
     ("response", "JSON"),  # response elements, when the source records them
-    ("raw", "JSON"),  # the original record, untouched
+    ("raw", "JSON"),  # the original record, untouched; NULL until needed where source_index is set
     ("source_file", "VARCHAR"),
+    # Position of the record in its source file's record list. S3 delivery files are read without
+    # keeping each record's text (storing it tripled ingest time); raw is filled from the file on
+    # demand (Store.materialize_raw).
+    ("source_index", "INTEGER"),
 ]
 
 EVENT_COLUMN_NAMES: list[str] = [name for name, _ in EVENT_COLUMNS]
@@ -96,6 +100,7 @@ class ApiEvent:
     response: Any = None
     raw: Any = None
     source_file: str | None = None
+    source_index: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ApiEvent:

@@ -68,6 +68,7 @@ SELECT
   r.properties AS request,
   NULL::JSON AS response,
   raw,
-  source_file
+  source_file,
+  NULL::INTEGER AS source_index
 FROM (SELECT raw, source_file, json_transform(raw, '{_SHAPE}') AS r FROM src)
 """

@@ -33,11 +33,10 @@ _RESOURCE_KEYS = ("bucketName", "userName", "roleName", "functionName", "secretI
                   "imageId", "dBSnapshotIdentifier", "keyId", "trailName", "detectorId")
 _RESOURCE_PATHS = "[" + ", ".join(f"'$.\"{k}\"'" for k in _RESOURCE_KEYS) + "]"
 
-# A normaliser is a SELECT over a relation `src(raw JSON, source_file VARCHAR)`; it yields the
-# columns of apisentry.model.events.EVENT_COLUMNS in order.
-NORMALIZE_SQL = f"""
+# The event columns, over a relation of (r: the record as _SHAPE, raw, source_file, source_index).
+_COLUMNS = f"""
 SELECT
-  coalesce(r.eventID, md5(raw::VARCHAR)) AS uid,
+  coalesce(r.eventID, md5(coalesce(raw::VARCHAR, source_file || '#' || source_index::VARCHAR))) AS uid,
   {utc_time("r.eventTime")} AS time,
   CASE WHEN r.eventName IS NULL THEN NULL ELSE 'aws' END AS cloud_provider,
   coalesce(r.recipientAccountId, r.userIdentity.accountId) AS cloud_account,
@@ -85,6 +84,26 @@ SELECT
   r.requestParameters AS request,
   r.responseElements AS response,
   raw,
-  source_file
-FROM (SELECT raw, source_file, json_transform(raw, '{_SHAPE}') AS r FROM src)
+  source_file,
+  source_index
+"""
+
+# A normaliser is a SELECT over a relation `src(raw JSON, source_file VARCHAR)`; it yields the
+# columns of apisentry.model.events.EVENT_COLUMNS in order.
+NORMALIZE_SQL = f"""{_COLUMNS}
+FROM (SELECT raw, source_file, NULL::INTEGER AS source_index, json_transform(raw, '{_SHAPE}') AS r FROM src)
+"""
+
+
+def document_sql(documents: str, key: str) -> str:
+    """The event columns for S3 delivery files, from `documents(json, filename)` holding one
+    `{key: [records]}` document per file. One json_transform of the whole document parses each
+    byte once; splitting into record texts first and transforming each parsed everything twice,
+    and storing those texts as raw cost more than the rest of ingest (docs/benchmarks.md). raw is
+    left NULL with the record's position, and filled from the file when a query needs it."""
+    shape = '{"' + key + '": [' + _SHAPE + ']}'
+    return f"""{_COLUMNS}
+FROM (SELECT unnest(d."{key}") AS r, NULL::JSON AS raw, filename AS source_file,
+             unnest(range(len(d."{key}")))::INTEGER AS source_index
+      FROM (SELECT json_transform(json, '{shape}') AS d, filename FROM ({documents})))
 """

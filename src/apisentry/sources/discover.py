@@ -13,8 +13,10 @@ _LOG_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson
 
 
 def discover(paths: list[str], problems: list[InputProblem]) -> Iterator[str]:
+    """Absolute paths: events keep their source file so raw records can be read back later,
+    from whatever directory that happens in."""
     for given in paths:
-        p = Path(given)
+        p = Path(given).absolute()
         if p.is_file():
             yield str(p)
         elif p.is_dir():

@@ -63,6 +63,25 @@ def reader_sql(sample: Sniffed, limit: int) -> str:
     return f"SELECT {unwrap} AS raw, filename AS source_file FROM ({inner})"
 
 
+def whole_documents(sample: Sniffed) -> bool:
+    """S3 delivery files of plain CloudTrail records: normalised a document at a time, with raw
+    kept in the file rather than in the store (cloudtrail.document_sql)."""
+    return (sample.provider == cloudtrail.PROVIDER and sample.layout == "wrapper"
+            and sample.envelope == "plain" and sample.wrapper_key == DOCUMENT_KEY)
+
+
+DOCUMENT_KEY = "Records"
+
+
+def documents_sql(limit: int, compressed: bool) -> str:
+    """(json, filename) of every file bound to the one `?`, one whole document per file."""
+    compression = "gzip" if compressed else "none"
+    return (f"SELECT json, filename FROM read_json_objects(?, format = 'auto', filename = true, "
+            f"maximum_object_size = {limit}, compression = '{compression}')")
+
+
 def normalize_sql(sample: Sniffed, limit: int) -> str:
+    if whole_documents(sample):
+        return cloudtrail.document_sql(documents_sql(limit, sample.compressed), DOCUMENT_KEY)
     src = reader_sql(sample, limit)
     return f"WITH src AS ({src}) {NORMALIZERS[sample.provider]}"

@@ -77,6 +77,7 @@ SELECT
   r.protoPayload.request AS request,
   r.protoPayload.response AS response,
   raw,
-  source_file
+  source_file,
+  NULL::INTEGER AS source_index
 FROM (SELECT raw, source_file, json_transform(raw, '{_SHAPE}') AS r FROM src)
 """

@@ -69,6 +69,9 @@ class Store:
             self.run(f"SET temp_directory = '{_sql_str(str(spill))}'")
         cols = ",\n  ".join(f"{name} {typ}{_COMPRESSION.get(name, '')}" for name, typ in EVENT_COLUMNS)
         self.run(f"CREATE TABLE IF NOT EXISTS events (\n  {cols}\n)")
+        # Stores written before a column was added get it (new columns are only ever appended).
+        for name, typ in EVENT_COLUMNS:
+            self.run(f"ALTER TABLE events ADD COLUMN IF NOT EXISTS {name} {typ}")
         self.run(_FINDINGS_DDL)
         self.run(_FILES_DDL)
 
