@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -57,4 +57,5 @@ class Finding:
     operations: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow: asdict() deep-copies every evidence list, which took 0.5 s for 16k findings.
+        return {f.name: getattr(self, f.name) for f in fields(self)}

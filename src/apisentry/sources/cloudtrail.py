@@ -69,11 +69,10 @@ SELECT
   r.eventName AS api_operation,
   r.sourceIPAddress AS src_ip,
   r.userAgent AS user_agent,
-  list_distinct(list_filter(
-    list_concat(
-      list_transform(coalesce(r.resources, []), lambda x: x.ARN),
-      coalesce(json_extract_string({_P}, {_RESOURCE_PATHS}), [])),
-    lambda x: x IS NOT NULL)) AS resources,
+  -- list_distinct also drops NULLs (keys the parameters lack); a list_filter lambda cost 5%.
+  list_distinct(list_concat(
+    list_transform(coalesce(r.resources, []), lambda x: x.ARN),
+    coalesce(json_extract_string({_P}, {_RESOURCE_PATHS}), []))) AS resources,
   CASE WHEN r.errorCode IS NULL THEN 'success' ELSE 'failure' END AS status,
   r.errorCode AS error_code,
   r.errorMessage AS error_message,
