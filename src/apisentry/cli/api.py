@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from io import StringIO
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -14,16 +14,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from apisentry.api.inventory import build, load_specs
-from apisentry.api.reconstruct import reconstruct
-from apisentry.api.traffic import Observation, ReadReport, _json_line, read
-from apisentry.guard.spec import SpecError
+if TYPE_CHECKING:
+    from apisentry.api.traffic import Observation
 
 api_app = typer.Typer(no_args_is_help=True, help="API visibility: the endpoints your traffic really uses.")
 err = Console(stderr=True, soft_wrap=True)
 
 
 def _from_store(db: str) -> list[Observation]:
+    from apisentry.api.traffic import _json_line
     from apisentry.store import Store
 
     out = []
@@ -46,6 +45,12 @@ def inventory(
 ) -> None:
     """Every endpoint seen, templated, with parameters, auth, callers and sensitive data; shadow,
     zombie and orphan APIs against the specs."""
+    # Imported here: `apisentry` starts faster when a command does not need the inventory.
+    from apisentry.api.inventory import build, load_specs
+    from apisentry.api.reconstruct import reconstruct
+    from apisentry.api.traffic import ReadReport, read
+    from apisentry.guard.spec import SpecError
+
     if fmt not in ("table", "json", "openapi", "html"):
         err.print(f"[red]unknown format {escape(fmt)}: table, json, openapi or html[/red]")
         raise typer.Exit(2)

@@ -12,12 +12,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from apisentry.guard.config import GuardConfig, PolicyError, load_policy
-from apisentry.guard.core import Guard
-from apisentry.guard.events import verdict_dict
-from apisentry.guard.replay import ReplayProblem, read_requests
-from apisentry.guard.spec import SpecError, load_spec
-
 guard_app = typer.Typer(no_args_is_help=True, help="The inline guard: replay traffic through it.")
 err = Console(stderr=True, soft_wrap=True)  # one problem a line, whatever the width
 
@@ -29,6 +23,13 @@ def replay(file: Annotated[Path, typer.Argument(help="JSON Lines of requests, or
            format: Annotated[str, typer.Option("--format", help="json (JSON Lines, the only format).")] = "json",
            ) -> None:
     """Print one verdict per request as JSON Lines; a summary goes to stderr."""
+    # Imported here: `apisentry` starts faster when a command does not need the guard.
+    from apisentry.guard.config import GuardConfig, PolicyError, load_policy
+    from apisentry.guard.core import Guard
+    from apisentry.guard.events import verdict_dict
+    from apisentry.guard.replay import ReplayProblem, read_requests
+    from apisentry.guard.spec import SpecError, load_spec
+
     if format != "json":
         err.print(f"[red]unknown format {escape(format)}: only json[/red]")
         raise typer.Exit(2)

@@ -18,7 +18,6 @@ from apisentry.cli.guard import guard_app
 from apisentry.cli.iam import iam_app
 from apisentry.detect.engine import detect as run_detect
 from apisentry.detect.rules import Rule, RuleError, builtin_rules
-from apisentry.detect.sigma_loader import load_sigma
 from apisentry.ingest import IngestReport
 from apisentry.ingest import ingest as run_ingest
 from apisentry.report import render
@@ -100,6 +99,8 @@ def _rules(sigma: str | None) -> list[Rule]:
         err.print(f"[red]rule pack is broken:[/red] {escape(str(e))}")
         raise typer.Exit(2) from e
     if sigma:
+        from apisentry.detect.sigma_loader import load_sigma  # pySigma: loaded only when asked for
+
         if not Path(sigma).is_dir():
             err.print(f"[red]--sigma {escape(sigma)}: not a directory[/red]")
             raise typer.Exit(2)
