@@ -46,7 +46,10 @@ class DetectReport:
 def rule_sql(rule: Rule) -> str:
     distinct = rule.distinct or "uid"
     weight = rule.weight or "1"
-    measure = "sum(w)" if rule.weight else "count(DISTINCT dkey)"
+    # Every aggregate plain (no DISTINCT): DuckDB then groups in one hash table instead of
+    # splitting the hits into a CTE read by one aggregate each. uids are unique after de-duplication,
+    # so counting hits counts distinct uids.
+    measure = "sum(w)" if rule.weight else ("count(DISTINCT dkey)" if rule.distinct else "count(*)")
     return f"""
 WITH hits AS (
   SELECT uid, time, actor_identity, cloud_account, cloud_region, api_operation, ({distinct}) AS dkey,
@@ -65,8 +68,8 @@ WITH hits AS (
 SELECT actor_identity, cloud_account,
        min(time) AS first_seen, max(time) AS last_seen, count(*) AS n,
        list(uid ORDER BY time, uid) AS event_ids,
-       list(DISTINCT cloud_region ORDER BY cloud_region) FILTER (WHERE cloud_region IS NOT NULL) AS regions,
-       list(DISTINCT api_operation ORDER BY api_operation) AS operations
+       list_sort(list_distinct(list(cloud_region))) AS regions,
+       list_sort(list_distinct(list(api_operation))) AS operations
 FROM grouped
 GROUP BY actor_identity, cloud_account, grp
 HAVING {measure} >= {int(rule.threshold)}
