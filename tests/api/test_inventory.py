@@ -221,3 +221,25 @@ def test_conventional_route_words_stay_even_when_rare() -> None:
     t = Templater(["/users/1842/orders", "/users/77/orders", "/users/me"])
     assert t.template("/users/me") == "/users/me"
     assert t.template("/users/1842/orders") == "/users/{userId}/orders"
+
+
+def test_log_callers_are_distinct_real_clients_and_bounded(tmp_path: Path) -> None:
+    many = [f"198.51.100.{i}" for i in range(40)]
+    few = ["192.0.2.1", "192.0.2.2"]
+    lines = []
+    for rep in range(3):
+        lines += [f'{ip} - - [30/Nov/2026:01:02:{rep:02d} +0000] "GET /api/orders/{i + 1} HTTP/1.1" 200 5 "-" "ua"'
+                  for i, ip in enumerate(many)]
+        lines += [f'{ip} - - [30/Nov/2026:01:03:{rep:02d} +0000] "GET /api/health HTTP/1.1" 200 5 "-" "ua"' for ip in few]
+        lines += [f'{ip} - - [30/Nov/2026:01:04:{rep:02d} +0000] "GET /api/catalog HTTP/1.1" 200 5 "-" "ua"' for ip in many]
+    (tmp_path / "access.log").write_text("\n".join(lines) + "\n")
+    obs, _ = read([str(tmp_path / "access.log")])
+    eps = {e.path: e.to_dict() for e in build(obs)["endpoints"]}
+    health = eps["/api/health"]["callers"]["clients"]
+    assert sorted(health) == few
+    orders = eps["/api/orders/{orderId}"]["callers"]["clients"]
+    # Up to ten per log group; several groups (one per order id) fill the endpoint's top ten.
+    assert 1 <= len(orders) <= 10 and len(set(orders)) == len(orders) and set(orders) <= set(many)
+    assert eps["/api/orders/{orderId}"]["calls"] == 120
+    catalog = eps["/api/catalog"]["callers"]["clients"]  # one log group with 40 callers: a sample of them
+    assert 5 <= len(catalog) <= 10 and len(set(catalog)) == len(catalog) and set(catalog) <= set(many)
