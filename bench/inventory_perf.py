@@ -2,7 +2,7 @@
 through `apisentry api inventory`'s reader and builder, with peak memory; the floor is reading and
 splitting the same file's lines in Python, measured in the same run.
 
-    python bench/inventory_perf.py [--lines 1000000]
+    python bench/inventory_perf.py [--lines 1000000 4000000 8000000]
 """
 
 from __future__ import annotations
@@ -37,6 +37,16 @@ with open(sys.argv[1], "rb") as f:
 print(time.perf_counter() - t)
 """
 
+# The memory floor: DuckDB reading the same file line by line, with nothing kept.
+SCAN = """
+import duckdb, resource, sys
+con = duckdb.connect()
+con.execute("SET memory_limit = '1GB'")
+con.execute("SELECT count(*) FROM read_csv(?, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
+            "escape = '', header = false, auto_detect = false)", [sys.argv[1]]).fetchall()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
 
 def make_log(path: str, lines: int, seed: int = 1) -> None:
     from openapi_traffic import generate
@@ -54,18 +64,24 @@ def make_log(path: str, lines: int, seed: int = 1) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--lines", type=int, nargs="+", default=[1_000_000])
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="apisentry-inv-bench-")
-    log = os.path.join(work, "access.log")
-    make_log(log, a.lines)
-    floor = float(subprocess.run([sys.executable, "-c", FLOOR, log], capture_output=True, text=True, check=True).stdout)
-    out = subprocess.run([sys.executable, "-c", RUN, log], capture_output=True, text=True, check=True).stdout.split()
-    secs, eps, lines, rss = float(out[0]), int(out[1]), int(out[2]), float(out[3])
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"\n| input | lines | floor: read + split s | inventory s | lines/s | endpoints | peak RSS MB |\n"
-          f"|---|---:|---:|---:|---:|---:|---:|\n| nginx combined | {lines:,} | {floor:.1f} | {secs:.1f} | "
-          f"{lines / secs:,.0f} | {eps:,} | {rss:.0f} |")
+    print("\n| input | lines | floor: read + split s | inventory s | lines/s | endpoints | peak RSS MB "
+          "| floor: DuckDB scan RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|")
+    for n in a.lines:
+        log = os.path.join(work, f"access-{n}.log")
+        make_log(log, n)
+        floor = float(subprocess.run([sys.executable, "-c", FLOOR, log], capture_output=True, text=True,
+                                     check=True).stdout)
+        scan_rss = float(subprocess.run([sys.executable, "-c", SCAN, log], capture_output=True, text=True,
+                                        check=True).stdout)
+        out = subprocess.run([sys.executable, "-c", RUN, log], capture_output=True, text=True, check=True).stdout.split()
+        secs, eps, lines, rss = float(out[0]), int(out[1]), int(out[2]), float(out[3])
+        print(f"| nginx combined | {lines:,} | {floor:.1f} | {secs:.1f} | {lines / secs:,.0f} | {eps:,} | {rss:.0f} "
+              f"| {scan_rss:.0f} |", flush=True)
+        os.remove(log)
 
 
 if __name__ == "__main__":
