@@ -243,3 +243,26 @@ def test_log_callers_are_distinct_real_clients_and_bounded(tmp_path: Path) -> No
     assert eps["/api/orders/{orderId}"]["calls"] == 120
     catalog = eps["/api/catalog"]["callers"]["clients"]  # one log group with 40 callers: a sample of them
     assert 5 <= len(catalog) <= 10 and len(set(catalog)) == len(catalog) and set(catalog) <= set(many)
+
+
+def test_names_numbers_feeds_versions_and_file_names() -> None:
+    t = Templater(["/slots/Dr.%20Ann%20Lee", "/slots/Mr.%20Bo%20Chen", "/slots/ann62", "/slots/Kim%20Park",
+                   "/prices/84.96", "/prices/796.32", "/prices/12.5",
+                   "/brands/popular/page-12.atom", "/brands/popular/page-7.atom", "/chapters/chapter-3",
+                   "/v1p1beta1/files:asyncBatchAnnotate", "/v3/discovery:client_status",
+                   "/providers/Microsoft.Network/p2sVpnGateways", "/providers/Microsoft.Network/ec2Instances",
+                   "/uploads/edge.avi", "/uploads/nation.docx", "/uploads/history.tiff", "/uploads/report.pdf",
+                   "/items/4081.json", "/items/5831.json", "/items/77", "/tiles/12/9/6658.pbf", "/tiles/3/1/17.pbf"])
+    assert t.template("/slots/Dr.%20Ann%20Lee") == t.template("/slots/ann62") == "/slots/{slotId}"
+    assert t.template("/prices/84.96") == "/prices/{priceId}"  # among decimals, not a version
+    assert t.template("/brands/popular/page-12.atom") == "/brands/popular/page-{popularId}.atom"
+    assert t.template("/chapters/chapter-3") == "/chapters/chapter-{chapterId}"
+    assert t.template("/v1p1beta1/files:asyncBatchAnnotate") == "/v1p1beta1/files:asyncBatchAnnotate"
+    assert t.template("/v3/discovery:client_status") == "/v3/discovery:client_status"
+    assert t.template("/providers/Microsoft.Network/p2sVpnGateways") == "/providers/Microsoft.Network/p2sVpnGateways"
+    # File names with varying extensions are one value; ids keep their format.
+    assert {t.template(f"/uploads/{f}") for f in ("edge.avi", "nation.docx", "report.pdf", "new.mp4")} == \
+        {"/uploads/{uploadId}"}
+    assert t.template("/items/4081.json") == "/items/{itemId}.json"
+    assert t.template("/items/77") == "/items/{itemId}"
+    assert t.template("/tiles/12/9/6658.pbf") == "/tiles/{tileId}/{tileId2}/{tileId3}.pbf"

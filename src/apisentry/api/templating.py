@@ -16,13 +16,14 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{24}|[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-f]{12,})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _EMAIL = re.compile(r"^[^@/\s]+@[^@/\s]+\.[a-zA-Z]{2,}$")
-_VERSION = re.compile(r"^v\d+(?:\.\d+)*(?:(?:alpha|beta)\d*)?$", re.IGNORECASE)
+# `v2`, `v1.1`, `v1beta1`, and Google's point releases `v1p1beta1`, `v2p3alpha1`.
+_VERSION = re.compile(r"^v\d+(?:[.p]\d+)*(?:(?:alpha|beta|rc)\d*(?:p\d+)?)?$", re.IGNORECASE)
 # Route names: identifiers, dotted or dashed, CamelCase allowed, digits only as a short suffix
-# (`oauth2`, `v1beta1`, `s3`); values like `qM935` or `rg494` are not route names.
-_WORD = re.compile(r"^\$?[A-Za-z_][A-Za-z_]*(?:\d{1,2})?(?:[-_.][A-Za-z_]+\d{0,2})*$")
+# (`oauth2`, `v1beta1`, `s3`) or a short run inside a long word (`p2sVpnGateways`, `ec2Instances`);
+# values like `qM935` or `rg494` are not route names.
+_WORD = re.compile(r"^\$?[A-Za-z_][A-Za-z_]*(?:\d{1,2}(?:[A-Za-z]{4,})?)?(?:[-_.][A-Za-z_]+\d{0,2})*$")
 _DOTTED_VERSION = re.compile(r"^\d{1,2}(?:\.\d{1,3}){1,2}$")
 _NUMBER = re.compile(r"^-?\d+\.\d+$")
-_FILE = re.compile(r"^[\w-]+\.(?:json|xml|csv|txt|html|yaml|yml|pdf|png|jpg|zip)$", re.IGNORECASE)
 
 # Plain words at one position are parameter values when there are several and they rarely repeat:
 # route names repeat with every call, values mostly do not.
@@ -95,22 +96,40 @@ def _split(path: str) -> list[str]:
     return [s for s in path.split("/") if s != ""]
 
 
-_EXT = re.compile(r"^(.+)(\.(?:json|xml|csv|txt|html?|ya?ml|pdf|png|jpe?g|gif|zip|gz))$", re.IGNORECASE)
+_EXT = re.compile(r"^(.+)(\.(?:json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|pdf|png|jpe?g|gif|svg|webp|zip|gz|tgz|"
+                  r"atom|rss|ics|kml|kmz|geojson|pbf|mvt|mp3|mp4|wav|docx?|xlsx?))$", re.IGNORECASE)
+
+# `page-12`, `chapter-3`: a word and a number, the number being the value.
+_NUMBERED = re.compile(r"^([A-Za-z][A-Za-z]*-)(\d+)$")
 
 
-_DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*\.)(.+)$")
+# `phrases.{}`; the value must start with a letter or digit, so `Dr.%20Ann%20Lee` stays one value.
+_DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*\.)([A-Za-z0-9].*)$")
+
+# Any short extension after an id (`6658.pbf`, `c35a4916.kml`): the id is the value.
+_ID_KINDS = ("int", "uuid", "hash")
+_ID_EXT = re.compile(r"^(.+)(\.[A-Za-z][A-Za-z0-9]{1,7})$")
 
 
 def _affix(seg: str) -> tuple[str, str]:
     """(value, shape) of a segment: the shape is how the segment reads with its value as a
     parameter: `{}`, Google-style custom methods `{}:cancel`, file extensions `{}.json`, dotted
-    prefixes `phrases.{}`."""
+    prefixes `phrases.{}`, numbered words `page-{}`."""
     if ":" in seg:
         head, _, tail = seg.rpartition(":")
-        if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", tail):
+        if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", tail):
             return head, PARAM + ":" + tail
     m = _EXT.match(seg)
     if m:
+        numbered = _NUMBERED.match(m.group(1))
+        if numbered:  # `page-3.atom`
+            return numbered.group(2), numbered.group(1) + PARAM + m.group(2)
+        return m.group(1), PARAM + m.group(2)
+    m = _NUMBERED.match(seg)
+    if m:
+        return m.group(2), m.group(1) + PARAM
+    m = _ID_EXT.match(seg)
+    if m and segment_kind(m.group(1)) in _ID_KINDS:
         return m.group(1), PARAM + m.group(2)
     m = _DOT_PREFIX.match(seg)
     if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version"):
@@ -155,8 +174,16 @@ class Templater:
     def _fold(self, node: _Node) -> None:
         by_shape: dict[str, list[str]] = {}
         heads: dict[str, str] = {}
-        for seg in node.children:
-            heads[seg], shape = _affix(seg)
+        affixed = {seg: _affix(seg) for seg in node.children}
+        # Names that carry varying extensions (`edge.avi`, `nation.docx`) are file names: one value
+        # each, not one route per extension. Ids with a format (`42.json`, `42.csv`) keep it.
+        named = {seg for seg, (head, shape) in affixed.items()
+                 if shape.startswith(PARAM + ".") and segment_kind(head) not in _ID_KINDS}
+        loose = len({affixed[seg][1] for seg in named}) >= 2
+        for seg, (head, shape) in affixed.items():
+            if loose and seg in named:
+                head, shape = seg, PARAM
+            heads[seg] = head
             by_shape.setdefault(shape, []).append(seg)
         for shape, segs in by_shape.items():
             kinds = {seg: segment_kind(heads[seg]) for seg in segs}
@@ -165,6 +192,9 @@ class Templater:
             date_calls = sum(node.children[s].count for s in dates)
             dates_vary = len(dates) >= 2 and len(dates) / max(date_calls, 1) >= 0.5
             params = [s for s in segs if self._is_param(kinds[s]) and (kinds[s] != "date" or dates_vary)]
+            if any(kinds[s] == "number" for s in params):
+                # Among decimal values, `84.96` is one more value, not a version.
+                params += [s for s in segs if kinds[s] == "version" and _NUMBER.match(unquote(heads[s]))]
             words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS]
             calls = sum(node.children[s].count for s in words)
             if len(words) >= MIN_DISTINCT_WORDS and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
@@ -211,6 +241,13 @@ class Templater:
                 out.append(seg)
                 prev = head
                 node = kids[seg]
+            elif (shape not in kids and shape.startswith(PARAM + ".") and PARAM in kids
+                  and segment_kind(head) not in _ID_KINDS):
+                # This position took file names whole (see _fold).
+                name = param_name(prev, used)
+                used.add(name)
+                out.append("{" + name + "}")
+                node = kids[PARAM]
             elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
                 name = param_name(prev, used)
                 used.add(name)
