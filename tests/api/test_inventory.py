@@ -266,3 +266,11 @@ def test_names_numbers_feeds_versions_and_file_names() -> None:
     assert t.template("/items/4081.json") == "/items/{itemId}.json"
     assert t.template("/items/77") == "/items/{itemId}"
     assert t.template("/tiles/12/9/6658.pbf") == "/tiles/{tileId}/{tileId2}/{tileId3}.pbf"
+
+
+def test_format_names_side_by_side_are_a_parameter() -> None:
+    t = Templater(["/json/Players", "/xml/Players", "/json/Teams", "/xml/Teams/7", "/export/json"])
+    assert t.template("/json/Players") == t.template("/xml/Players") == "/{format}/Players"
+    assert t.template("/csv/Players") == "/{format}/Players"  # a format not seen yet
+    assert t.template("/xml/Teams/7") == "/{format}/Teams/{teamId}"
+    assert t.template("/export/json") == "/export/json"  # one format alone stays a route

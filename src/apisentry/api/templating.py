@@ -32,6 +32,10 @@ MIN_DISTINCT_WORDS = 4
 ROUTE_WORDS = frozenset({"me", "self", "current", "latest", "all", "new", "search", "count", "export", "import",
                          "batch", "bulk", "default", "mine", "my", "stats", "summary", "health", "status", "config"})
 MIN_DISTINCT_RATIO = 0.8
+# Format names as path segments (`/json/Players`, `/xml/Players`) are a `{format}` parameter once
+# two of them stand side by side.
+FORMAT_WORDS = frozenset({"json", "xml", "csv", "tsv", "yaml", "yml", "html", "txt", "jsonp", "atom", "rss",
+                          "geojson", "kml", "ndjson", "protobuf"})
 
 
 def segment_kind(seg: str) -> str:
@@ -195,7 +199,11 @@ class Templater:
             if any(kinds[s] == "number" for s in params):
                 # Among decimal values, `84.96` is one more value, not a version.
                 params += [s for s in segs if kinds[s] == "version" and _NUMBER.match(unquote(heads[s]))]
-            words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS]
+            formats = [s for s in segs if kinds[s] == "static" and shape == PARAM and s.lower() in FORMAT_WORDS]
+            if len(formats) >= 2:
+                params += formats
+            words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS
+                     and s not in params]
             calls = sum(node.children[s].count for s in words)
             if len(words) >= MIN_DISTINCT_WORDS and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
                 params += words
@@ -249,7 +257,7 @@ class Templater:
                 out.append("{" + name + "}")
                 node = kids[PARAM]
             elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
-                name = param_name(prev, used)
+                name = "format" if head.lower() in FORMAT_WORDS and "format" not in used else param_name(prev, used)
                 used.add(name)
                 out.append(shape.replace(PARAM, "{" + name + "}"))
                 node = kids.get(shape)
