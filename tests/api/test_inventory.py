@@ -274,3 +274,9 @@ def test_format_names_side_by_side_are_a_parameter() -> None:
     assert t.template("/csv/Players") == "/{format}/Players"  # a format not seen yet
     assert t.template("/xml/Teams/7") == "/{format}/Teams/{teamId}"
     assert t.template("/export/json") == "/export/json"  # one format alone stays a route
+    f = Templater(["/records/6435/more_like_this.xml", "/records/12/more_like_this.json", "/intersections/near.kml",
+                   "/intersections/near.geojson", "/intersections/within.kml", "/v1/report.pdf"])
+    assert f.template("/records/9/more_like_this.csv") == "/records/{recordId}/more_like_this.{format}"
+    assert f.template("/intersections/near.kml") == "/intersections/near.{format}"
+    assert f.template("/intersections/within.kml") == "/intersections/within.kml"  # one format seen
+    assert f.template("/v1/report.pdf") == "/v1/report.pdf"

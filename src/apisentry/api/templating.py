@@ -183,10 +183,20 @@ class Templater:
         # each, not one route per extension. Ids with a format (`42.json`, `42.csv`) keep it.
         named = {seg for seg, (head, shape) in affixed.items()
                  if shape.startswith(PARAM + ".") and segment_kind(head) not in _ID_KINDS}
+        # One route name in several formats (`near.json`, `near.kml`): the extension is the value.
+        exts: dict[str, set[str]] = {}
+        for seg in named:
+            head, shape = affixed[seg]
+            if segment_kind(head) == "static":
+                exts.setdefault(head, set()).add(shape)
+        formatted = {seg for seg in named if len(exts.get(affixed[seg][0], ())) >= 2}
+        named -= formatted
         loose = len({affixed[seg][1] for seg in named}) >= 2
         for seg, (head, shape) in affixed.items():
             if loose and seg in named:
                 head, shape = seg, PARAM
+            elif seg in formatted:
+                head, shape = shape[len(PARAM) + 1:], head + "." + PARAM
             heads[seg] = head
             by_shape.setdefault(shape, []).append(seg)
         for shape, segs in by_shape.items():
@@ -202,6 +212,7 @@ class Templater:
             formats = [s for s in segs if kinds[s] == "static" and shape == PARAM and s.lower() in FORMAT_WORDS]
             if len(formats) >= 2:
                 params += formats
+            params += [s for s in segs if s in formatted]
             words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS
                      and s not in params]
             calls = sum(node.children[s].count for s in words)
@@ -249,6 +260,12 @@ class Templater:
                 out.append(seg)
                 prev = head
                 node = kids[seg]
+            elif shape.startswith(PARAM + ".") and head + "." + PARAM in kids:
+                name = "format" if "format" not in used else param_name(prev, used)
+                used.add(name)
+                out.append(head + ".{" + name + "}")
+                prev = head
+                node = kids[head + "." + PARAM]
             elif (shape not in kids and shape.startswith(PARAM + ".") and PARAM in kids
                   and segment_kind(head) not in _ID_KINDS):
                 # This position took file names whole (see _fold).
