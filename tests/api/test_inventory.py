@@ -26,7 +26,9 @@ SHOP = Path(__file__).parent.parent / "data" / "guard" / "shop.yaml"
     ("123", "int"), ("8d3c1e2a-4b5c-4d6e-8f7a-9b0c1d2e3f4a", "uuid"), ("507f1f77bcf86cd799439011", "hash"),
     ("da39a3ee5e6b4b0d3255bfef95601890afd80709", "hash"), ("2024-05-01", "date"), ("ana@example.org", "email"),
     ("v2", "version"), ("me", "static"), ("order-items", "static"), ("report.pdf", "static"),
-    ("A1B2C3D4", "mixed"), ("Inside%20treat%20body", "text"),
+    ("A1B2C3D4", "mixed"), ("Inside%20treat%20body", "text"), ("4od", "static"), ("2fa-login", "static"),
+    ("~defaults", "static"), ("p2sVpnGateways", "static"), ("v1p1beta1", "version"), ("Wy813", "mixed"),
+    ("6c4923f4", "mixed"),
 ])
 def test_segment_kinds(seg: str, kind: str) -> None:
     assert segment_kind(seg) == kind

@@ -21,7 +21,10 @@ _VERSION = re.compile(r"^v\d+(?:[.p]\d+)*(?:(?:alpha|beta|rc)\d*(?:p\d+)?)?$", r
 # Route names: identifiers, dotted or dashed, CamelCase allowed, digits only as a short suffix
 # (`oauth2`, `v1beta1`, `s3`) or a short run inside a long word (`p2sVpnGateways`, `ec2Instances`);
 # values like `qM935` or `rg494` are not route names.
-_WORD = re.compile(r"^\$?[A-Za-z_][A-Za-z_]*(?:\d{1,2}(?:[A-Za-z]{4,})?)?(?:[-_.][A-Za-z_]+\d{0,2})*$")
+# A leading digit before letters is a word too (`2fa-login`, `4od`, `3ds`), and so are Atlassian's
+# `~defaults` and `$metadata`.
+_WORD = re.compile(r"^(?:[$~]?[A-Za-z_][A-Za-z_]*(?:\d{1,2}(?:[A-Za-z]{4,})?)?|\d[A-Za-z]{2,})"
+                   r"(?:[-_.][A-Za-z_]+\d{0,2})*$")
 _DOTTED_VERSION = re.compile(r"^\d{1,2}(?:\.\d{1,3}){1,2}$")
 _NUMBER = re.compile(r"^-?\d+\.\d+$")
 
