@@ -56,3 +56,16 @@ def test_rules_of_absent_providers_clear_old_findings(store: Store) -> None:
     report = detect(store, [rule])
     assert report.rules_run == 1 and report.findings == 0
     assert store.run("SELECT count(*) FROM findings WHERE rule_id = 't-gcp'") == [(0,)]
+
+
+def test_rules_run_two_at_a_time_with_results_in_rule_order(store: Store) -> None:
+    rules = [Rule(id=f"t-{i}", title="t", description="", severity="low", techniques=[], references=[],
+                  provider="aws", condition="api_operation = '" + op.replace("'", "''") + "'")
+             for i, op in enumerate([o for o in OPS if o] * 5)]
+    broken = Rule(id="t-broken", title="t", description="", severity="low", techniques=[], references=[],
+                  provider="aws", condition="no_such_column = 1")
+    report = detect(store, [*rules, broken])
+    assert [f[0] for f in report.failed] == ["t-broken"]
+    assert report.rules_run == len(rules)
+    got = store.run("SELECT rule_id, count FROM findings ORDER BY rule_id")
+    assert got == sorted((r.id, 1) for r in rules)

@@ -9,7 +9,9 @@ values of its `distinct` expression.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -76,9 +78,11 @@ HAVING {measure} >= {int(rule.threshold)}
 ORDER BY first_seen"""
 
 
-def run_rule(store: Store, rule: Rule) -> list[Finding]:
+def run_rule(store: Store, rule: Rule, con: duckdb.DuckDBPyConnection | None = None) -> list[Finding]:
+    """The findings of one rule; `con` is a connection of the store's own (see Store.session)."""
     out = []
-    for identity, account, first, last, n, uids, regions, ops in store.run(rule_sql(rule)):
+    rows = (con.execute(rule_sql(rule)).fetchall() if con is not None else store.run(rule_sql(rule)))
+    for identity, account, first, last, n, uids, regions, ops in rows:
         regions = regions or []
         out.append(Finding(
             id=finding_id(rule.id, identity, account, uids[0]),
@@ -115,17 +119,44 @@ def detect(store: Store, rules: Iterable[Rule]) -> DetectReport:
     if looking and missing_raw(store, sorted(looking)):
         report.problems = fill_raw(store)
     present = {r[0] for r in store.run("SELECT DISTINCT cloud_provider FROM events")}
-    for rule in rules:
-        if rule.provider not in present:  # nothing to match: no scan, and old findings are cleared
-            ran.append(rule.id)
+    # Rules of providers with no events have nothing to match: no scan, and old findings are cleared.
+    ran.extend(rule.id for rule in rules if rule.provider not in present)
+    for rule, result in _run_all(store, [r for r in rules if r.provider in present]):
+        if isinstance(result, str):
+            report.failed.append((rule.id, result))
             continue
-        try:
-            found.extend(run_rule(store, rule))
-        except duckdb.Error as e:
-            report.failed.append((rule.id, str(e).splitlines()[0]))
-            continue
+        found.extend(result)
         ran.append(rule.id)
     store.replace_findings(ran, found)
     report.rules_run = len(ran)
     report.findings = len(found)
     return report
+
+
+# Most rules take milliseconds, too little for DuckDB to use both cores within one query; two
+# rules at a time did (AWS pack at 5M events: 2.5 s to 2.2 s).
+_LANES = 2
+
+
+def _run_all(store: Store, rules: list[Rule]) -> list[tuple[Rule, list[Finding] | str]]:
+    """Each rule's findings, or why its SQL failed, in the order given."""
+    results: list[tuple[Rule, list[Finding] | str] | None] = [None] * len(rules)
+    todo = list(enumerate(rules))
+    lock = threading.Lock()
+
+    def lane() -> None:
+        with store.session() as con:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    i, rule = todo.pop()
+                try:
+                    results[i] = (rule, run_rule(store, rule, con))
+                except duckdb.Error as e:
+                    results[i] = (rule, str(e).splitlines()[0])
+
+    with ThreadPoolExecutor(_LANES) as pool:
+        for f in [pool.submit(lane) for _ in range(_LANES)]:
+            f.result()  # a bug in a lane surfaces here
+    return [r for r in results if r is not None]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,17 @@ class Store:
     def run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute and drain: DuckDB keeps a connection busy until a result is fully fetched."""
         return self.con.execute(sql, params or []).fetchall()
+
+    @contextmanager
+    def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Another connection to the same database with the same session settings, for queries
+        run from another thread (a connection serves one query at a time)."""
+        con = self.con.cursor()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()
 
     def close(self) -> None:
         self.con.close()
