@@ -59,11 +59,13 @@ WITH hits AS (
   FROM events
   WHERE cloud_provider = '{rule.provider}' AND time IS NOT NULL AND ({prunable(rule.condition)})
 ), marked AS (
+  -- Ordered by time alone: hits at the same instant are 0 apart, so they fall in one group
+  -- whatever their order, and sorting on the id as well only cost time.
   SELECT *, CASE WHEN time - lag(time) OVER w <= {rule.window_interval} THEN 0 ELSE 1 END AS brk
   FROM hits
-  WINDOW w AS (PARTITION BY actor_identity, cloud_account ORDER BY time, uid)
+  WINDOW w AS (PARTITION BY actor_identity, cloud_account ORDER BY time)
 ), grouped AS (
-  SELECT *, sum(brk) OVER (PARTITION BY actor_identity, cloud_account ORDER BY time, uid
+  SELECT *, sum(brk) OVER (PARTITION BY actor_identity, cloud_account ORDER BY time
                            ROWS UNBOUNDED PRECEDING) AS grp
   FROM marked
 )
