@@ -193,3 +193,14 @@ def test_object_limit_follows_the_largest_file(tmp_path: Path) -> None:
     wrapped.write_bytes(gzip.compress(json.dumps({"Records": [ct(i) for i in range(50)]}).encode())[:-4] + b"\0\0\0\0")
     assert gzip_stated_size(str(wrapped)) == -1
     assert object_limit([s, dataclasses.replace(b, content_size=-1)]) == MAX_DOCUMENT_BYTES
+
+
+@pytest.mark.parametrize(("ram_gib", "limit"), [(2, "1024MiB"), (6, "1536MiB"), (24, "2048MiB"), (0, "1024MiB")])
+def test_memory_limit_follows_the_machine_within_bounds(monkeypatch: pytest.MonkeyPatch, ram_gib: int,
+                                                        limit: str) -> None:
+    import os
+
+    from apisentry.store.duckdb_store import default_memory_limit
+    pages = ram_gib * (1 << 30) // 4096
+    monkeypatch.setattr(os, "sysconf", lambda name: 4096 if name == "SC_PAGE_SIZE" else pages)
+    assert default_memory_limit() == limit

@@ -56,11 +56,11 @@ CREATE TABLE IF NOT EXISTS ingested_files (
 class Store:
     """One DuckDB file. `memory_limit` keeps big ingests bounded: DuckDB spills to disk past it."""
 
-    def __init__(self, path: str = DEFAULT_DB, *, memory_limit: str = "1GB", threads: int | None = None) -> None:
+    def __init__(self, path: str = DEFAULT_DB, *, memory_limit: str | None = None, threads: int | None = None) -> None:
         self.path = path
         self.con = duckdb.connect(path)
         self.run("SET TimeZone = 'UTC'")
-        self.run(f"SET memory_limit = '{memory_limit}'")
+        self.run(f"SET memory_limit = '{memory_limit or default_memory_limit()}'")
         self.run("SET preserve_insertion_order = false")
         # DuckDB draws its own progress bar even when output is not a terminal; the CLI owns progress.
         self.run("SET enable_progress_bar = false")
@@ -212,6 +212,18 @@ class Store:
             COPY (SELECT *, CAST(time AS DATE) AS date FROM events)
             TO '{_sql_str(out_dir)}' (FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE true)""")
         return self.count_events()
+
+
+def default_memory_limit() -> str:
+    """A quarter of the machine's memory, between 1 and 2 GiB. At 1 GiB DuckDB's buffer pool kept
+    evicting and re-allocating during large ingests (1.9M page faults for 5M events, 4.4 s of system
+    time); at 2 GiB half of that, 1 s faster, with peak RSS still under 1 GB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 0
+    mib = min(2048, max(1024, total // 4 // (1 << 20)))
+    return f"{mib}MiB"
 
 
 def _sql_str(s: str) -> str:
