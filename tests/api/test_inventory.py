@@ -282,3 +282,6 @@ def test_format_names_side_by_side_are_a_parameter() -> None:
     assert f.template("/intersections/near.kml") == "/intersections/near.{format}"
     assert f.template("/intersections/within.kml") == "/intersections/within.kml"  # one format seen
     assert f.template("/v1/report.pdf") == "/v1/report.pdf"
+    b = Templater(["/annotations/count/12/true", "/annotations/count/13/false", "/flags/true"])
+    assert b.template("/annotations/count/12/true") == b.template("/annotations/count/9/false")
+    assert b.template("/flags/true") == "/flags/true"  # one alone is a route

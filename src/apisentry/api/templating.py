@@ -215,6 +215,9 @@ class Templater:
             formats = [s for s in segs if kinds[s] == "static" and shape == PARAM and s.lower() in FORMAT_WORDS]
             if len(formats) >= 2:
                 params += formats
+            flags = [s for s in segs if kinds[s] == "static" and s.lower() in ("true", "false")]
+            if len(flags) == 2:  # `/count/true` beside `/count/false`: a boolean parameter
+                params += flags
             params += [s for s in segs if s in formatted]
             words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS
                      and s not in params]
