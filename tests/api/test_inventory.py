@@ -256,6 +256,7 @@ def test_names_numbers_feeds_versions_and_file_names() -> None:
                    "/uploads/edge.avi", "/uploads/nation.docx", "/uploads/history.tiff", "/uploads/report.pdf",
                    "/items/4081.json", "/items/5831.json", "/items/77", "/tiles/12/9/6658.pbf", "/tiles/3/1/17.pbf"])
     assert t.template("/slots/Dr.%20Ann%20Lee") == t.template("/slots/ann62") == "/slots/{slotId}"
+    assert t.template("/slots/U.S.%20News") == "/slots/{slotId}"
     assert t.template("/prices/84.96") == "/prices/{priceId}"  # among decimals, not a version
     assert t.template("/brands/popular/page-12.atom") == "/brands/popular/page-{popularId}.atom"
     assert t.template("/chapters/chapter-3") == "/chapters/chapter-{chapterId}"

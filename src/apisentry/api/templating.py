@@ -110,8 +110,9 @@ _EXT = re.compile(r"^(.+)(\.(?:json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|pdf
 _NUMBERED = re.compile(r"^([A-Za-z][A-Za-z]*-)(\d+)$")
 
 
-# `phrases.{}`; the value must start with a letter or digit, so `Dr.%20Ann%20Lee` stays one value.
-_DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*\.)([A-Za-z0-9].*)$")
+# `phrases.{}`: a prefix of two or more characters and a value that starts with a letter or digit,
+# so `Dr.%20Ann%20Lee` and `U.S.%20News` stay one value.
+_DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]+\.)([A-Za-z0-9].*)$")
 
 # Any short extension after an id (`6658.pbf`, `c35a4916.kml`): the id is the value.
 _ID_KINDS = ("int", "uuid", "hash")
