@@ -8,19 +8,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import duckdb
 import orjson
 import pyarrow as pa
 
 from apisentry.sources import salvage
 from apisentry.sources.discover import discover
-from apisentry.sources.fast import NORMALIZERS, can_take, group_key, normalize_sql, object_limit
+from apisentry.sources.fast import INPUT_ERRORS, NORMALIZERS, can_take, group_key, normalize_sql, object_limit
 from apisentry.sources.problems import InputError, InputProblem
 from apisentry.sources.sniff import Sniffed, sniff
 from apisentry.store import Store
-
-# What DuckDB raises for bad input (not for a bug in our SQL, which must surface).
-_INPUT_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
 # Files are read in batches of about this many bytes on disk: large enough for DuckDB to use
 # both cores, small enough that progress moves and memory stays bounded.
@@ -106,7 +102,7 @@ def _read_fast(store: Store, batch: list[Sniffed]) -> list[Sniffed]:
     """Insert a batch through DuckDB; return the files that need the careful reader."""
     try:
         _insert_fast(store, batch)
-    except _INPUT_ERRORS:
+    except INPUT_ERRORS:
         if len(batch) == 1:
             return batch
         needs_care: list[Sniffed] = []

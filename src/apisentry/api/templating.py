@@ -267,26 +267,23 @@ class Templater:
                 out.append(seg)
                 prev = head
                 node = kids[seg]
-            elif shape.startswith(PARAM + ".") and head + "." + PARAM in kids:
-                name = "format" if "format" not in used else param_name(prev, used)
-                used.add(name)
-                out.append(head + ".{" + name + "}")
-                prev = head
-                node = kids[head + "." + PARAM]
-            elif (shape not in kids and shape.startswith(PARAM + ".") and PARAM in kids
-                  and segment_kind(head) not in _ID_KINDS):
-                # This position took file names whole (see _fold).
-                name = param_name(prev, used)
-                used.add(name)
-                out.append("{" + name + "}")
-                node = kids[PARAM]
+                continue
+            extension = shape.startswith(PARAM + ".")
+            if extension and head + "." + PARAM in kids:  # one route in several formats: `near.{format}`
+                key, is_format = head + "." + PARAM, True
+            elif extension and shape not in kids and PARAM in kids and segment_kind(head) not in _ID_KINDS:
+                key, is_format = PARAM, False  # this position took file names whole (see _fold)
             elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
-                name = "format" if head.lower() in FORMAT_WORDS and "format" not in used else param_name(prev, used)
-                used.add(name)
-                out.append(shape.replace(PARAM, "{" + name + "}"))
-                node = kids.get(shape)
+                key, is_format = shape, head.lower() in FORMAT_WORDS
             else:
                 out.append(seg)
                 prev = head
                 node = None
+                continue
+            name = "format" if is_format and "format" not in used else param_name(prev, used)
+            used.add(name)
+            out.append(key.replace(PARAM, "{" + name + "}"))
+            node = kids.get(key)
+            if key == head + "." + PARAM:
+                prev = head  # `near.{format}`: the route name names what follows
         return "/" + "/".join(out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,6 +12,8 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from apisentry.cli.output import write_report
 
 if TYPE_CHECKING:
     from apisentry.api.traffic import Observation
@@ -78,10 +79,7 @@ def inventory(
         data = _html(result).encode()
     else:
         data = _table(result).encode()
-    if out:
-        out.write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
+    write_report(data, out)
     err.print(f"{report.lines + (len(obs) if db else 0)} records read, {len(obs)} calls, "
               f"{len(result['endpoints'])} endpoints, {len(result['findings'])} findings")
     for reason, n in report.skipped.most_common():

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from apisentry.cli.output import write_report
 from apisentry.iam.analysis import analyze as run_analyze
 from apisentry.iam.analysis import blast_radius
 from apisentry.iam.authz import (
@@ -118,10 +119,7 @@ def analyze(
         data = _html(report).encode()
     else:
         data = _table(report).encode()
-    if out:
-        out.write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
+    write_report(data, out)
     for p in report["problems"]:
         err.print(f"[yellow]{escape(p)}[/yellow]")
     if report["problems"]:

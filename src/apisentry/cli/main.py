@@ -21,6 +21,7 @@ from apisentry.detect.rules import Rule, RuleError, builtin_rules
 from apisentry.ingest import IngestReport
 from apisentry.ingest import ingest as run_ingest
 from apisentry.report import render
+from apisentry.sources.problems import InputProblem
 from apisentry.sources.raw_records import fill_raw
 from apisentry.sources.sniff import FORMATS
 from apisentry.store import Store
@@ -113,10 +114,14 @@ def _rules(sigma: str | None) -> list[Rule]:
     return rules
 
 
+def _say_unread(problems: list[InputProblem]) -> None:
+    for p in problems:
+        err.print(f"[yellow]raw records[/yellow] {escape(str(p))}", highlight=False, soft_wrap=True)
+
+
 def _detect(store: Store, sigma: str | None) -> None:
     report = run_detect(store, _rules(sigma))
-    for p in report.problems:
-        err.print(f"[yellow]raw records[/yellow] {escape(str(p))}", highlight=False, soft_wrap=True)
+    _say_unread(report.problems)
     for rule_id, why in report.failed:
         err.print(f"[red]rule {escape(rule_id)} failed:[/red] {escape(why)}")
     err.print(f"ran {report.rules_run} rule(s): {report.findings} finding(s)", highlight=False)
@@ -175,8 +180,7 @@ def export(db: DbOpt = DEFAULT_DB,
     """Write events as Parquet, partitioned by date."""
     with Store(db) as store:
         # Parquet is the interchange copy: it carries each event's original record.
-        for p in fill_raw(store):
-            err.print(f"[yellow]raw records[/yellow] {escape(str(p))}", highlight=False, soft_wrap=True)
+        _say_unread(fill_raw(store))
         n = store.export_parquet(str(parquet))
     err.print(f"exported {n:,} event(s) to {parquet}/date=*/", highlight=False, markup=False)
 

@@ -80,11 +80,10 @@ HAVING {measure} >= {int(rule.threshold)}
 ORDER BY first_seen"""
 
 
-def run_rule(store: Store, rule: Rule, con: duckdb.DuckDBPyConnection | None = None) -> list[Finding]:
-    """The findings of one rule; `con` is a connection of the store's own (see Store.session)."""
+def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule) -> list[Finding]:
+    """The findings of one rule, on a connection to the store (`store.con` or Store.session)."""
     out = []
-    rows = (con.execute(rule_sql(rule)).fetchall() if con is not None else store.run(rule_sql(rule)))
-    for identity, account, first, last, n, uids, regions, ops in rows:
+    for identity, account, first, last, n, uids, regions, ops in con.execute(rule_sql(rule)).fetchall():
         regions = regions or []
         out.append(Finding(
             id=finding_id(rule.id, identity, account, uids[0]),
@@ -154,7 +153,7 @@ def _run_all(store: Store, rules: list[Rule]) -> list[tuple[Rule, list[Finding] 
                         return
                     i, rule = todo.pop()
                 try:
-                    results[i] = (rule, run_rule(store, rule, con))
+                    results[i] = (rule, run_rule(con, rule))
                 except duckdb.Error as e:
                     results[i] = (rule, str(e).splitlines()[0])
 

@@ -90,7 +90,7 @@ def run_test(rule: Rule, test: RuleTest) -> TestResult:
         bad = store.run("SELECT count(*) FROM events WHERE cloud_provider IS NULL OR time IS NULL")[0][0]
         if bad:
             return TestResult(rule.id, test.name, False, f"{bad} test event(s) did not normalise")
-        found = run_rule(store, rule)
+        found = run_rule(store.con, rule)
     uids = {e.get("eventID") or e.get("insertId") or e.get("eventDataId") for e in events}
     if test.match:
         if not found:

@@ -58,7 +58,7 @@ EVENT_COLUMNS: list[tuple[str, str]] = [
     ("source_file", "VARCHAR"),
     # Position of the record in its source file's record list. S3 delivery files are read without
     # keeping each record's text (storing it tripled ingest time); raw is filled from the file on
-    # demand (Store.materialize_raw).
+    # demand (sources.raw_records.fill_raw).
     ("source_index", "INTEGER"),
 ]
 

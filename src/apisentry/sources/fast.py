@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from apisentry.sources import azure, cloudtrail, gcp
 from apisentry.sources.salvage import MAX_RECORD_BYTES
 from apisentry.sources.sniff import Sniffed
@@ -10,6 +12,9 @@ from apisentry.sources.sniff import Sniffed
 # of MB uncompressed, so the document limit is above the per-record one. DuckDB allocates twice
 # this per reader, so it must stay well under the memory limit; larger files take the careful path.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+# What DuckDB raises for bad input (not for a bug in our SQL, which must surface).
+INPUT_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
 NORMALIZERS = {cloudtrail.PROVIDER: cloudtrail.NORMALIZE_SQL, gcp.PROVIDER: gcp.NORMALIZE_SQL,
                azure.PROVIDER: azure.NORMALIZE_SQL}
@@ -63,14 +68,14 @@ def reader_sql(sample: Sniffed, limit: int) -> str:
     return f"SELECT {unwrap} AS raw, filename AS source_file FROM ({inner})"
 
 
+DOCUMENT_KEY = "Records"
+
+
 def whole_documents(sample: Sniffed) -> bool:
     """S3 delivery files of plain CloudTrail records: normalised a document at a time, with raw
     kept in the file rather than in the store (cloudtrail.document_sql)."""
     return (sample.provider == cloudtrail.PROVIDER and sample.layout == "wrapper"
             and sample.envelope == "plain" and sample.wrapper_key == DOCUMENT_KEY)
-
-
-DOCUMENT_KEY = "Records"
 
 
 def documents_sql(limit: int, compressed: bool) -> str:

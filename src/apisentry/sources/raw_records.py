@@ -11,17 +11,13 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
-import duckdb
-
-from apisentry.sources.fast import DOCUMENT_KEY, documents_sql, object_limit
+from apisentry.sources.fast import DOCUMENT_KEY, INPUT_ERRORS, documents_sql, object_limit
 from apisentry.sources.problems import InputError, InputProblem
 from apisentry.sources.sniff import Sniffed, sniff
 from apisentry.store import Store
 
 # Files read back per UPDATE: bounds the memory one statement holds.
 _BATCH_FILES = 256
-
-_INPUT_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
 
 def missing_raw(store: Store, providers: list[str] | None = None) -> bool:
@@ -62,7 +58,7 @@ def fill_raw(store: Store) -> list[InputProblem]:
             batch = sniffed[i:i + _BATCH_FILES]
             try:
                 _fill(store, batch, compressed)
-            except _INPUT_ERRORS as e:
+            except INPUT_ERRORS as e:
                 problems.extend(InputProblem(s.path, "", f"original records not read back: {e}") for s in batch)
     return problems
 
