@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck bench bench-deps bench-guard bench-iam bench-inventory clean install
 
-$(STAMP): pyproject.toml
+# The guard's hot modules are compiled (setup.py), so editing them means building again.
+$(STAMP): pyproject.toml setup.py $(wildcard src/apisentry/guard/*.py)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -19,12 +20,12 @@ demo: $(STAMP)
 	$(BIN)/apisentry analyze samples/ --db demo.duckdb
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench setup.py
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench setup.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -53,4 +54,4 @@ bench-inventory: bench-deps
 	$(BIN)/python bench/inventory_perf.py --lines 1000000
 
 clean:
-	rm -rf $(VENV) demo.duckdb apisentry.duckdb
+	rm -rf $(VENV) demo.duckdb apisentry.duckdb build src/*.so src/apisentry/guard/*.so

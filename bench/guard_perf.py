@@ -116,6 +116,8 @@ def main() -> None:
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"request: POST /api/v1/orders, {len(BODY)} bytes of JSON, 6 headers, 2 query parameters")
     with_spec = Guard(spec=SPEC)
+    assert with_spec.spec is not None
+    print(f"spec: {len(with_spec.spec.operations)} operations ({os.path.basename(SPEC)})")
     no_spec = Guard()
     assert with_spec.inspect(typical()).action == "allow", with_spec.inspect(typical())
     assert with_spec.inspect(attack()).action == "block"

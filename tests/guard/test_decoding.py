@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import string
 from urllib.parse import quote
 
 import pytest
 
 from apisentry.guard import Guard, HttpRequest
-from apisentry.guard.decode import decoded_forms, url_decode
+from apisentry.guard.decode import b64_text, decoded_forms, may_be_b64_text, url_decode
 from tests.guard.conftest import get, post_json
 
 ATTACK = "<script>alert(1)</script>"
@@ -65,3 +67,23 @@ def test_json_escapes_in_raw_body(guard: Guard) -> None:
     assert b"\\u0027" in body
     v = guard.inspect(HttpRequest("POST", "/x", "", [("Content-Type", "application/json")], body))
     assert v.action == "block"
+
+
+def test_base64_prefilter_never_skips_base64_of_text() -> None:
+    """`may_be_b64_text` spares the decode for words and ids; it must never turn away base64 of
+    text, in any alphabet, padded or not, short or long, with a tab or line break inside."""
+    rng = random.Random(7)
+    alphabet = string.printable
+    for n in (*range(4, 40), 100, 300):
+        for _ in range(30):
+            raw = "".join(rng.choice(alphabet) for _ in range(n)).encode()
+            for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+                for text in (enc.decode(), enc.decode().rstrip("=")):
+                    if b64_text(text) is not None:
+                        assert may_be_b64_text(text), (raw, text)
+
+
+def test_base64_prefilter_skips_words_codes_and_ids() -> None:
+    for word in ("password", "Springfield", "mobile-app", "spring_sale_2024", "62704",
+                 "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b", "2024-05-01"):
+        assert not may_be_b64_text(word), word

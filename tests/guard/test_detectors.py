@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import quote, urlencode
 
 import pytest
 
-from apisentry.guard import Guard, HttpRequest
+from apisentry.guard import Guard, HttpRequest, ssrf
 from apisentry.guard.config import GuardConfig
 from tests.guard.conftest import get, post_json
 
@@ -166,3 +167,23 @@ def test_commands_that_are_english_words_need_shell_arguments(guard: Guard) -> N
     assert guard.inspect(post_json({"note": "Lunch at noon; set the table first"})).action == "allow"
     assert guard.inspect(post_json({"note": "x; cat /etc/hosts"})).action == "block"
     assert guard.inspect(post_json({"note": "x && sleep 10"})).action == "block"
+
+
+# The IPv4 ranges Python's ipaddress treats as private, loopback, link-local or unspecified.
+INTERNAL_V4 = ["0.0.0.0/8", "10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+               "192.0.0.0/29", "192.0.0.170/31", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+               "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32"]
+
+
+@pytest.mark.parametrize("net", INTERNAL_V4)
+def test_every_internal_range_reaches_the_range_checks(net: str) -> None:
+    """The public-address shortcut in ssrf.classify must not swallow an internal range: a URL to
+    any address inside one (first, last, and one in the middle) is reported."""
+    n = ipaddress.ip_network(net)
+    for ip in (n.network_address, n.broadcast_address, n.network_address + n.num_addresses // 2):
+        assert ssrf.classify(f"http://{ip}/") is not None, ip
+
+
+def test_version_numbers_and_public_addresses_are_not_targets() -> None:
+    for value in ("4.12.0", "1.2.3.4", "8.8.8.8", "http://93.184.216.34/"):
+        assert ssrf.classify(value) is None, value

@@ -131,3 +131,20 @@ def test_recursive_schema_compiles() -> None:
     g = Guard(spec=compile_spec(doc))
     assert g.inspect(HttpRequest("POST", "/n", "", JSON, b'{"v": 1, "next": {"v": 2, "next": {"v": 3}}}')).action == "allow"
     assert g.inspect(HttpRequest("POST", "/n", "", JSON, b'{"v": 1, "next": {"v": "x"}}')).action == "block"
+
+
+def test_indexed_match_agrees_with_trying_every_operation() -> None:
+    """Spec.match looks only at operations of the same segment count and first segment; it must
+    find what trying every operation's regex finds, most specific route first."""
+    templates = ["/", "/orders", "/orders/{id}", "/orders/mine", "/orders/{id}/items/{n}", "/{tenant}/orders",
+                 "/{tenant}/orders/{id}", "/v{major}/status", "/files/{name}.json", "/users/{id}/orders"]
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+           "paths": {t: {"get": {"responses": {"200": {"description": "ok"}}}} for t in templates}}
+    spec = compile_spec(doc)
+    paths = ["/", "/orders", "/orders/", "/orders/7", "/orders/mine", "/orders/7/items/2", "/acme/orders",
+             "/acme/orders/7", "/v2/status", "/files/report.json", "/users/9/orders", "/nowhere/x/y/z", "/orders//"]
+    for path in paths:
+        every = sorted((op for op in spec.operations if op.regex.fullmatch(path)), key=lambda op: -op.static_len)
+        op, known = spec.match("GET", path)
+        assert known == bool(every), path
+        assert (op.template if op else None) == (every[0].template if every else None), path

@@ -107,27 +107,49 @@ def _unescape(value: str, plus_is_space: bool) -> str:
 
 
 _B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_="
+# The first character of each 4-character base64 group holds the top six bits of a byte; for an
+# ASCII byte (the only kind `b64_text` accepts) those are 0..31, spelled A-Z or a-f, and for a
+# printable one or a tab or line break, C, D or I-f.
+_ASCII_LEADS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
+_PRINTABLE_LEADS = "CDIJKLMNOPQRSTUVWXYZabcdef"
 
 
 def _is_uuid(v: str) -> bool:
     return len(v) == 36 and v[8] == v[13] == v[18] == v[23] == "-"
 
 
+def has_escapes(value: str) -> bool:
+    return "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value
+
+
+def may_be_b64_text(text: str) -> bool:
+    """False when `text` cannot be base64 of ASCII text, decided by C-speed string tests alone.
+    A word (`password`, `Springfield`) is base64 only by accident, so it is not decoded either."""
+    if len(text) < 6 or text.isdigit() or text.strip(_B64_CHARS) or _is_uuid(text):
+        return False
+    if text.isalpha() and (text.islower() or text.istitle()):
+        return False
+    # Text under 20 bytes must decode to printable characters only (see b64_text).
+    return not text[::4].strip(_ASCII_LEADS if len(text) >= 27 else _PRINTABLE_LEADS)
+
+
 def may_need_decoding(value: str) -> bool:
     """False for plain text (most values): no escape character and nothing base64 could be."""
-    if "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value:
-        return True
-    return not (len(value) < 6 or value.isdigit() or value.strip(_B64_CHARS) or _is_uuid(value))
+    return has_escapes(value) or may_be_b64_text(value)
 
 
 def decoded_forms(value: str, plus_is_space: bool = False) -> list[str]:
     """`value` and each distinct spelling decoding gives: escapes undone, and base64 read as text
     both as given and after the escapes (a base64 path segment arrives percent-encoded)."""
-    forms = [value]
     if not may_need_decoding(value):  # C-speed `in` tests and `strip`: most values leave here
-        return forms
-    escaped = "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value
-    if escaped:
+        return [value]
+    return decoded_forms_of_encoded(value, plus_is_space)
+
+
+def decoded_forms_of_encoded(value: str, plus_is_space: bool = False) -> list[str]:
+    """`decoded_forms` for a value already known to `may_need_decoding`."""
+    forms = [value]
+    if has_escapes(value):
         if "+AD" in value:  # UTF-7, which old browsers sniffed: +ADw- is <
             with contextlib.suppress(UnicodeError, ValueError):
                 forms.append(value.encode("ascii").decode("utf-7"))
@@ -135,8 +157,7 @@ def decoded_forms(value: str, plus_is_space: bool = False) -> list[str]:
         if cur != value:
             forms.append(cur)
     for text in forms[:2]:
-        # A word (`password`, `Springfield`) is base64 only by accident; skip the decode.
-        if len(text) >= 6 and not (text.isalpha() and (text.islower() or text.istitle())) and not text.strip(_B64_CHARS):
+        if may_be_b64_text(text):
             b64 = b64_text(text)
             if b64 is not None:
                 forms.append(b64)

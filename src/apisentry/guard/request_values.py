@@ -78,55 +78,66 @@ def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
         problems.append(_det("limits", "body", f"{len(values)} values", 5, "more parameters than allowed",
                              "API4:2023", "CWE-770"))
         del values[cfg.max_values:]
-    values = _expand_json_texts(values, cfg)
-    problems.extend(_key_checks(values))
-    # Keys that are plain identifiers carry no payload; everything else is scanned.
-    parsed.values = [v for v in values if not (v.is_key and v.text.isidentifier())]
+    parsed.values = _scanned_values(values, cfg, problems)
     return parsed
 
 
-def _key_checks(values: list[Value]) -> list[Detection]:
-    """Operator and prototype-pollution keys. (Internal URLs are found by the scanner's SSRF gate.)"""
-    out: list[Detection] = []
-    for v in values:
-        if not v.is_key:
-            continue
-        t = v.text
-        low = t.lower()
-        if low in _NOSQL_OPS:
-            out.append(_det("nosqli", v.location, t, 5, "NoSQL query operator as a key"))
-        else:
-            ops = {k.lower() for k in _BRACKET_KEY.findall(t)} & _NOSQL_OPS
-            if ops:
-                weak = ops <= _WEAK_BRACKET_OPS
-                out.append(_det("nosqli", v.location, t, 2 if weak else 5,
-                                "comparison operator in a parameter name" if weak
-                                else "NoSQL query operator in a parameter name"))
-        if _PROTO.search(t):
-            out.append(_det("proto", v.location, t, 5, "prototype pollution key"))
-    return out
-
-
-def _expand_json_texts(values: list[Value], cfg: GuardConfig) -> list[Value]:
-    """A parameter whose value is a JSON document (`?filter={"status":["open"]}`) is read as JSON:
-    its leaves are the values, so JSON's own quotes and brackets are not taken for an attack."""
+def _scanned_values(values: list[Value], cfg: GuardConfig, problems: list[Detection]) -> list[Value]:
+    """The values the scanner reads, in one pass: a value that is a JSON document is replaced by
+    its leaves, keys are checked for operators and prototype pollution, and keys that are plain
+    identifiers, which carry no payload, are dropped."""
     out: list[Value] = []
     for v in values:
         t = v.text
-        if not v.is_key and len(t) > 1 and t[0] in "[{" and t[-1] in "]}":
-            try:
-                doc = orjson.loads(t)
-            except orjson.JSONDecodeError:
-                out.append(v)
+        if v.is_key:
+            _key_checks(v, problems)
+            if t.isidentifier():
                 continue
-            if isinstance(doc, dict | list):
-                try:
-                    out.extend(json_values(doc, cfg.max_json_depth, v.location))
-                    continue
-                except BodyError:
-                    pass
+        elif len(t) > 1 and t[0] in "[{" and t[-1] in "]}":
+            leaves = _json_leaves(v, cfg)
+            if leaves is not None:
+                for leaf in leaves:
+                    if leaf.is_key:
+                        _key_checks(leaf, problems)
+                        if leaf.text.isidentifier():
+                            continue
+                    out.append(leaf)
+                continue
         out.append(v)
     return out
+
+
+def _key_checks(v: Value, problems: list[Detection]) -> None:
+    """Operator and prototype-pollution keys. (Internal URLs are found by the scanner's SSRF gate.)"""
+    t = v.text
+    low = t.lower()
+    if low in _NOSQL_OPS:
+        problems.append(_det("nosqli", v.location, t, 5, "NoSQL query operator as a key"))
+    elif "[" in t:
+        ops = {k.lower() for k in _BRACKET_KEY.findall(t)} & _NOSQL_OPS
+        if ops:
+            weak = ops <= _WEAK_BRACKET_OPS
+            problems.append(_det("nosqli", v.location, t, 2 if weak else 5,
+                                 "comparison operator in a parameter name" if weak
+                                 else "NoSQL query operator in a parameter name"))
+    if "proto" in low and _PROTO.search(t):
+        problems.append(_det("proto", v.location, t, 5, "prototype pollution key"))
+
+
+def _json_leaves(v: Value, cfg: GuardConfig) -> list[Value] | None:
+    """A parameter whose value is a JSON document (`?filter={"status":["open"]}`) is read as JSON:
+    its leaves are the values, so JSON's own quotes and brackets are not taken for an attack.
+    None when it is not JSON after all."""
+    try:
+        doc = orjson.loads(v.text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(doc, dict | list):
+        return None
+    try:
+        return json_values(doc, cfg.max_json_depth, v.location)
+    except BodyError:
+        return None
 
 
 def _body_values(req: HttpRequest, cfg: GuardConfig, values: list[Value], parsed: Parsed) -> list[Detection]:

@@ -16,7 +16,7 @@ import hyperscan
 import libinjection
 
 from apisentry.guard import ssrf
-from apisentry.guard.decode import decoded_forms, may_need_decoding
+from apisentry.guard.decode import decoded_forms_of_encoded, has_escapes, may_be_b64_text
 from apisentry.guard.locations import Value
 from apisentry.guard.model import Detection
 from apisentry.guard.signatures import CATEGORY, SIGNATURES, Signature
@@ -61,27 +61,18 @@ class Scanner:
         self._gate_ssrf = ids.index("gate:ssrf") if "gate:ssrf" in ids else -1
 
     def scan(self, values: list[Value]) -> list[Detection]:
-        texts: list[str] = []
-        owners: list[Value] = []
-        nul: list[Value] = []
-        for v in values:
-            t = v.text
-            if not t:
-                continue
-            if "\x00" in t:
-                nul.append(v)
-            if may_need_decoding(t):
-                for text in decoded_forms(t, v.form):
-                    if "${" in text:
-                        text = _unwrap_lookups(text)
-                    texts.append(text)
-                    owners.append(v)
-            else:  # the common case, inlined: plain text with nothing to undo
-                texts.append(_unwrap_lookups(t) if "${" in t else t)
-                owners.append(v)
-        if not texts:
+        owners = [v for v in values if v.text]
+        if not owners:
             return []
+        texts = [v.text for v in owners]
         joined = _SEP.join(texts)
+        # One look at the whole request tells whether any value has escapes, NULs or lookups to
+        # undo; most requests have none, and then only base64 candidates need a closer look.
+        special = "${" in joined or has_escapes("\n".join(texts))
+        nul = [v for v in owners if "\x00" in v.text] if special else []
+        if special or any(may_be_b64_text(t) for t in texts):
+            texts, owners = _decoded(owners, special)
+            joined = _SEP.join(texts)
         buf = joined.encode("utf-8", "surrogatepass")
         starts: list[int] = []
         pos = 0
@@ -152,6 +143,23 @@ class Scanner:
     def _libinjection_xss(text: str, value: Value, best: dict[tuple[str, str, str], Detection]) -> None:
         if libinjection.is_xss(text)["is_xss"]:
             _add(best, value.location, "xss", "libinjection-xss", 4, _cut(text, 0, len(text)), "HTML/JS injection")
+
+
+
+def _decoded(values: list[Value], special: bool) -> tuple[list[str], list[Value]]:
+    """Each value's spellings (see `decoded_forms`) and, parallel to them, the value each came from."""
+    texts: list[str] = []
+    owners: list[Value] = []
+    for v in values:
+        t = v.text
+        if (special and has_escapes(t)) or may_be_b64_text(t):
+            for text in decoded_forms_of_encoded(t, v.form):
+                texts.append(_unwrap_lookups(text) if "${" in text else text)
+                owners.append(v)
+        else:
+            texts.append(_unwrap_lookups(t) if special and "${" in t else t)
+            owners.append(v)
+    return texts, owners
 
 
 def _cut(text: str, start: int, end: int) -> str:

@@ -65,6 +65,20 @@ class Spec:
     base_paths: list[str]
     read_only: frozenset[str]
     title: str = ""
+    # Operations by (segment count, first segment), None standing for a templated first segment:
+    # a request is matched against a handful of path regexes, not against every operation.
+    index: dict[tuple[int, str | None], list[Operation]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for op in self.operations:
+            segments = op.template.strip("/").split("/")
+            first: str | None = segments[0] if "{" not in segments[0] else None
+            self.index.setdefault((len(segments), first), []).append(op)
+
+    def candidates(self, rel: str) -> list[Operation]:
+        segments = rel.strip("/").split("/")
+        n = len(segments)
+        return self.index.get((n, segments[0]), []) + self.index.get((n, None), [])
 
     def match(self, method: str, path: str) -> tuple[Operation | None, bool]:
         """(operation, path known). A known path with another method gives (None, True)."""
@@ -75,7 +89,7 @@ class Spec:
                 continue
             else:
                 rel = path
-            found = [op for op in self.operations if op.regex.fullmatch(rel)]
+            found = [op for op in self.candidates(rel) if op.regex.fullmatch(rel)]
             if found:
                 found.sort(key=lambda op: -op.static_len)
                 for op in found:

@@ -18,16 +18,27 @@ _METADATA_IPS = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip
                            ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("169.254.170.2"),
                            ipaddress.ip_address("192.0.0.192")})
 
+# First octets of every IPv4 range that ipaddress counts as private, loopback, link-local or
+# unspecified (0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.0.0/24, 192.168/16,
+# 198.18/15, 203.0.113/24, ...), and the multicast and reserved 224/3.
+_INTERNAL_FIRST_OCTETS = frozenset({0, 10, 100, 127, 169, 172, 192, 198, 203, *range(224, 256)})
+
 
 def parse_host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """An IP in any spelling inet_aton or inet_pton accepts, or None for a name."""
     h = host.strip("[]").split("%", 1)[0]
     if not _IPISH.fullmatch(h):
         return None  # a name: skip the (exception-raising) parsers
-    try:
-        ip = ipaddress.ip_address(h)
-    except ValueError:
-        if not h or not (h[0].isdigit()):
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
+    if ":" in h:
+        try:
+            ip = ipaddress.IPv6Address(h)
+        except ValueError:
+            return None
+    else:
+        # inet_aton reads every IPv4 spelling a resolver does, dotted quads included, and fails
+        # faster than ipaddress (a version number such as 4.12.0 is 4.12.0.0 to it, and public).
+        if not h or not h[0].isdigit():
             return None
         try:
             ip = ipaddress.IPv4Address(socket.inet_aton(h))
@@ -60,6 +71,8 @@ def classify(value: str) -> tuple[int, str] | None:
         return None
     if ip in _METADATA_IPS:
         return 5, f"cloud metadata address {ip}"
+    if ip.version == 4 and int(ip) >> 24 not in _INTERNAL_FIRST_OCTETS:
+        return None  # public: spares ipaddress's slow range checks for version numbers like 4.12.0
     # A URL naming an internal address is what SSRF looks like; a bare private IP in a field is
     # often just data (an inventory API), so it only adds weight.
     literal = str(ip) != host.strip("[]")
