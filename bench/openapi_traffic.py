@@ -77,6 +77,7 @@ class ValueMaker:
         "Use the filter status eq 'active' and type ne 'trial'",
         "50% of users chose option A; the rest (50%) chose B",
         "<p>Thanks for your order!</p>",
+        'Details on <a href="https://example.com/help/returns">our returns page</a>.',
         "I'd like to return item 3 -- it arrived damaged :(",
         "Drop-off at the back door, code #1234",
     )
@@ -110,6 +111,8 @@ class ValueMaker:
             return f.ipv4()
         if fmt == "byte":
             return f.sha256()[:24]
+        if any(k in n for k in ("sha256", "sha1", "md5", "checksum", "digest", "hash", "etag")):
+            return f.md5() if "md5" in n else f.sha1() if "sha1" in n else f.sha256()
         if fmt == "password" or "password" in n:
             return f.password(length=14)
         if "phone" in n:

@@ -36,6 +36,10 @@ SPELLINGS = {
     "base64url": base64.urlsafe_b64encode(b"<svg onload=alert(1)>").decode().rstrip("="),
     "utf-7": "+ADw-script+AD4-alert(1)+ADw-/script+AD4-",
     "null bytes": "<scr\x00ipt>alert(1)</scr\x00ipt>",
+    "base64 of UTF-8": base64.b64encode("“ onclick=alert(1)//<button ‘ onclick=alert(1)//>".encode()).decode(),
+    "base64 inside a value": base64.b64encode(ATTACK.encode()).decode().rstrip("=") + '"/>',
+    "7-bit US-ASCII": "¼script¾alert(¢XSS¢)¼/script¾",
+    "octal escapes": "".join(f"\\{ord(c):03o}" for c in ATTACK),
 }
 
 

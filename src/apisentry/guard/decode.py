@@ -14,7 +14,8 @@ import re
 
 _PCT_U = re.compile(r"%u([0-9a-fA-F]{4})")
 _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
-_JS = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([nrt'\"/\\])")
+# JS/JSON escapes, and the octal ones of legacy JS, C and `echo -e` (`\\033` is ESC).
+_JS = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([nrt'\"/\\])|\\([0-3][0-7]{2})")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "'": "'", '"': '"', "/": "/", "\\": "\\"}
 _NEEDS = re.compile(r"[%&\\\x00]")
 _MAX_ROUNDS = 4
@@ -62,6 +63,8 @@ def js_decode(s: str) -> str:
     def one(m: re.Match[str]) -> str:
         if m.group(4):
             return _SIMPLE_ESCAPES[m.group(4)]
+        if m.group(5):
+            return chr(int(m.group(5), 8))
         code = int(m.group(1) or m.group(2) or m.group(3), 16)
         return chr(code) if code < 0x110000 else m.group(0)
 
@@ -79,9 +82,12 @@ def b64_text(s: str) -> str | None:
         data = binascii.a2b_base64((t + "=" * (-len(t) % 4)).encode("ascii"), strict_mode=True)
     except (binascii.Error, UnicodeError, ValueError):
         return None
-    if not data.isascii():  # attack text is ASCII; this also spares a failing UTF-8 decode per id
-        return None
-    text = data.decode("ascii")
+    if data.isascii():
+        text = data.decode("ascii")
+    else:  # curly quotes, fullwidth letters: attack text is sometimes not ASCII
+        text = data.decode("utf-8", "replace")  # cheaper than raising for the many that fail
+        if "\ufffd" in text:
+            return None
     if not text:
         return None
     if text.isprintable():
@@ -106,6 +112,11 @@ def _unescape(value: str, plus_is_space: bool) -> str:
     return cur
 
 
+_SEVEN_BIT = {c: c & 0x7F for c in range(0x80, 0x100)}
+# A run long enough (18 bytes) to carry an attack, with the mixed case and digits base64 has
+# and words do not.
+_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/]*[0-9+/])(?=[A-Za-z0-9+/]*[A-Z])"
+                      r"(?=[A-Za-z0-9+/]*[a-z])[A-Za-z0-9+/]{24,}={0,2}")
 _B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_="
 # The first character of each 4-character base64 group holds the top six bits of a byte; for an
 # ASCII byte (the only kind `b64_text` accepts) those are 0..31, spelled A-Z or a-f, and for a
@@ -119,18 +130,24 @@ def _is_uuid(v: str) -> bool:
 
 
 def has_escapes(value: str) -> bool:
-    return "%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value
+    return ("%" in value or "&" in value or "\\" in value or "\x00" in value or "+AD" in value
+            or "\xbc" in value or "\xbe" in value)
 
 
 def may_be_b64_text(text: str) -> bool:
     """False when `text` cannot be base64 of ASCII text, decided by C-speed string tests alone.
     A word (`password`, `Springfield`) is base64 only by accident, so it is not decoded either."""
-    if len(text) < 6 or text.isdigit() or text.strip(_B64_CHARS) or _is_uuid(text):
+    if len(text) < 4 or text.isdigit() or text.strip(_B64_CHARS) or _is_uuid(text):
         return False
     if text.isalpha() and (text.islower() or text.istitle()):
         return False
+    leads = text[::4]
     # Text under 20 bytes must decode to printable characters only (see b64_text).
-    return not text[::4].strip(_ASCII_LEADS if len(text) >= 27 else _PRINTABLE_LEADS)
+    if not leads.strip(_ASCII_LEADS if len(text) >= 27 else _PRINTABLE_LEADS):
+        return True
+    # UTF-8 text puts a byte of 0x80 or more at some group starts, but at no more than half of
+    # them in any text worth decoding; random ids and tokens have half or more.
+    return 2 * sum(1 for c in leads if c in _ASCII_LEADS) > len(leads)
 
 
 def may_need_decoding(value: str) -> bool:
@@ -156,6 +173,9 @@ def decoded_forms_of_encoded(value: str, plus_is_space: bool = False) -> list[st
         cur = _unescape(value, plus_is_space)
         if cur != value:
             forms.append(cur)
+        if "\xbc" in cur or "\xbe" in cur:
+            # ¼script¾: a server that reads bytes as 7-bit US-ASCII drops the high bit, and ¼ is <.
+            forms.append(cur.translate(_SEVEN_BIT))
     for text in forms[:2]:
         if may_be_b64_text(text):
             b64 = b64_text(text)
@@ -164,3 +184,14 @@ def decoded_forms_of_encoded(value: str, plus_is_space: bool = False) -> list[st
                 if _NEEDS.search(b64):
                     forms.append(_unescape(b64, False))
     return forms
+
+
+def embedded_b64_texts(text: str) -> list[str]:
+    """Text hidden as base64 inside a longer value (`PHN2Zy...ZyI+"/>`, `id=PHNj...&x=1`): lenient
+    decoders skip what is not base64, so the application may well read it."""
+    out = []
+    for run in _B64_RUN.findall(text)[:4]:
+        b64 = b64_text(run)
+        if b64 is not None:
+            out.append(_unescape(b64, False) if _NEEDS.search(b64) else b64)
+    return out

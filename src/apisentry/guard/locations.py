@@ -25,6 +25,8 @@ _SKIP_HEADERS = frozenset({
     "priority", "x-request-id", "traceparent", "tracestate", "proxy-authorization", "x-api-key",
 })
 
+_BODY_LOCATIONS = ("body", "form.", "multipart.", "xml/")
+
 
 class Value:
     """One attacker-controlled string and where it sits. The location of a JSON leaf is built only
@@ -48,6 +50,15 @@ class Value:
         if isinstance(k, int):
             return f"{self.base}[{k}]"
         return f"{self.base}.{k}" if k.isidentifier() else f"{self.base}[{_quoted(k)}]"
+
+    def with_text(self, text: str) -> Value:
+        """Another spelling of this value, at the same location."""
+        return Value(self.base, text, self.is_key, self.form, self._key)
+
+    @property
+    def in_body(self) -> bool:
+        """Whether the value came in the request body (JSON, form, multipart or XML)."""
+        return self.base.startswith(_BODY_LOCATIONS)
 
     def __repr__(self) -> str:
         return f"Value({self.location!r}, {self.text!r})"

@@ -16,7 +16,7 @@ import hyperscan
 import libinjection
 
 from apisentry.guard import ssrf
-from apisentry.guard.decode import decoded_forms_of_encoded, has_escapes, may_be_b64_text
+from apisentry.guard.decode import decoded_forms_of_encoded, embedded_b64_texts, has_escapes, may_be_b64_text
 from apisentry.guard.locations import Value
 from apisentry.guard.model import Detection
 from apisentry.guard.signatures import CATEGORY, SIGNATURES, Signature
@@ -59,6 +59,7 @@ class Scanner:
         self._gate_sqli = ids.index("gate:sqli") if "gate:sqli" in ids else -1
         self._gate_xss = ids.index("gate:xss") if "gate:xss" in ids else -1
         self._gate_ssrf = ids.index("gate:ssrf") if "gate:ssrf" in ids else -1
+        self._gate_b64 = ids.index("gate:b64") if "gate:b64" in ids else -1
 
     def scan(self, values: list[Value]) -> list[Detection]:
         owners = [v for v in values if v.text]
@@ -111,13 +112,21 @@ class Scanner:
             text = texts[i]
             value = owners[i]
             sig = self.signatures[si]
-            if sig.weight == 0:
+            weight = sig.weight
+            if sig.out_of_body_weight and not value.in_body:
+                weight = sig.out_of_body_weight
+            if weight == 0:
                 if si == self._gate_sqli:
                     if self.sqli_on:
                         self._libinjection_sqli(text, value, best)
                 elif si == self._gate_xss:
                     if self.xss_on:
                         self._libinjection_xss(text, value, best)
+                elif si == self._gate_b64:
+                    blobs = embedded_b64_texts(text)
+                    if blobs:  # scanned like any value, found where the value is
+                        for d in self.scan([value.with_text(b) for b in blobs]):
+                            best.setdefault((d.location, d.detector, d.message), d)
                 elif si == self._gate_ssrf and not value.is_key:
                     hit = ssrf.classify(text)
                     if hit:
@@ -125,7 +134,6 @@ class Scanner:
                 continue
             m = self.compiled[si].search(text)
             if m:
-                weight = sig.weight
                 if sig.id == "sqli-tautology" and m.group(1).lower() == m.group(2).lower():
                     weight = 5  # `or x=x`: always true, the classic bypass
                 _add(best, value.location, sig.detector, sig.id, weight, _cut(text, m.start(), m.end()))

@@ -18,6 +18,10 @@ class Signature:
     detector: str  # sqli, xss, cmdi, traversal, ssrf, xxe, nosqli, ldapi, ssti, jndi, crlf, proto
     weight: int
     pattern: str
+    # The weight in a path segment, query, header or cookie, where an API's callers send data and
+    # never markup; 0: the same as `weight` everywhere. (Bodies carry rich text, so markup there
+    # is only weighed with what comes with it.)
+    out_of_body_weight: int = 0
 
 
 # OWASP API Security Top 10 2023 has no injection category of its own; injection through an API
@@ -27,7 +31,7 @@ CATEGORY = {
     "traversal": ("API8:2023", "CWE-22"), "ssrf": ("API7:2023", "CWE-918"), "xxe": ("API8:2023", "CWE-611"),
     "nosqli": ("API8:2023", "CWE-943"), "ldapi": ("API8:2023", "CWE-90"), "ssti": ("API8:2023", "CWE-1336"),
     "jndi": ("API8:2023", "CWE-917"), "crlf": ("API8:2023", "CWE-113"), "proto": ("API8:2023", "CWE-1321"),
-    "graphql": ("API4:2023", "CWE-770"),
+    "graphql": ("API4:2023", "CWE-770"), "escape": ("API8:2023", "CWE-150"),
 }
 
 # Commands an attacker chains after a separator; none is an everyday English word.
@@ -46,8 +50,12 @@ _SYS_DIRS = r"(?:etc|proc|sys|var|usr|bin|sbin|root|home|windows|winnt|boot|dev|
 SIGNATURES: tuple[Signature, ...] = (
     # --- gates for the tokenizers -----------------------------------------------------------
     # libinjection finds nothing in text without SQL punctuation, so plain prose never reaches it.
-    Signature("gate:sqli", "sqli", 0, r"['\"`;#()=]|--|/\*|\b(?:union|select|sleep|waitfor|benchmark)\b"),
+    # A bare `=` (`utm=spring` in a URL) is no SQL without a logical operator near it.
+    Signature("gate:sqli", "sqli", 0, r"['\"`;#()]|--|/\*|\b(?:union|select|sleep|waitfor|benchmark)\b"
+              r"|\b(?:or|and|xor|not|having|where|like|rlike|div)\b[^\n]{0,80}[=<>]|[=<>][^\n]{0,80}\b(?:or|and|xor)\b|\|\||&&"),
     Signature("gate:ssrf", "ssrf", 0, r"://|^\s*\[?[0-9a-fx]{1,10}[.:][0-9a-fx.:]*\]?(?::\d+)?\s*$|localhost|metadata|instance-data"),
+    # A run of base64 long enough to hide an attack, reported once per run (at its 24th character).
+    Signature("gate:b64", "decode", 0, r"(?:^|[^A-Za-z0-9+/])[A-Za-z0-9+/]{24}"),
     Signature("gate:xss", "xss", 0, r"[<>\"'`]|&#|javascript|script|expression|\bon[a-z]{3,}\s*="),
     # --- SQL injection (libinjection decides most; these catch what it lets through) -----------
     Signature("sqli-time", "sqli", 5, r"\b(?:sleep\s*\(\s*\d|benchmark\s*\(\s*\d|pg_sleep\s*\(|waitfor\s+delay\s+['\"]|dbms_pipe\.receive_message|dbms_lock\.sleep)"),
@@ -75,19 +83,42 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("sqli-ddl", "sqli", 3, r"\b(?:create|drop|alter|truncate)\s+(?:table|database|user|procedure|function)\b|\bbulk\s+insert\b|\binsert\s+into\b[^;]{0,80}\bvalues\s*\("),
     # --- cross-site scripting -------------------------------------------------------------
     Signature("xss-script-tag", "xss", 5, r"<\s*/?\s*script\b"),
-    Signature("xss-js-uri", "xss", 5, r"(?:j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:"),
+    Signature("xss-js-uri", "xss", 5, r"(?:j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:|\bmocha\s*:"),
     Signature("xss-handler", "xss", 3, r"[\s\"'/;`+]on[a-z]{3,25}\s*="),
     # Tags that never belong in user text, even rich text: documents, forms, active content.
     Signature("xss-active-tag", "xss", 5, r"<\s*/?\s*(?:html|body|head|form|input|textarea|button|iframe|frame|frameset|object|embed|applet|meta|base|link|style|svg|math|xmp|template|plaintext|listing|noscript|isindex|xml|xss|layer|ilayer|bgsound|feimage|animate|set|marquee|keygen|t:set|svg:\w+|xsl:\w+)\b"),
     # Tags rich text may carry: weak evidence alone.
+    # A whole tag (no space after `<`, as browsers require) of HTML or SVG, a comment or a doctype.
+    Signature("xss-markup", "xss", 0, r"<(?:/?(?:a|abbr|address|area|article|aside|audio|b|bdi|bdo|big|blink|blockquote|br|"
+              r"canvas|caption|center|cite|code|col|colgroup|dd|del|details|dfn|dialog|div|dl|dt|em|fieldset|figure|"
+              r"font|footer|h[1-6]|header|hr|i|img|image|ins|kbd|label|legend|li|main|map|mark|menu|meter|nav|ol|"
+              r"optgroup|option|output|p|picture|pre|progress|q|s|samp|section|select|small|source|span|strike|"
+              r"strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|time|title|tr|track|tt|u|ul|var|video|wbr|"
+              r"circle|ellipse|line|polyline|polygon|rect|path|g|defs|use|text|tspan|foreignobject|pattern|"
+              r"filter|mask|clippath|symbol|marker|lineargradient|radialgradient|stop|desc)\b[^<>]{0,200}>|!--|!doctype\b)",
+              out_of_body_weight=5),
+    # Script and style code: the body of a snippet API is full of it, a query or a header never is.
+    Signature("xss-script-code", "xss", 0, r"\bfunction\s*[\w$]*\s*\([^)]{0,80}\)\s*\{|\$\(\s*['\"][^'\"]{1,80}['\"]\s*\)\s*\."
+              r"|\}\s*\)\s*;|\bfor\s*\(\s*(?:var\s+|let\s+)?[\w$]+\s*=[^;]{0,40};[^;]{0,40};"
+              r"|\b(?:navigator|document|window|location|history|localstorage|sessionstorage)\s*\.\s*\w+\s*\(",
+              out_of_body_weight=5),
+    Signature("xss-style-code", "xss", 0, r"(?:^|[\s};])(?:[#.][\w-]+|\*|@font-face|@media|[a-z][\w-]*)\s*\{[^{}]{0,200}"
+              r"\b(?:color|background|font|font-family|src|width|height|display|position|content|behavior)\s*:[^{}]{0,200}\}",
+              out_of_body_weight=5),
+    # `" href="x" />`: out of an attribute value, new attributes, and the tag closed.
+    Signature("xss-attribute-break", "xss", 0, r"['\"]\s+[a-z][\w:-]{0,30}\s*=\s*['\"][^'\"<>]{0,200}['\"]\s*/?>",
+              out_of_body_weight=5),
     Signature("xss-tag", "xss", 2, r"<\s*/?\s*(?:img|image|a\s|div|span|table|td|tr|br|hr|video|audio|source|details|select|option|h[1-6]|p|b|i|u|em|strong|label|font|center|ul|ol|li)\b"),
     Signature("xss-call", "xss", 5, r"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:-?\d+|['\"/`][^)]{0,60}|document\.\w+|window\.\w+|\w+\.(?:cookie|domain|location))\s*\)|`[^`]{0,60}`)|\beval\s*\(\s*(?:\w+\s*\+|atob|location|url\b|unescape|string\.fromcharcode|name\b|document\.)|script\s*(?:alert|prompt|confirm|document\.)"),
     Signature("xss-indexed-call", "xss", 5, r"\b(?:top|window|self|parent|frames|globalthis)\s*\[[^\]]{1,80}\]\s*\(|<!(?:attlist|element)\b|<!--\s*\[if\b|<!\[endif\]"),
     Signature("xss-indirect-call", "xss", 4, r"\b(?:top|window|self|parent|frames|globalthis)\s*\[\s*(?:['\"/]|\d)|\(\s*(?:alert|prompt|confirm)\s*\)|\.\s*(?:find|map|call|apply)\s*\(\s*(?:alert|prompt|confirm)\b|=\s*(?:alert|prompt|confirm)\s*[,;]"),
     Signature("xss-sink", "xss", 3, r"\(\s*(?:alert|prompt|confirm)\s*\)|\b(?:alert|prompt|confirm|eval|settimeout|setinterval|fromcharcode|atob|write|writeln)\s*(?:\(|`)|\bdocument\s*\.\s*(?:cookie|write|location|domain)|\bwindow\s*\.\s*location|\.innerhtml\b|\bconstructor\s*\("),
     Signature("xss-tag-attr", "xss", 2, r"<\s*[a-z][\w:-]{0,20}(?:\s|/|%0[9acd]|%2f)+[^>]{0,200}?[\w%]\s*=|<\s*[a-z][\w:-]{0,20}\s+[^>]{0,200}?(?:src|href|style|data)\s*="),
-    Signature("xss-utf7", "xss", 3, r"\+ad[w4]-"),
-    Signature("xss-break-out", "xss", 2, r"['\"`]\s*[;>)]|-->|\]\]>|\$\{|\}\}"),
+    # UTF-7 `<` and `>`: old browsers sniffed it, and nothing writes text this way.
+    Signature("xss-utf7", "xss", 5, r"\+ad[w4]-"),
+    # A quote closed before any tag opens (`"><svg`, `');alert`): the value breaks out of the
+    # attribute or string it is put in. Inside a tag, `">` only ends an attribute value.
+    Signature("xss-break-out", "xss", 2, r"^[^<]{0,60}?['\"`]\s*[;>)]|-->|\]\]>|\$\{|\}\}"),
     Signature("xss-data-uri", "xss", 5, r"data\s*:\s*(?:text/html|image/svg|application/(?:x-)?javascript)"),
     Signature("xss-js-entity", "xss", 4, r"&\{"),
     Signature("xss-css-expr", "xss", 4, r"expression\s*\(|@import\b|-o-link\s*:|behaviou?r\s*:\s*url|-moz-binding"),
@@ -97,12 +128,13 @@ SIGNATURES: tuple[Signature, ...] = (
     # Commands that are also English words (`; set the table`) need shell-looking arguments.
     Signature("cmdi-chain-wordy", "cmdi", 5, r"(?:[;&|`\n]|\$\(|\|\||&&)\s*(?:[\w./]*/)?" + _WORDY_CMDS + r"(?:\s*$|\s*[;|&`)]|\s+(?:-{1,2}\w|/|\$|%\w|\\|[a-z]:|\d+\s*(?:$|[;|&])|['\"]?[<>|&;]))"),
     Signature("cmdi-chain-word", "cmdi", 3, r"(?:[;&|`]|\$\(|\|\||&&)\s*(?:[\w./]*/)?(?:" + _SHELL_CMDS + "|" + _WORDY_CMDS + r")\b"),
+    Signature("cmdi-bare-chain", "cmdi", 5, r"^\s*(?:" + _SHELL_CMDS + "|" + _WORDY_CMDS + r")\s*(?:;|\|\|?|&&?)\s*$"),
     Signature("cmdi-subshell", "cmdi", 4, r"\$\([^)]{1,200}\)|`[^`]{1,200}`"),
     Signature("cmdi-shellshock", "cmdi", 5, r"\(\s*\)\s*\{\s*:?\s*;?\s*\}\s*;"),
     Signature("cmdi-ifs", "cmdi", 5, r"\$\{?IFS\}?|\$\{(?:PATH|HOME|SHELL):"),
     Signature("cmdi-shell-path", "cmdi", 5, r"/(?:usr/)?s?bin/(?:ba|z|k|da|c)?sh\b|/(?:usr/)?s?bin/(?:id|cat|ls|nc|wget|curl|python|perl|sleep|uname|whoami)\b|\bcmd(?:\.exe)?\s*/[ck]\b|\bpowershell(?:\.exe)?\s+-"),
     Signature("cmdi-ssi", "cmdi", 5, r"<!--\s*#\s*(?:exec|include)\b"),
-    Signature("cmdi-exec-quoted", "cmdi", 5, r"\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*['\"`]"),
+    Signature("cmdi-exec-quoted", "cmdi", 5, r"\b(?:system|eval|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*['\"`]"),
     Signature("cmdi-exec-func", "cmdi", 4, r"\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|os\.system|subprocess\.\w+|runtime\.getruntime)\s*\("),
     Signature("cmdi-cmdline", "cmdi", 3, r"^\s*(?:[\w./]*/)?(?:ping|nslookup|wget|curl|nc|ncat|telnet|sleep|cat|uname|whoami|id|ls|dir|type|net|ipconfig|ifconfig)(?:\s+-{1,2}\w+|\s+/|\s+[a-z]:|\s+\d|\s*$)"),
     Signature("cmdi-cmdline-args", "cmdi", 3, r"^\s*['\"]?\s*(?:[\w./\\:]*[/\\])?" + _RECON + r"\s+(?:-{1,2}[a-z]\w*|/[a-z]+\b|[a-z]:\\|%\w+%|\d{1,3}(?:\.\d{1,3}){3}|https?://|(?:user|localgroup|add|query|view|start)\b)"),
@@ -116,6 +148,8 @@ SIGNATURES: tuple[Signature, ...] = (
     # --- path traversal and file inclusion ------------------------------------------------------
     Signature("trav-dotdot", "traversal", 5, r"(?:^|[\\/;=:])\.\.(?:[\\/;]|0x2f|0x5c|%2f|%5c|$)|\.\.(?:[\\/;]|0x2f|0x5c)\.\."),
     Signature("trav-dotdot-many", "traversal", 5, r"(?:\.{2,}[\\/;]+){2,}|(?:[\\/;]\.{2,}){2,}"),
+    # `a/./b`: a dot segment no client sends, used to slip past path filters that compare strings.
+    Signature("trav-dot-segment", "traversal", 5, r"[\\/]\.[\\/]"),
     Signature("trav-dots-odd", "traversal", 3, r"[\\/]\.{3,}|\.{3,}[\\/]"),
     Signature("trav-dots-fuzz", "traversal", 5, r"(?:[\\/]+\.+){3,}|/{3,}|\\{3,}|(?:0x2e){2}|(?:0x5c|0x2f)\.{0,2}(?:0x2e)"),
     Signature("trav-sensitive-file", "traversal", 5, r"(?:/etc/(?:passwd|shadow|group|hosts|issue|hostname|sudoers|crontab|fstab|motd|profile|environment)|/proc/(?:self|\d+)/|win\.ini|boot\.ini|system32[\\/]config[\\/](?:sam|system|security)\b|repair[\\/]sam\b|web-inf[\\/]|\.htaccess|\.htpasswd|/var/log/|\.ssh/|id_rsa|\bglobal\.asa\b|inetpub\W{0,2}wwwroot|web-inf\W{0,3}web\.xml|\.aws/credentials|\.git/(?:config|head)|\.bash_history|etc\W*passwd)"),
@@ -125,6 +159,9 @@ SIGNATURES: tuple[Signature, ...] = (
     # --- server-side template injection ---------------------------------------------------------
     Signature("ssti-expr", "ssti", 5, r"\{\{[^}]{0,200}(?:\d\s*[*+/-]\s*\d|__\w+__|\bconfig\b|\bself\b|\brequest\b|\blipsum\b|\bcycler\b|\bjoiner\b|\bnamespace\b|\|\s*attr|getclass|\bT\s*\(|\[\s*['\"]\w+['\"]\s*\]|\.\s*\w+\s*\()[^}]{0,200}\}\}"),
     Signature("ssti-dollar", "ssti", 5, r"\$\{[^}]{0,200}(?:\d\s*[*+/]\s*\d|\bT\s*\(|runtime|getclass|\.exec\b|\bnew\s+\w|freemarker|\.forname)[^}]{0,200}\}|#\{[^}]{0,100}\d\s*\*\s*\d[^}]{0,100}\}"),
+    # Template code: a template API's body holds it, a query or a header is no template. A bare
+    # `{{accountName}}` is left alone: API docs and Postman examples are full of such placeholders.
+    Signature("ssti-braces", "ssti", 0, r"\{\{\s*[\w-]*[^\w\s{}-][^{}]{0,200}\}\}|\{%[^%]{1,200}%\}|\$\{[^{}]{1,200}\}|<%[^%]{1,200}%>", out_of_body_weight=5),
     Signature("ssti-tag", "ssti", 4, r"\{%\s*(?:import|include|set|for|if|raw|macro|call|extends|print|debug)\b|<%=?\s*[^%]{0,100}%>|<#(?:assign|list|if)\b|\$\{\{|\{\{\s*7\s*\*|\{php\}|\*\{[^}]{1,100}\}"),
     # --- JNDI (Log4Shell), after lookups like ${lower:j} are unwrapped --------------------------
     Signature("jndi", "jndi", 5, r"\$\{\s*jndi\s*:\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?)\s*:"),
@@ -139,6 +176,8 @@ SIGNATURES: tuple[Signature, ...] = (
     # --- XXE in any value or body ------------------------------------------------------------------
     Signature("xxe-entity", "xxe", 5, r"<!ENTITY\s+(?:%\s*)?[\w.-]+\s+(?:SYSTEM|PUBLIC)\b|<!ENTITY\s+%|xi:include|xmlns:xi\s*=|SYSTEM\s+['\"](?:file|http|https|ftp|php|expect|jar|netdoc|gopher)\s*:"),
     Signature("xxe-doctype", "xxe", 3, r"<!DOCTYPE\s+\w+\s*(?:\[|SYSTEM|PUBLIC)"),
+    # --- terminal escape sequences (CSI, OSC): rewrite what an operator sees in a log or console --
+    Signature("escape-sequence", "escape", 5, r"\x1b(?:\[[0-9;?]{0,20}[ -/]{0,2}[@-~]|\][0-9]{0,4};)"),
     # --- CRLF / header injection (the caller decides where a newline may be legitimate) ---------
     Signature("crlf-header", "crlf", 5, r"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition)|x-[\w-]+|host|refresh|access-control-[\w-]+|transfer-encoding)\s*:"),
     Signature("crlf-http", "crlf", 5, r"[\r\n]\s*HTTP/\d|[\r\n]\s*<(?:html|script)"),

@@ -69,13 +69,18 @@ def classify(value: str) -> tuple[int, str] | None:
         if host == "localhost" or host.endswith(".localhost"):
             return (5 if is_url else 3), "loopback name"
         return None
+    if ip.version == 4 and int(ip) >> 24 not in _INTERNAL_FIRST_OCTETS:
+        # Public (this test first: it spares ipaddress's slow checks for version numbers such
+        # as 4.12.0). A URL that spells it in octal, hex or as one number hides where it
+        # points; no client writes an address that way but to slip past a filter.
+        if is_url and str(ip) != host.strip("[]"):
+            return 5, f"address {ip} in an obfuscated spelling"
+        return None
     if ip in _METADATA_IPS:
         return 5, f"cloud metadata address {ip}"
-    if ip.version == 4 and int(ip) >> 24 not in _INTERNAL_FIRST_OCTETS:
-        return None  # public: spares ipaddress's slow range checks for version numbers like 4.12.0
+    literal = str(ip) != host.strip("[]")
     # A URL naming an internal address is what SSRF looks like; a bare private IP in a field is
     # often just data (an inventory API), so it only adds weight.
-    literal = str(ip) != host.strip("[]")
     if literal and not is_url and _NUMBERISH.match(host):
         return None  # 10.5 is a price before it is 10.0.0.5
     if ip.is_loopback or ip.is_unspecified:
