@@ -224,3 +224,11 @@ def test_public_address_in_an_obfuscated_spelling(url: str) -> None:
     hit = ssrf.classify(url)
     assert hit is not None and "obfuscated" in hit[1]
     assert ssrf.classify("http://66.102.7.147/") is None
+
+
+def test_a_dtd_declaring_entities_is_blocked_even_without_system(guard: Guard) -> None:
+    body = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaa">]><r>&a;</r>'
+    v = guard.inspect(HttpRequest("POST", "/import", "", [("Content-Type", "application/xml")], body))
+    assert v.action == "block" and any(d.detector == "xxe" for d in v.detections), v.detections
+    plain = b'<?xml version="1.0"?><order><note>gift wrap</note></order>'
+    assert guard.inspect(HttpRequest("POST", "/import", "", [("Content-Type", "application/xml")], plain)).action == "allow"

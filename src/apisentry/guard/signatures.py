@@ -175,6 +175,8 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("nosqli-js", "nosqli", 4, r"\bthis\s*\.\s*\w+\s*(?:==|!=|\.match\s*\()|;\s*return\s+(?:true|false|\w+\s*==)|\|\|\s*['\"]?1['\"]?\s*==\s*['\"]?1|\bdb\s*\.\s*\w+\s*\.\s*(?:find|drop|remove|insert)|\bsleep\s*\(\s*\d+\s*\)\s*;?\s*(?:var|return)?"),
     # --- XXE in any value or body ------------------------------------------------------------------
     Signature("xxe-entity", "xxe", 5, r"<!ENTITY\s+(?:%\s*)?[\w.-]+\s+(?:SYSTEM|PUBLIC)\b|<!ENTITY\s+%|xi:include|xmlns:xi\s*=|SYSTEM\s+['\"](?:file|http|https|ftp|php|expect|jar|netdoc|gopher)\s*:"),
+    # Any entity declared in a request: a DTD with entities is how XXE and billion laughs begin.
+    Signature("xxe-entity-decl", "xxe", 2, r"<!ENTITY\s"),
     Signature("xxe-doctype", "xxe", 3, r"<!DOCTYPE\s+\w+\s*(?:\[|SYSTEM|PUBLIC)"),
     # --- terminal escape sequences (CSI, OSC): rewrite what an operator sees in a log or console --
     Signature("escape-sequence", "escape", 5, r"\x1b(?:\[[0-9;?]{0,20}[ -/]{0,2}[@-~]|\][0-9]{0,4};)"),
