@@ -232,3 +232,17 @@ def test_a_dtd_declaring_entities_is_blocked_even_without_system(guard: Guard) -
     assert v.action == "block" and any(d.detector == "xxe" for d in v.detections), v.detections
     plain = b'<?xml version="1.0"?><order><note>gift wrap</note></order>'
     assert guard.inspect(HttpRequest("POST", "/import", "", [("Content-Type", "application/xml")], plain)).action == "allow"
+
+
+def test_xml_declaration_is_not_markup_injection_but_xslt_calling_php_is(guard: Guard) -> None:
+    xml = [("Content-Type", "application/xml")]
+    rpc = b'<?xml version="1.0"?><methodCall><methodName>demo.sayHello</methodName><params></params></methodCall>'
+    assert guard.inspect(HttpRequest("POST", "/rpc", "", xml, rpc)).action == "allow"
+    xslt = (b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:php="http://php.net/xsl">'
+            b'<xsl:template match="/"><xsl:value-of select="php:function(\'passthru\',\'ls -la\')"/></xsl:template></xsl:stylesheet>')
+    v = guard.inspect(HttpRequest("POST", "/rpc", "", xml, xslt))
+    assert v.action == "block" and any(d.detector == "cmdi" for d in v.detections), v.detections
+    # An attack in an element's text is still found, at the element's location.
+    sqli = b"<?xml version=\"1.0\"?><order><note>x' UNION SELECT password FROM users--</note></order>"
+    v = guard.inspect(HttpRequest("POST", "/rpc", "", xml, sqli))
+    assert v.action == "block" and any(d.location == "xml/order/note" for d in v.detections), v.detections

@@ -32,7 +32,7 @@ class Value:
     """One attacker-controlled string and where it sits. The location of a JSON leaf is built only
     when someone asks (a detection), since most values never need it."""
 
-    __slots__ = ("_key", "base", "form", "is_key", "text")
+    __slots__ = ("_key", "base", "form", "is_key", "text", "xxe_only")
 
     def __init__(self, location: str, text: str, is_key: bool = False, form: bool = False,
                  key: str | int | None = None) -> None:
@@ -41,6 +41,9 @@ class Value:
         self.text = text
         self.is_key = is_key  # a parameter or JSON property name, not its value
         self.form = form  # came from a query or form, where `+` means space
+        # A whole XML document whose text and attributes are values of their own: only its DTD
+        # and entities are looked at here, since `<?xml ...?>` is not markup injection.
+        self.xxe_only = False
 
     @property
     def location(self) -> str:

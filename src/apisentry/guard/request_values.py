@@ -201,14 +201,15 @@ def _graphql(where: str, query: str, req: HttpRequest, cfg: GuardConfig) -> list
 
 
 def _xml_body(body: bytes, values: list[Value]) -> list[Detection]:
-    text = body.decode("utf-8", "replace")
-    values.append(Value("body", text))  # DTDs and entities are matched by the xxe signatures
+    document = Value("body", body.decode("utf-8", "replace"))
+    values.append(document)  # DTDs and entities are matched by the xxe signatures
     try:
         root = SafeET.fromstring(body, forbid_dtd=True)
     except DefusedXmlException:
         return []
     except SafeET.ParseError as e:
         return [_det("body", "body", str(e), 2, f"malformed XML body: {e}", "API8:2023", "CWE-20")]
+    document.xxe_only = True  # well-formed: its text and attributes follow as values
     stack = [(f"xml/{_local(root.tag)}", root)]
     while stack:
         where, el = stack.pop()

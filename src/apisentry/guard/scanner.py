@@ -112,6 +112,8 @@ class Scanner:
             text = texts[i]
             value = owners[i]
             sig = self.signatures[si]
+            if value.xxe_only and sig.detector != "xxe":
+                continue
             weight = sig.weight
             if sig.out_of_body_weight and not value.in_body:
                 weight = sig.out_of_body_weight

@@ -142,6 +142,8 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("cmdi-target", "cmdi", 2, r"\b(?:127\.0\.0\.1|localhost|hklm\\|hkey_local_machine|administrators\b)|%(?:systemroot|windir|comspec|temp|userprofile)%|/etc/|/tmp/?|(?:^|\s)/add\b|\s-[ec]\s+['\"]"),
     Signature("cmdi-php-info", "cmdi", 5, r"\b(?:phpinfo|phpversion|php_uname|getcwd|get_current_user|posix_getpwuid|passthru|shell_exec)\s*\(|\$\{\s*@|\{\s*\$\{"),
     Signature("cmdi-php-shell", "cmdi", 5, r"<\?(?:php)?[^>]{0,200}?\b(?:system|exec|passthru|shell_exec|include|require|eval|assert|popen)\s*\(|\$_(?:GET|POST|REQUEST|COOKIE|SERVER)\s*\[[^\]]{0,40}\]\s*[;)}]"),
+    # XSLT that calls PHP (`php:function('passthru','id')`) runs commands where the sheet is applied.
+    Signature("cmdi-xslt-php", "cmdi", 5, r"\bphp\s*:\s*function\s*\("),
     Signature("cmdi-write-script", "cmdi", 3, r">\s*[\w./-]{1,80}\.(?:php\d?|phtml|jsp|jspx|aspx?|sh|py|pl|cgi)\b"),
     Signature("cmdi-win-dir", "cmdi", 5, r"\bdir[\s+]+[a-z]:|\btype\s+[a-z]:\\|\bnet\s+(?:user|localgroup|view)\b"),
     Signature("cmdi-redirect", "cmdi", 3, r"(?:>|>>|2>&1|<)\s*/(?:dev|tmp|etc|var)/"),
