@@ -246,3 +246,11 @@ def test_xml_declaration_is_not_markup_injection_but_xslt_calling_php_is(guard: 
     sqli = b"<?xml version=\"1.0\"?><order><note>x' UNION SELECT password FROM users--</note></order>"
     v = guard.inspect(HttpRequest("POST", "/rpc", "", xml, sqli))
     assert v.action == "block" and any(d.location == "xml/order/note" for d in v.detections), v.detections
+
+
+def test_a_parameter_named_where_needs_code_in_its_value(guard: Guard) -> None:
+    """Socrata's SoQL takes `$where=magnitude > 3.0`; `$where=sleep(5000)` is the MongoDB attack."""
+    assert guard.inspect(get(query=urlencode({"$where": "magnitude > 3.0", "$limit": "10"}))).action == "allow"
+    v = guard.inspect(get(query=urlencode({"$where": "sleep(5000)"})))
+    assert v.action == "block" and any(d.detector == "nosqli" for d in v.detections), v.detections
+    assert guard.inspect(post_json({"$where": "magnitude > 3.0"})).action == "block"

@@ -112,7 +112,12 @@ def _key_checks(v: Value, problems: list[Detection]) -> None:
     t = v.text
     low = t.lower()
     if low in _NOSQL_OPS:
-        problems.append(_det("nosqli", v.location, t, 5, "NoSQL query operator as a key"))
+        if v.base.startswith(("query.", "form.")):
+            # A whole parameter named `$where` is Socrata's SoQL as often as an attack on code
+            # that hands the parsed query to MongoDB; its value decides (`sleep(5000)` adds 4).
+            problems.append(_det("nosqli", v.location, t, 2, "NoSQL query operator as a parameter name"))
+        else:
+            problems.append(_det("nosqli", v.location, t, 5, "NoSQL query operator as a key"))
     elif "[" in t:
         ops = {k.lower() for k in _BRACKET_KEY.findall(t)} & _NOSQL_OPS
         if ops:
