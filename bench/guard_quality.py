@@ -138,8 +138,9 @@ def benign_requests(specs: int, seed: int, rng: random.Random) -> list[tuple[str
 
 
 def report(title: str, attacks: list[tuple[str, str, str, bool | None]], benign: list[tuple[str, bool | None]],
-           fragments: dict[str, int] | None = None, payloads: dict[str, list[str]] | None = None) -> None:
-    """Tables for one engine. `None` marks a request the engine could not be given (left out)."""
+           fragments: dict[str, int] | None = None, payloads: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """Tables for one engine; returns its rates by row name for the side-by-side summary. `None`
+    marks a request the engine could not be given (left out)."""
     def rate(rows: list[bool]) -> str:
         return f"{sum(rows) / len(rows):.2%}" if rows else "-"
 
@@ -172,6 +173,23 @@ def report(title: str, attacks: list[tuple[str, str, str, bool | None]], benign:
         print(f"| {src} | {len(bt[src]):,} | {sum(bt[src]):,} | {sum(bt[src]) / len(bt[src]):.3%} |")
     allb = [b for rows in bt.values() for b in rows]
     print(f"| all | {len(allb):,} | {sum(allb):,} | {sum(allb) / max(len(allb), 1):.3%} |", flush=True)
+    rates = {cls: rate(rows) for cls, rows in sorted(by["class"].items())}
+    for src in sorted(bt):
+        rates[f"**benign blocked: {src}**"] = f"{sum(bt[src]) / len(bt[src]):.3%}"
+    rates["**benign blocked: all**"] = f"{sum(allb) / max(len(allb), 1):.3%}"
+    for dim in ("location", "encoding"):
+        for k in sorted(by[dim]):
+            rates[f"{dim}: {k}"] = rate(by[dim][k])
+    return rates
+
+
+def side_by_side(results: list[tuple[str, dict[str, str]]]) -> None:
+    """One table with a column per engine, every row of the per-engine tables."""
+    print("\n### side by side\n")
+    print("| | " + " | ".join(title for title, _ in results) + " |")
+    print("|---|" + "---:|" * len(results))
+    for row in results[0][1]:
+        print(f"| {row} | " + " | ".join(r.get(row, "-") for _, r in results) + " |")
 
 
 def main() -> None:
@@ -195,8 +213,9 @@ def main() -> None:
     verdicts = [(src, req, guard.inspect(req)) for src, req in benign]
     elapsed = time.perf_counter() - t
     b_res: list[tuple[str, bool | None]] = [(src, v.action == "block") for src, _, v in verdicts]
-    report(f"apisentry guard, block mode, default settings ({elapsed:.1f} s)",
-           [(c, w, e, b) for c, w, e, b in a_res], b_res, fragments, payloads)
+    ours = report(f"apisentry guard, block mode, default settings ({elapsed:.1f} s)",
+                  [(c, w, e, b) for c, w, e, b in a_res], b_res, fragments, payloads)
+    results = [("apisentry", ours)]
     if a.show:
         misses = [(c, w, e, r) for (c, w, e, r), (_, _, _, b) in zip(attacks, a_res, strict=True) if not b]
         print("\nmisses:")
@@ -209,9 +228,13 @@ def main() -> None:
         from modsecurity_peer import run_peer
 
         for title, a_st, b_st in run_peer([r for *_, r in attacks], [r for _, r in benign]):
-            report(title, [(c, w, e, None if st is None else st == 403) for (c, w, e, _), st in zip(attacks, a_st, strict=True)],
-                   [(src, None if st is None else st == 403) for (src, _), st in zip(benign, b_st, strict=True)],
-                   fragments, payloads)
+            theirs = report(title, [(c, w, e, None if st is None else st == 403)
+                                    for (c, w, e, _), st in zip(attacks, a_st, strict=True)],
+                            [(src, None if st is None else st == 403) for (src, _), st in zip(benign, b_st, strict=True)],
+                            fragments, payloads)
+            results.append((title.split(" (")[0].replace("nginx + ModSecurity + OWASP CRS, paranoia level ", "CRS PL"),
+                            theirs))
+        side_by_side(results)
 
 
 if __name__ == "__main__":

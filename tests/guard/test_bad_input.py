@@ -65,3 +65,12 @@ def test_concurrent_inspection_from_many_threads() -> None:
     with ThreadPoolExecutor(8) as pool:
         verdicts = list(pool.map(g.inspect, reqs))
     assert all(v.fault is None and v.action == "block" for v in verdicts)
+
+
+def test_a_lone_surrogate_is_no_way_past_the_guard(guard: Guard) -> None:
+    """JSON may escape half a surrogate pair; the tokenizers must still see the rest."""
+    body = b'{"q": "\\ud800 x\' UNION SELECT password FROM users --"}'
+    v = guard.inspect(HttpRequest("POST", "/api/items", "", [("Content-Type", "application/json")], body))
+    assert v.fault is None and v.action == "block", v
+    v = guard.inspect(HttpRequest("POST", "/api/items", "", [("Content-Type", "application/json")], b'{"q": "<b>\\udfff</b>"}'))
+    assert v.fault is None

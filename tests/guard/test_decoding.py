@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from apisentry.guard import Guard, HttpRequest
-from apisentry.guard.decode import b64_text, decoded_forms, may_be_b64_text, url_decode
+from apisentry.guard.decode import b64_text, decoded_forms, js_decode, may_be_b64_text, url_decode
 from tests.guard.conftest import get, post_json
 
 ATTACK = "<script>alert(1)</script>"
@@ -91,3 +91,8 @@ def test_base64_prefilter_skips_words_codes_and_ids() -> None:
     for word in ("password", "Springfield", "mobile-app", "spring_sale_2024", "62704",
                  "c3f1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b", "2024-05-01"):
         assert not may_be_b64_text(word), word
+
+
+def test_escaped_surrogate_pairs_join_into_one_character() -> None:
+    assert js_decode("\\ud83d\\ude00 <svg onload=alert(1)>") == "\U0001F600 <svg onload=alert(1)>"
+    assert js_decode("\\ud800x") == "\ud800x"  # a lone half stays, for the scanner to cope with

@@ -16,6 +16,7 @@ _PCT_U = re.compile(r"%u([0-9a-fA-F]{4})")
 _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
 # JS/JSON escapes, and the octal ones of legacy JS, C and `echo -e` (`\\033` is ESC).
 _JS = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([nrt'\"/\\])|\\([0-3][0-7]{2})")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "'": "'", '"': '"', "/": "/", "\\": "\\"}
 _NEEDS = re.compile(r"[%&\\\x00]")
 _MAX_ROUNDS = 4
@@ -68,7 +69,10 @@ def js_decode(s: str) -> str:
         code = int(m.group(1) or m.group(2) or m.group(3), 16)
         return chr(code) if code < 0x110000 else m.group(0)
 
-    return _JS.sub(one, s)
+    out = _JS.sub(one, s)
+    if _SURROGATE.search(out):  # `\ud83d\ude00` is one character, escaped as two halves
+        out = out.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+    return out
 
 
 def b64_text(s: str) -> str | None:

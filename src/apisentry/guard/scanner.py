@@ -143,7 +143,7 @@ class Scanner:
 
     @staticmethod
     def _libinjection_sqli(text: str, value: Value, best: dict[tuple[str, str, str], Detection]) -> None:
-        r = libinjection.is_sql_injection(text)
+        r = libinjection.is_sql_injection(_encodable(text))
         if r["is_sqli"]:
             fp = r["fingerprint"]
             fp = fp.decode() if isinstance(fp, bytes) else str(fp)
@@ -151,7 +151,7 @@ class Scanner:
 
     @staticmethod
     def _libinjection_xss(text: str, value: Value, best: dict[tuple[str, str, str], Detection]) -> None:
-        if libinjection.is_xss(text)["is_xss"]:
+        if libinjection.is_xss(_encodable(text))["is_xss"]:
             _add(best, value.location, "xss", "libinjection-xss", 4, _cut(text, 0, len(text)), "HTML/JS injection")
 
 
@@ -170,6 +170,14 @@ def _decoded(values: list[Value], special: bool) -> tuple[list[str], list[Value]
             texts.append(_unwrap_lookups(t) if special and "${" in t else t)
             owners.append(v)
     return texts, owners
+
+
+def _encodable(text: str) -> str:
+    """`text` with lone surrogates (`"\\ud800"` in JSON) made `?`: libinjection encodes to UTF-8
+    and would raise, and a guard fault must not be a way past the guard."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _cut(text: str, start: int, end: int) -> str:
