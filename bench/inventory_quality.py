@@ -33,7 +33,9 @@ from apisentry.api.templating import Templater  # noqa: E402
 
 
 def norm(t: str) -> str:
-    t = re.sub(r"\{[^}]*\}", "{}", t.split("#", 1)[0])
+    """The endpoint as HTTP shows it: no fragment, no query written into the spec's path (operations
+    told apart only by those are one endpoint to anything that reads traffic)."""
+    t = re.sub(r"\{[^}]*\}", "{}", t.split("#", 1)[0].split("?", 1)[0])
     return "/" + "/".join(s for s in t.split("/") if s)
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
 from faker import Faker
@@ -266,8 +266,13 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
             query.append((pname, text))
         elif where == "header" and pname.lower() not in ("authorization", "content-type", "accept"):
             headers.append((pname, text.replace("\n", " ")))
-    # Some specs key operations by a fragment (`/#X-Amz-Target=...`); clients never send it.
-    path = _PARAM.sub(lambda m: quote(path_vals.get(m.group(1), str(rng.randint(1, 9999))), safe=""), template.split("#", 1)[0] or "/")
+    # Some specs key operations by a fragment (`/#X-Amz-Target=...`), which clients never send, or
+    # by a query written into the path (`/rest?method=flickr.groups.getInfo`), which they send as
+    # the query.
+    route, _, fixed_query = template.split("#", 1)[0].partition("?")
+    if fixed_query:
+        query[:0] = parse_qsl(fixed_query, keep_blank_values=True)
+    path = _PARAM.sub(lambda m: quote(path_vals.get(m.group(1), str(rng.randint(1, 9999))), safe=""), route or "/")
     body = b""
     rb = resolve(op.get("requestBody"), spec)
     if isinstance(rb, dict) and method in ("post", "put", "patch"):

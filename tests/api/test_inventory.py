@@ -286,3 +286,24 @@ def test_format_names_side_by_side_are_a_parameter() -> None:
     b = Templater(["/annotations/count/12/true", "/annotations/count/13/false", "/flags/true"])
     assert b.template("/annotations/count/12/true") == b.template("/annotations/count/9/false")
     assert b.template("/flags/true") == "/flags/true"  # one alone is a route
+
+
+def test_a_route_word_whose_path_goes_on_like_the_values_paths_is_a_value() -> None:
+    groups = ["prod-eu", "billing", "qa_7", "team-red", "ana", "x9"]
+    paths = [f"/subscriptions/1/resourceGroups/{g}/providers/Microsoft.Sql/servers/s{i}" for i, g in enumerate(groups)]
+    paths.append("/subscriptions/1/resourceGroups/health/providers/Microsoft.Sql/servers/s9")
+    paths += [f"/targets/{i}/scans/expanded" for i in (17, 23, 91)] + ["/targets/all/scans/expanded"]
+    t = Templater(paths)
+    assert t.template(paths[-5]).startswith("/subscriptions/{subscriptionId}/resourceGroups/{")
+    assert t.template(paths[-5]) == t.template(paths[0])
+    # A short shared continuation is how APIs place routes beside `{id}`: a route.
+    assert t.template("/targets/all/scans/expanded") == "/targets/all/scans/expanded"
+
+
+def test_a_word_called_far_more_often_than_the_values_beside_it_is_a_route() -> None:
+    users = ["jsmith", "amiller", "kjones", "bwayne", "ckent", "dprince", "pparker", "tstark", "hgranger", "rweasley",
+             "lgood", "nlong", "cchang", "sfinn", "dthomas", "pmay", "rmoody", "vcrabbe", "gboyle", "mflint"]
+    paths = [f"/{u}/feeds" for u in users] + ["/user"] * 5
+    t = Templater(paths)
+    assert t.template("/user") == "/user"
+    assert t.template("/jsmith/feeds") == t.template("/tstark/feeds") != "/jsmith/feeds"

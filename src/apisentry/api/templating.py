@@ -17,7 +17,7 @@ _HEX = re.compile(r"^(?:[0-9a-fA-F]{24}|[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _EMAIL = re.compile(r"^[^@/\s]+@[^@/\s]+\.[a-zA-Z]{2,}$")
 # `v2`, `v1.1`, `v1beta1`, and Google's point releases `v1p1beta1`, `v2p3alpha1`.
-_VERSION = re.compile(r"^v\d+(?:[.p]\d+)*(?:(?:alpha|beta|rc)\d*(?:p\d+)?)?$", re.IGNORECASE)
+_VERSION = re.compile(r"^v\d+(?:[.p]\d+)*(?:(?:alpha|beta|rc|[ab](?=\d))\d*(?:p\d+)?)?$", re.IGNORECASE)
 # Route names: identifiers, dotted or dashed, CamelCase allowed, digits only as a short suffix
 # (`oauth2`, `v1beta1`, `s3`) or a short run inside a long word (`p2sVpnGateways`, `ec2Instances`);
 # values like `qM935` or `rg494` are not route names.
@@ -60,6 +60,8 @@ def segment_kind(seg: str) -> str:
         return "version"
     if _WORD.match(s) and len(s) <= 60:
         return "static"
+    if s in ("-", "~", "*", "@me", "@self"):
+        return "static"  # placeholders APIs write literally: `/frames/-/metrics`, `/users/~`, `/users/@me`
     if any(c.isdigit() for c in s) and any(c.isalpha() for c in s):
         return "mixed"
     return "text"
@@ -119,6 +121,9 @@ _ID_KINDS = ("int", "uuid", "hash")
 _ID_EXT = re.compile(r"^(.+)(\.[A-Za-z][A-Za-z0-9]{1,7})$")
 
 
+_SHORT_EXT = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,7}$")
+
+
 def _affix(seg: str) -> tuple[str, str]:
     """(value, shape) of a segment: the shape is how the segment reads with its value as a
     parameter: `{}`, Google-style custom methods `{}:cancel`, file extensions `{}.json`, dotted
@@ -143,6 +148,13 @@ def _affix(seg: str) -> tuple[str, str]:
     if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version"):
         return m.group(2), m.group(1) + PARAM
     return seg, PARAM
+
+
+def _static_chains(node: _Node) -> set[tuple[str, str, str]]:
+    """The three-segment static continuations below a node (`providers/Microsoft.Sql/servers`)."""
+    return {(a, b, c) for a, na in node.children.items() if segment_kind(a) == "static"
+            for b, nb in na.children.items() if segment_kind(b) == "static"
+            for c in nb.children if segment_kind(c) == "static"}
 
 
 def _merge(into: _Node, other: _Node) -> None:
@@ -195,6 +207,14 @@ class Templater:
                 exts.setdefault(head, set()).add(shape)
         formatted = {seg for seg in named if len(exts.get(affixed[seg][0], ())) >= 2}
         named -= formatted
+        # Once `near` comes in several known formats, `near.shpz` and `near.gml` are more of them.
+        format_heads = {affixed[seg][0] for seg in formatted}
+        for seg in node.children:
+            head, dot, ext = seg.rpartition(".")
+            if dot and seg not in formatted and head in format_heads and _SHORT_EXT.match(ext):
+                affixed[seg] = (head, PARAM + "." + ext)
+                named.discard(seg)
+                formatted.add(seg)
         loose = len({affixed[seg][1] for seg in named}) >= 2
         for seg, (head, shape) in affixed.items():
             if loose and seg in named:
@@ -224,19 +244,34 @@ class Templater:
                      and s not in params]
             calls = sum(node.children[s].count for s in words)
             if len(words) >= MIN_DISTINCT_WORDS and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
-                params += words
+                # Mostly words seen once or twice: values (`/jsmith/feeds`). A word among them
+                # called far more often than a typical one is a route (`/user`).
+                counts = sorted(node.children[s].count for s in words)
+                typical_word = counts[len(counts) // 2]
+                params += [s for s in words if node.children[s].count < max(3, 3 * typical_word)]
             elif params and words:
-                # Where values already vary, a word seen no more often than a typical value is one
-                # more value; a route name (`/users/me`) is called far more often than any one id.
+                # Where values already vary, a word seen about as often as a typical value (twice at
+                # most) is one more value; a route name (`/users/me`) is called far more often
+                # than any one id.
                 typical = sum(node.children[s].count for s in params) / len(params)
-                once = [s for s in words if node.children[s].count == 1]
-                if typical <= 1.5 and once:
-                    params += once
+                rare = [s for s in words if node.children[s].count <= 2]
+                if typical <= 1.5 and rare:
+                    params += rare
             elif shape.startswith(PARAM + ":") and len(words) >= 2 and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
                 # Several rarely repeated names before one custom method (`a:cancel`, `b:cancel`) are
                 # values of one resource; names that repeat (`aptArtifacts:create`,
                 # `yumArtifacts:create`) are collections with their own methods.
                 params += words
+            if params and shape == PARAM:
+                # A route word (`me`, `current`, `health`) whose path goes on like the values' paths
+                # for three more static segments (`/resourceGroups/health/providers/Microsoft.Sql/
+                # servers` beside `/resourceGroups/{}/providers/Microsoft.Sql/servers`) is one more
+                # value. `/users/me`, `/users/me/orders` and `/targets/all/scans/expanded` stay
+                # routes: APIs do put such routes beside `{id}` with the same short continuation.
+                route = [s for s in segs if kinds[s] == "static" and s not in params and heads[s].lower() in ROUTE_WORDS]
+                if route:
+                    seen = set().union(*(_static_chains(node.children[p]) for p in params))
+                    params += [s for s in route if _static_chains(node.children[s]) & seen]
             if params:
                 merged = node.children.pop(shape, None) or _Node()
                 for s in params:
@@ -269,7 +304,9 @@ class Templater:
                 node = kids[seg]
                 continue
             extension = shape.startswith(PARAM + ".")
-            if extension and head + "." + PARAM in kids:  # one route in several formats: `near.{format}`
+            stem, dot, ext = seg.rpartition(".")
+            if dot and stem + "." + PARAM in kids and _SHORT_EXT.match(ext):
+                head = stem  # one route in several formats: `near.{format}`, `near.shpz` too
                 key, is_format = head + "." + PARAM, True
             elif extension and shape not in kids and PARAM in kids and segment_kind(head) not in _ID_KINDS:
                 key, is_format = PARAM, False  # this position took file names whole (see _fold)

@@ -123,8 +123,8 @@ _B64_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/]*[0-9+/])(?=[A-Za-z0
                       r"(?=[A-Za-z0-9+/]*[a-z])[A-Za-z0-9+/]{24,}={0,2}")
 _B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_="
 # The first character of each 4-character base64 group holds the top six bits of a byte; for an
-# ASCII byte (the only kind `b64_text` accepts) those are 0..31, spelled A-Z or a-f, and for a
-# printable one or a tab or line break, C, D or I-f.
+# ASCII byte those are 0..31, spelled A-Z or a-f, and for a printable one or a tab or line break,
+# C, D or I-f.
 _ASCII_LEADS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 _PRINTABLE_LEADS = "CDIJKLMNOPQRSTUVWXYZabcdef"
 
@@ -139,8 +139,9 @@ def has_escapes(value: str) -> bool:
 
 
 def may_be_b64_text(text: str) -> bool:
-    """False when `text` cannot be base64 of ASCII text, decided by C-speed string tests alone.
-    A word (`password`, `Springfield`) is base64 only by accident, so it is not decoded either."""
+    """False when `text` cannot be base64 of text (mostly ASCII, as `b64_text` wants), decided
+    by C-speed string tests alone. A word (`password`, `Springfield`) is base64 only by accident,
+    so it is not decoded either."""
     if len(text) < 4 or text.isdigit() or text.strip(_B64_CHARS) or _is_uuid(text):
         return False
     if text.isalpha() and (text.islower() or text.istitle()):

@@ -155,7 +155,6 @@ class Scanner:
             _add(best, value.location, "xss", "libinjection-xss", 4, _cut(text, 0, len(text)), "HTML/JS injection")
 
 
-
 def _decoded(values: list[Value], special: bool) -> tuple[list[str], list[Value]]:
     """Each value's spellings (see `decoded_forms`) and, parallel to them, the value each came from."""
     texts: list[str] = []
