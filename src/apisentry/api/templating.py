@@ -203,7 +203,7 @@ class Templater:
         exts: dict[str, set[str]] = {}
         for seg in named:
             head, shape = affixed[seg]
-            if segment_kind(head) == "static":
+            if segment_kind(head) in ("static", "version"):  # `near.json`, `v1.csv`
                 exts.setdefault(head, set()).add(shape)
         formatted = {seg for seg in named if len(exts.get(affixed[seg][0], ())) >= 2}
         named -= formatted
