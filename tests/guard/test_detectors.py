@@ -254,3 +254,15 @@ def test_a_parameter_named_where_needs_code_in_its_value(guard: Guard) -> None:
     v = guard.inspect(get(query=urlencode({"$where": "sleep(5000)"})))
     assert v.action == "block" and any(d.detector == "nosqli" for d in v.detections), v.detections
     assert guard.inspect(post_json({"$where": "magnitude > 3.0"})).action == "block"
+
+
+def test_urls_inside_a_value(guard: Guard) -> None:
+    """A URL inside text: a metadata service or an obfuscated address blocks; a loopback URL in a
+    note (`see http://localhost:8080/docs`) is weak evidence only."""
+    assert ssrf.classify_anywhere('<a href="http://0x42.0x0000066.0x7.0x93/">x</a>') is not None
+    v = guard.inspect(post_json({"html": '<a href="http://1113982867/">profile</a>'}))
+    assert v.action == "block" and any(d.detector == "ssrf" for d in v.detections), v.detections
+    v = guard.inspect(post_json({"cfg": "endpoint=http://169.254.169.254/latest/meta-data/"}))
+    assert v.action == "block", v.detections
+    assert guard.inspect(post_json({"note": "see http://localhost:8080/docs for the local setup"})).action == "allow"
+    assert guard.inspect(post_json({"note": 'Details on <a href="https://example.com/help">help</a>'})).action == "allow"

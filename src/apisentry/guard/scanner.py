@@ -130,7 +130,7 @@ class Scanner:
                         for d in self.scan([value.with_text(b) for b in blobs]):
                             best.setdefault((d.location, d.detector, d.message), d)
                 elif si == self._gate_ssrf and not value.is_key:
-                    hit = ssrf.classify(text)
+                    hit = ssrf.classify_anywhere(text)
                     if hit:
                         _add(best, value.location, "ssrf", "ssrf-internal-target", hit[0], _cut(text, 0, len(text)), hit[1])
                 continue
