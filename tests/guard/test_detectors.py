@@ -30,6 +30,8 @@ ATTACKS = [
     ("traversal", "/./etc/hosts"),
     ("escape", "\necho ok\n\x1b[2Asleep 5"),
     ("xss", "+ADw-p+AD4-hi+ADw-/p+AD4-"),
+    ("xss", '<a href="htt\tp://evil.example/">x</a>'),
+    ("xxe", '<!DOCTYPE d [<!ELEMENT d ANY>]>'),
     ("traversal", "../../../../etc/passwd"),
     ("traversal", "..\\..\\windows\\win.ini"),
     ("traversal", "file:///etc/shadow"),

@@ -83,6 +83,8 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("sqli-ddl", "sqli", 3, r"\b(?:create|drop|alter|truncate)\s+(?:table|database|user|procedure|function)\b|\bbulk\s+insert\b|\binsert\s+into\b[^;]{0,80}\bvalues\s*\("),
     # --- cross-site scripting -------------------------------------------------------------
     Signature("xss-script-tag", "xss", 5, r"<\s*/?\s*script\b"),
+    # `htt\tp://`: browsers drop tabs and line breaks inside a URL, filters that match `http://` do not.
+    Signature("xss-broken-scheme", "xss", 5, r"\bh[\t\r\n]+t{2}ps?:|\bht[\t\r\n]+tps?:|\bhtt[\t\r\n]+ps?:|\bhttps?[\t\r\n]+:"),
     Signature("xss-js-uri", "xss", 5, r"(?:j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:|\bmocha\s*:"),
     Signature("xss-handler", "xss", 3, r"[\s\"'/;`+]on[a-z]{3,25}\s*="),
     # Tags that never belong in user text, even rich text: documents, forms, active content.
@@ -180,6 +182,8 @@ SIGNATURES: tuple[Signature, ...] = (
     # Any entity declared in a request: a DTD with entities is how XXE and billion laughs begin.
     Signature("xxe-entity-decl", "xxe", 2, r"<!ENTITY\s"),
     Signature("xxe-doctype", "xxe", 3, r"<!DOCTYPE\s+\w+\s*(?:\[|SYSTEM|PUBLIC)"),
+    # A DTD with an internal subset in a JSON or form value: XML smuggled to a parser behind the API.
+    Signature("xxe-doctype-in-value", "xxe", 5, r"^\s*<!DOCTYPE\s+\w+\s*\["),
     # --- terminal escape sequences (CSI, OSC): rewrite what an operator sees in a log or console --
     Signature("escape-sequence", "escape", 5, r"\x1b(?:\[[0-9;?]{0,20}[ -/]{0,2}[@-~]|\][0-9]{0,4};)"),
     # --- CRLF / header injection (the caller decides where a newline may be legitimate) ---------
