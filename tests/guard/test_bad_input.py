@@ -74,3 +74,30 @@ def test_a_lone_surrogate_is_no_way_past_the_guard(guard: Guard) -> None:
     assert v.fault is None and v.action == "block", v
     v = guard.inspect(HttpRequest("POST", "/api/items", "", [("Content-Type", "application/json")], b'{"q": "<b>\\udfff</b>"}'))
     assert v.fault is None
+
+
+def test_random_hostile_values_never_fault_the_guard(guard: Guard) -> None:
+    """Seeded fuzz: escapes, half escapes, lone surrogates, control bytes and base64 in every
+    location; the guard may block or allow, but a fault would be a way past it."""
+    import base64
+    import random
+    import string
+    from urllib.parse import quote
+
+    rng = random.Random(5)
+    alphabet = string.printable + "¼¾¢é‘“\ud800\x00\x1bｅ%&\\+=/"
+    pieces = ["%", "%u00", "%c0%af", "&#", "&#x3c;", "\\u00", "\\x", "\\0", "\\033", "+ADw-", "${", "{{", "<", "'", '"', "=="]
+    for i in range(2000):
+        s = "".join(rng.choice(alphabet) if rng.random() < 0.8 else rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+        if rng.random() < 0.2:
+            s = base64.b64encode(s.encode("utf-8", "surrogatepass")).decode() + rng.choice(["", '"/>', "=="])
+        raw = s.encode("utf-8", "surrogatepass")
+        reqs = [
+            HttpRequest("GET", "/x", "q=" + quote(raw, safe="%&=+"), [("User-Agent", "f")]),
+            HttpRequest("POST", "/x", "", [("Content-Type", "application/json")], json.dumps({"a": s}).encode()),
+            HttpRequest("GET", "/x/" + quote(raw, safe="%"), "", [("X-A", s.replace("\r", "").replace("\n", ""))]),
+            HttpRequest("POST", "/x", "", [("Content-Type", "application/xml")],
+                        ("<a b='" + s + "'>" + s + "</a>").encode("utf-8", "surrogatepass")),
+        ]
+        v = guard.inspect(reqs[i % 4])
+        assert v.fault is None, (s, v.fault)
