@@ -116,12 +116,9 @@ _NUMBERED = re.compile(r"^([A-Za-z][A-Za-z]*-)(\d+)$")
 # so `Dr.%20Ann%20Lee` and `U.S.%20News` stay one value.
 _DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]+\.)([A-Za-z0-9].*)$")
 
-# Any short extension after an id (`6658.pbf`, `c35a4916.kml`): the id is the value.
+# A name and a short extension (`6658.pbf`, `near.shpz`): after an id, the id is the value.
 _ID_KINDS = ("int", "uuid", "hash")
-_ID_EXT = re.compile(r"^(.+)(\.[A-Za-z][A-Za-z0-9]{1,7})$")
-
-
-_SHORT_EXT = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,7}$")
+_SHORT_EXT = re.compile(r"^(.+)(\.[A-Za-z][A-Za-z0-9]{1,7})$")
 
 
 def _affix(seg: str) -> tuple[str, str]:
@@ -141,7 +138,7 @@ def _affix(seg: str) -> tuple[str, str]:
     m = _NUMBERED.match(seg)
     if m:
         return m.group(2), m.group(1) + PARAM
-    m = _ID_EXT.match(seg)
+    m = _SHORT_EXT.match(seg)
     if m and segment_kind(m.group(1)) in _ID_KINDS:
         return m.group(1), PARAM + m.group(2)
     m = _DOT_PREFIX.match(seg)
@@ -210,9 +207,9 @@ class Templater:
         # Once `near` comes in several known formats, `near.shpz` and `near.gml` are more of them.
         format_heads = {affixed[seg][0] for seg in formatted}
         for seg in node.children:
-            head, dot, ext = seg.rpartition(".")
-            if dot and seg not in formatted and head in format_heads and _SHORT_EXT.match(ext):
-                affixed[seg] = (head, PARAM + "." + ext)
+            m = _SHORT_EXT.match(seg)
+            if m and seg not in formatted and m.group(1) in format_heads:
+                affixed[seg] = (m.group(1), PARAM + m.group(2))
                 named.discard(seg)
                 formatted.add(seg)
         loose = len({affixed[seg][1] for seg in named}) >= 2
@@ -304,9 +301,9 @@ class Templater:
                 node = kids[seg]
                 continue
             extension = shape.startswith(PARAM + ".")
-            stem, dot, ext = seg.rpartition(".")
-            if dot and stem + "." + PARAM in kids and _SHORT_EXT.match(ext):
-                head = stem  # one route in several formats: `near.{format}`, `near.shpz` too
+            named = _SHORT_EXT.match(seg)
+            if named and named.group(1) + "." + PARAM in kids:
+                head = named.group(1)  # one route in several formats: `near.{format}`, `near.shpz` too
                 key, is_format = head + "." + PARAM, True
             elif extension and shape not in kids and PARAM in kids and segment_kind(head) not in _ID_KINDS:
                 key, is_format = PARAM, False  # this position took file names whole (see _fold)

@@ -48,9 +48,9 @@ class DetectReport:
 def rule_sql(rule: Rule) -> str:
     distinct = rule.distinct or "uid"
     weight = rule.weight or "1"
-    # Every aggregate plain (no DISTINCT): DuckDB then groups in one hash table instead of
-    # splitting the hits into a CTE read by one aggregate each. uids are unique after de-duplication,
-    # so counting hits counts distinct uids.
+    # Plain aggregates where possible (DISTINCT only for a rule's own `distinct`): DuckDB then
+    # groups in one hash table instead of splitting the hits into a CTE read by one aggregate
+    # each. uids are unique after de-duplication, so counting hits counts distinct uids.
     measure = "sum(w)" if rule.weight else ("count(DISTINCT dkey)" if rule.distinct else "count(*)")
     return f"""
 WITH hits AS (
