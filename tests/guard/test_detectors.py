@@ -31,6 +31,9 @@ ATTACKS = [
     ("escape", "\necho ok\n\x1b[2Asleep 5"),
     ("xss", "+ADw-p+AD4-hi+ADw-/p+AD4-"),
     ("xss", '<a href="htt\tp://evil.example/">x</a>'),
+    ("xss", "a=alert,a(1)"),
+    ("xss", '"http://evil.example/">x</a>'),
+    ("xss", "  id    ID    #REQUIRED>]>"),
     ("xxe", '<!DOCTYPE d [<!ELEMENT d ANY>]>'),
     ("traversal", "../../../../etc/passwd"),
     ("traversal", "..\\..\\windows\\win.ini"),
@@ -116,6 +119,7 @@ BENIGN = [
     "Hello {{first_name}}, your order {{order_id}} has shipped.", "50% off (today only)!", "I'd like a refund :(",
     "00000000-0000-4000-8000-000000000000", "2024-05-01T13:40:00Z", "SGVsbG8gd29ybGQ=", "ZXhwcmVzcw",
     "Dear team,\nthe Q3 report is attached.\nRegards, Ana", "if (x > 0) { return x * 2; }", "/home/ana/README.md",
+    "count(items)>5", "sum(a) > 10 or avg(b) >= 2", 'He said "yes" > twice', "status=alert, severity high",
 ]
 
 
@@ -142,6 +146,13 @@ def test_markup_and_code_are_body_content_not_parameters(guard: Guard, text: str
     for req in (get(query=urlencode({"q": text})), get(headers=[("X-Note", text)])):
         v = guard.inspect(req)
         assert v.action == "block", (req, v.detections)
+
+
+@pytest.mark.parametrize("tail", ["write(1) autofocus>", "open()>", "5rt(0);'>rhainfosec"])
+def test_a_call_that_closes_a_tag_is_a_handler_outside_bodies(guard: Guard, tail: str) -> None:
+    assert guard.inspect(get(query=urlencode({"q": tail}))).action == "block"
+    assert guard.inspect(get(headers=[("X-Note", tail)])).action == "block"
+    assert guard.inspect(post_json({"code": "if (ready()) > x"})).action == "allow"
 
 
 def test_a_route_can_take_markup_in_its_query() -> None:

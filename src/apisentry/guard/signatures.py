@@ -110,8 +110,19 @@ SIGNATURES: tuple[Signature, ...] = (
     # `" href="x" />`: out of an attribute value, new attributes, and the tag closed.
     Signature("xss-attribute-break", "xss", 0, r"['\"]\s+[a-z][\w:-]{0,30}\s*=\s*['\"][^'\"<>]{0,200}['\"]\s*/?>",
               out_of_body_weight=5),
+    # `write(1) autofocus>`, `open()>`, `f(0);'>`: a call, then the tag it was an event handler
+    # in is closed (no space before `>`, nothing numeric after it, unlike `sum(a) > 10`). Code
+    # in a body may compare a call's result; a query or a header does not.
+    Signature("xss-handler-close", "xss", 0, r"[a-z_$][\w$]*\s*\([^()<>\n]{0,60}\)\s*;?\s*(?:['\"`]|\s*[\w-]{1,20})?>\s*(?:[^=\d\s]|$)",
+              out_of_body_weight=5),
+    # `">text</a>`: the value closes an attribute before any tag of its own opens, then brings markup.
+    Signature("xss-break-out-markup", "xss", 5, r"^[^<]{0,200}?['\"]\s*>[^<]{0,200}</?[a-z]"),
+    # An attribute-list declaration's tail (`id ID #REQUIRED>]>`): DTD syntax, never data.
+    Signature("xss-dtd-decl", "xss", 5, r"#(?:required|implied|pcdata)\b[^<>\n]{0,60}>"),
     Signature("xss-tag", "xss", 2, r"<\s*/?\s*(?:img|image|a\s|div|span|table|td|tr|br|hr|video|audio|source|details|select|option|h[1-6]|p|b|i|u|em|strong|label|font|center|ul|ol|li)\b"),
-    Signature("xss-call", "xss", 5, r"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:-?\d+|['\"/`][^)]{0,60}|document\.\w+|window\.\w+|\w+\.(?:cookie|domain|location))\s*\)|`[^`]{0,60}`)|\beval\s*\(\s*(?:\w+\s*\+|atob|location|url\b|unescape|string\.fromcharcode|name\b|document\.)|script\s*(?:alert|prompt|confirm|document\.)"),
+    Signature("xss-call", "xss", 5, r"\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:-?\d+|['\"/`][^)]{0,60}|document\.\w+|window\.\w+|\w+\.(?:cookie|domain|location))\s*\)|`[^`]{0,60}`)|\beval\s*\(\s*(?:\w+\s*\+|atob|location|url\b|unescape|string\.fromcharcode|name\b|document\.)|script\s*(?:alert|prompt|confirm|document\.)"
+              # `a=alert,a(1)`: the sink under another name, then called
+              r"|=\s*(?:alert|prompt|confirm|eval)\s*[,;]\s*[\w$]{1,20}\s*\("),
     Signature("xss-indexed-call", "xss", 5, r"\b(?:top|window|self|parent|frames|globalthis)\s*\[[^\]]{1,80}\]\s*\(|<!(?:attlist|element)\b|<!--\s*\[if\b|<!\[endif\]"),
     Signature("xss-indirect-call", "xss", 4, r"\b(?:top|window|self|parent|frames|globalthis)\s*\[\s*(?:['\"/]|\d)|\(\s*(?:alert|prompt|confirm)\s*\)|\.\s*(?:find|map|call|apply)\s*\(\s*(?:alert|prompt|confirm)\b|=\s*(?:alert|prompt|confirm)\s*[,;]"),
     Signature("xss-sink", "xss", 3, r"\(\s*(?:alert|prompt|confirm)\s*\)|\b(?:alert|prompt|confirm|eval|settimeout|setinterval|fromcharcode|atob|write|writeln)\s*(?:\(|`)|\bdocument\s*\.\s*(?:cookie|write|location|domain)|\bwindow\s*\.\s*location|\.innerhtml\b|\bconstructor\s*\("),
