@@ -28,7 +28,8 @@ SHOP = Path(__file__).parent.parent / "data" / "guard" / "shop.yaml"
     ("v2", "version"), ("me", "static"), ("order-items", "static"), ("report.pdf", "static"),
     ("A1B2C3D4", "mixed"), ("Inside%20treat%20body", "text"), ("4od", "static"), ("2fa-login", "static"),
     ("~defaults", "static"), ("p2sVpnGateways", "static"), ("v1p1beta1", "version"), ("Wy813", "mixed"),
-    ("6c4923f4", "mixed"),
+    ("6c4923f4", "mixed"), ("storage.k8s.io", "static"), ("a2p", "static"), ("int64s", "static"),
+    (".well-known", "static"), ("1SLjjRYNejbKM", "mixed"), ("qM935", "mixed"),
 ])
 def test_segment_kinds(seg: str, kind: str) -> None:
     assert segment_kind(seg) == kind
@@ -307,3 +308,30 @@ def test_a_word_called_far_more_often_than_the_values_beside_it_is_a_route() -> 
     t = Templater(paths)
     assert t.template("/user") == "/user"
     assert t.template("/jsmith/feeds") == t.template("/tstark/feeds") != "/jsmith/feeds"
+
+
+def test_one_small_number_on_many_routes_is_a_version() -> None:
+    paths = [f"/api/2/{r}" for r in ("field", "issue/10", "issue/11", "project", "field")] + ["/rest/7/ping"]
+    t = Templater(paths + ["/users/7/orders", "/users/9/orders", "/users/12/orders"])
+    assert t.template("/api/2/issue/10") == "/api/2/issue/{issueId}"
+    assert t.template("/api/2/field") == "/api/2/field"
+    assert t.template("/users/7/orders") == "/users/{userId}/orders"  # ids vary
+    assert t.template("/rest/7/ping") == "/rest/{restId}/ping"  # called once: no evidence
+
+
+def test_file_names_are_values_even_beside_a_hot_one() -> None:
+    files = ["reports%2F2024%2Fq1.pdf"] * 4 + ["sister.jpeg", "she.avi", "blood.mov", "%2Fa%2Fb%2Fmy.mp3"]
+    t = Templater([f"/profiles/{f}/shares" for f in files] + ["/icon.png"] * 3 + ["/robots.txt"] * 3)
+    assert {t.template(f"/profiles/{f}/shares") for f in files} == {"/profiles/{profileId}/shares"}
+    assert t.template("/icon.png") == "/icon.png"  # called again and again: a route
+
+
+def test_a_value_that_comes_up_often_goes_on_like_the_values() -> None:
+    ids = ["CM-6362-CXVK", "6315800", "UM-1552-XUEO", "b7b304bd3fbf1f37", "4024915", "LE-8659-PNWB"]
+    paths = [f"/keys/{k}/{r}" for k in ids for r in ("configs", "usage")]
+    paths += [f"/keys/ak_test/{r}" for r in ("configs", "usage", "details")] * 2
+    paths += [f"/users/{u}/{r}" for u in ("4024915", "6315800", "77") for r in ("orders", "profile")]
+    paths += ["/users/me/orders", "/users/me/profile"] * 3
+    t = Templater(paths)
+    assert t.template("/keys/ak_test/usage") == t.template("/keys/4024915/usage") == "/keys/{keyId}/usage"
+    assert t.template("/users/me/orders") == "/users/me/orders"  # a route word stays a route

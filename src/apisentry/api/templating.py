@@ -23,8 +23,8 @@ _VERSION = re.compile(r"^v\d+(?:[.p]\d+)*(?:(?:alpha|beta|rc|[ab](?=\d))\d*(?:p\
 # values like `qM935` or `rg494` are not route names.
 # A leading digit before letters is a word too (`2fa-login`, `4od`, `3ds`), and so are Atlassian's
 # `~defaults` and `$metadata`.
-_WORD = re.compile(r"^(?:[$~]?[A-Za-z_][A-Za-z_]*(?:\d{1,2}(?:[A-Za-z]{4,})?)?|\d[A-Za-z]{2,})"
-                   r"(?:[-_.][A-Za-z_]+\d{0,2})*$")
+_WORD = re.compile(r"^(?:[$~]?[A-Za-z_][A-Za-z_]*(?:\d{1,2}(?:[A-Za-z]{4,}|[a-z]{1,3})?)?|\d(?:[a-z]{2,}|[A-Z]{2,}))"
+                   r"(?:[-_.][A-Za-z_]+\d{0,2}|[-_.][A-Za-z]+\d{1,2}[a-z]{1,3})*$")
 _DOTTED_VERSION = re.compile(r"^\d{1,2}(?:\.\d{1,3}){1,2}$")
 _NUMBER = re.compile(r"^-?\d+\.\d+$")
 
@@ -60,7 +60,7 @@ def segment_kind(seg: str) -> str:
         return "version"
     if _WORD.match(s) and len(s) <= 60:
         return "static"
-    if s in ("-", "~", "*", "@me", "@self"):
+    if s in ("-", "~", "*", "@me", "@self", ".well-known"):
         return "static"  # placeholders APIs write literally: `/frames/-/metrics`, `/users/~`, `/users/@me`
     if any(c.isdigit() for c in s) and any(c.isalpha() for c in s):
         return "mixed"
@@ -105,8 +105,10 @@ def _split(path: str) -> list[str]:
     return [s for s in path.split("/") if s != ""]
 
 
-_EXT = re.compile(r"^(.+)(\.(?:json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|pdf|png|jpe?g|gif|svg|webp|zip|gz|tgz|"
-                  r"atom|rss|ics|kml|kmz|geojson|pbf|mvt|mp3|mp4|wav|docx?|xlsx?))$", re.IGNORECASE)
+# Data formats and the common document, image, audio, video and archive file types.
+_EXT = re.compile(r"^(.+)(\.(?:json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|"
+                  r"heic|zip|gz|tgz|tar|7z|rar|atom|rss|ics|kml|kmz|geojson|pbf|mvt|mp3|mp4|m4a|aac|wav|flac|ogg|"
+                  r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages))$", re.IGNORECASE)
 
 # `page-12`, `chapter-3`: a word and a number, the number being the value.
 _NUMBERED = re.compile(r"^([A-Za-z][A-Za-z]*-)(\d+)$")
@@ -145,6 +147,17 @@ def _affix(seg: str) -> tuple[str, str]:
     if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version"):
         return m.group(2), m.group(1) + PARAM
     return seg, PARAM
+
+
+_DATE_VERSION = re.compile(r"^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$")
+
+
+def _is_version_number(seg: str, node: _Node) -> bool:
+    """`/api/2/issue`, `/2/tweets`, `/20160918/instances`: one small number (or a compact date),
+    the only value ever seen at its position, called again and again on two or more routes, is
+    an API version. An id would vary across that many calls."""
+    return ((len(seg) <= 2 and seg.isdigit()) or bool(_DATE_VERSION.match(seg))) and node.count >= 3 \
+        and len(node.children) >= 2
 
 
 def _static_chains(node: _Node) -> set[tuple[str, str, str]]:
@@ -236,7 +249,10 @@ class Templater:
             flags = [s for s in segs if kinds[s] == "static" and s.lower() in ("true", "false")]
             if len(flags) == 2:  # `/count/true` beside `/count/false`: a boolean parameter
                 params += flags
-            params += [s for s in segs if s in formatted]
+            # File names seen once or twice where names come in many extensions are values, however
+            # they read (`sister.jpeg`); `search.json` or `icon.png`, called again and again, are routes.
+            params += [s for s in segs if (s in formatted or (loose and s in named and node.children[s].count <= 2))
+                       and s not in params]
             words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS
                      and s not in params]
             calls = sum(node.children[s].count for s in words)
@@ -250,7 +266,8 @@ class Templater:
                 # Where values already vary, a word seen about as often as a typical value (twice at
                 # most) is one more value; a route name (`/users/me`) is called far more often
                 # than any one id.
-                typical = sum(node.children[s].count for s in params) / len(params)
+                param_counts = sorted(node.children[s].count for s in params)
+                typical = param_counts[(len(param_counts) - 1) // 2]  # a median: one hot value does not move it
                 rare = [s for s in words if node.children[s].count <= 2]
                 if typical <= 1.5 and rare:
                     params += rare
@@ -259,6 +276,14 @@ class Templater:
                 # values of one resource; names that repeat (`aptArtifacts:create`,
                 # `yumArtifacts:create`) are collections with their own methods.
                 params += words
+            if params and shape == PARAM:
+                # A name that goes on like the values do, into two or more of the same routes
+                # (`/keys/ak_test/configs`, `/keys/ak_test/usage` beside `/keys/{}/configs`,
+                # `/keys/{}/usage`), is a value that came up often: an id from the docs, a test
+                # account. Route words (`me`) are left to the stricter rule below.
+                kids_of_values = set().union(*(node.children[p].children for p in params))
+                params += [w for w in words if w not in params
+                           and len(node.children[w].children.keys() & kids_of_values) >= 2]
             if params and shape == PARAM:
                 # A route word (`me`, `current`, `health`) whose path goes on like the values' paths
                 # for three more static segments (`/resourceGroups/health/providers/Microsoft.Sql/
@@ -269,6 +294,8 @@ class Templater:
                 if route:
                     seen = set().union(*(_static_chains(node.children[p]) for p in params))
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
+            if shape == PARAM and len(params) == 1 and _is_version_number(params[0], node.children[params[0]]):
+                params = []
             if params:
                 merged = node.children.pop(shape, None) or _Node()
                 for s in params:
