@@ -6,6 +6,9 @@ operation is scored:
 - recovered exactly: an endpoint with the operation's method and template (parameter names aside)
 - wrongly merged: one endpoint took calls of two or more operations
 - wrongly split: one operation's calls ended up in two or more endpoints
+An operation's template is the one its traffic can show: a path parameter that can take one value
+only (`{blobServicesName}` with `enum: [default]`) is that literal value in every request, so it
+counts as the literal; so does a query the spec writes into its path (see `norm`).
 
     python bench/inventory_quality.py [--specs 300] [--calls 5]
 """
@@ -49,8 +52,9 @@ def metrics(by_spec: dict[str, list], template_of: Callable[[str, list, object],
         for c in cs:
             mine = template_of(api, cs, c)
             mine_n = norm(mine) if mine is not None else "<none>"
-            got[(c.method, norm(c.template))].add(mine_n)
-            owners[(c.method, mine_n)].add(norm(c.template))
+            truth = norm(c.observable or c.template)
+            got[(c.method, truth)].add(mine_n)
+            owners[(c.method, mine_n)].add(truth)
         for (method, tmpl), mine_set in got.items():
             ops += 1
             if mine_set == {tmpl}:

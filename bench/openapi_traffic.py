@@ -37,6 +37,9 @@ class Call:
     body: bytes = b""
     status: int = 200
     response: bytes = b""
+    # The template as traffic can show it: path parameters that can take one value only
+    # (`enum: [default]`) written as that value; "" when the spec's template already is.
+    observable: str = ""
 
 
 def spec_files(folder: str = DEFAULT_SPECS) -> list[str]:
@@ -248,6 +251,7 @@ def calls_for_spec(path: str, rng: random.Random, maker: ValueMaker, per_op: int
 def _call(spec_name: str, method: str, template: str, params: list[Any], op: dict[str, Any], spec: dict[str, Any],
           rng: random.Random, maker: ValueMaker) -> Call:
     path_vals: dict[str, str] = {}
+    fixed: dict[str, str] = {}
     query: list[tuple[str, str]] = []
     headers: list[tuple[str, str]] = [("User-Agent", rng.choice(["python-requests/2.32.3", "okhttp/4.12.0",
                                        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
@@ -262,6 +266,10 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
         where = p.get("in")
         if where == "path":
             path_vals[pname] = text
+            schema = resolve(p.get("schema") or {}, spec)
+            enum = schema.get("enum") if isinstance(schema, dict) else None
+            if isinstance(enum, list) and len(enum) == 1:
+                fixed[pname] = text
         elif where == "query" and (p.get("required") or rng.random() < 0.6):
             query.append((pname, text))
         elif where == "header" and pname.lower() not in ("authorization", "content-type", "accept"):
@@ -289,7 +297,8 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
                 headers.append(("Content-Type", "application/x-www-form-urlencoded"))
     if rng.random() < 0.3:
         headers.append(("Referer", maker.fake.url()))
-    return Call(spec_name, method.upper(), template, path, urlencode(query), headers, body)
+    observable = _PARAM.sub(lambda m: fixed.get(m.group(1), m.group(0)), template) if fixed else ""
+    return Call(spec_name, method.upper(), template, path, urlencode(query), headers, body, observable=observable)
 
 
 def generate(folder: str = DEFAULT_SPECS, n_specs: int = 300, seed: int = 7, per_op: int = 1,

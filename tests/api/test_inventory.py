@@ -312,7 +312,7 @@ def test_a_word_called_far_more_often_than_the_values_beside_it_is_a_route() -> 
 
 def test_one_small_number_on_many_routes_is_a_version() -> None:
     paths = [f"/api/2/{r}" for r in ("field", "issue/10", "issue/11", "project", "field")] + ["/rest/7/ping"]
-    t = Templater(paths + ["/users/7/orders", "/users/9/orders", "/users/12/orders"])
+    t = Templater([*paths, "/users/7/orders", "/users/9/orders", "/users/12/orders"])
     assert t.template("/api/2/issue/10") == "/api/2/issue/{issueId}"
     assert t.template("/api/2/field") == "/api/2/field"
     assert t.template("/users/7/orders") == "/users/{userId}/orders"  # ids vary
@@ -335,3 +335,18 @@ def test_a_value_that_comes_up_often_goes_on_like_the_values() -> None:
     t = Templater(paths)
     assert t.template("/keys/ak_test/usage") == t.template("/keys/4024915/usage") == "/keys/{keyId}/usage"
     assert t.template("/users/me/orders") == "/users/me/orders"  # a route word stays a route
+
+
+def test_constant_case_names_side_by_side_are_an_enum() -> None:
+    rules = ["COMPATIBILITY", "VALIDITY", "INTEGRITY"]
+    t = Templater([f"/groups/{g}/rules/{r}" for g in ("a1b2c3d4e5", "9931", "77") for r in rules]
+                  + ["/v1/SMS/Messages", "/v1/MMS/Messages", "/v1/Calls"])
+    assert {t.template(f"/groups/9931/rules/{r}") for r in rules} == {"/groups/{groupId}/rules/{ruleId}"}
+    assert t.template("/v1/SMS/Messages") == "/v1/SMS/Messages"  # two, beside another name: routes
+
+
+def test_a_sentence_or_path_ending_in_an_extension_beside_values_is_a_value() -> None:
+    vals = ["Kid%20money%20standard.", "mind_about", "8124233", "C%3A%5CUsers%5Cana%5CDocuments%5Creport.docx"]
+    t = Templater([f"/books/{v}" for v in vals] + ["/items/4081.json", "/items/5831.json", "/items/77"])
+    assert {t.template(f"/books/{v}") for v in vals} == {"/books/{bookId}"}
+    assert t.template("/items/4081.json") == "/items/{itemId}.json"  # an id keeps its format

@@ -41,6 +41,9 @@ FORMAT_WORDS = frozenset({"json", "xml", "csv", "tsv", "yaml", "yml", "html", "t
                           "geojson", "kml", "ndjson", "protobuf"})
 
 
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
+
+
 def segment_kind(seg: str) -> str:
     """param kinds: int, uuid, objectid/hash, date, email, mixed, text; or "static" / "version"."""
     s = unquote(seg)
@@ -226,8 +229,10 @@ class Templater:
                 named.discard(seg)
                 formatted.add(seg)
         loose = len({affixed[seg][1] for seg in named}) >= 2
+        # Beside plain values, a sentence or a Windows path that ends in `.docx` is one more value.
+        plain = any(shape == PARAM and self._is_param(segment_kind(head)) for head, shape in affixed.values())
         for seg, (head, shape) in affixed.items():
-            if loose and seg in named:
+            if seg in named and (loose or (plain and segment_kind(head) == "text")):
                 head, shape = seg, PARAM
             elif seg in formatted:
                 head, shape = shape[len(PARAM) + 1:], head + "." + PARAM
@@ -249,6 +254,11 @@ class Templater:
             flags = [s for s in segs if kinds[s] == "static" and s.lower() in ("true", "false")]
             if len(flags) == 2:  # `/count/true` beside `/count/false`: a boolean parameter
                 params += flags
+            # Three or more constant-case names side by side and no other name beside them
+            # (`/rules/COMPATIBILITY`, `/rules/VALIDITY`, `/rules/INTEGRITY`) are an enum's values.
+            consts = [s for s in segs if kinds[s] == "static" and _CONSTANT.match(s) and s not in params]
+            if len(consts) >= 3 and len(consts) == sum(1 for s in segs if kinds[s] == "static"):
+                params += consts
             # File names seen once or twice where names come in many extensions are values, however
             # they read (`sister.jpeg`); `search.json` or `icon.png`, called again and again, are routes.
             params += [s for s in segs if (s in formatted or (loose and s in named and node.children[s].count <= 2))
