@@ -268,7 +268,7 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
             path_vals[pname] = text
             schema = resolve(p.get("schema") or {}, spec)
             enum = schema.get("enum") if isinstance(schema, dict) else None
-            if isinstance(enum, list) and len(enum) == 1:
+            if isinstance(enum, list) and len(enum) == 1 and text == str(enum[0]):
                 fixed[pname] = text
         elif where == "query" and (p.get("required") or rng.random() < 0.6):
             query.append((pname, text))
