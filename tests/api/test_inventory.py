@@ -218,6 +218,10 @@ def test_dotted_prefixes_keep_their_route() -> None:
     assert t.template("/phrases.What%27s%20up") == "/phrases.{id}"
     assert t.template("/topics.Jazz%20hands") == "/topics.{id}"  # not merged with /phrases.{id}
     assert t.template("/users/ana.lopez@example.org") == "/users/{userId}"  # an e-mail is one value
+    # Values that start with an encoded character, or end in what reads like an extension.
+    assert t.template("/phrases.%3Cp%3EThanks%3C%2Fp%3E") == "/phrases.{id}"
+    assert t.template("/phrases.C%3A%5CUsers%5Cana%5Creport.docx") == "/phrases.{id}"
+    assert Templater(["/slots/Dr.%20Ann%20Lee"]).template("/slots/Dr.%20Ann%20Lee") == "/slots/{slotId}"
 
 
 def test_conventional_route_words_stay_even_when_rare() -> None:

@@ -117,9 +117,9 @@ _EXT = re.compile(r"^(.+)(\.(?:json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|pdf
 _NUMBERED = re.compile(r"^([A-Za-z][A-Za-z]*-)(\d+)$")
 
 
-# `phrases.{}`: a prefix of two or more characters and a value that starts with a letter or digit,
-# so `Dr.%20Ann%20Lee` and `U.S.%20News` stay one value.
-_DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]+\.)([A-Za-z0-9].*)$")
+# `phrases.{}`: a prefix of two or more characters and a value that starts with a letter, a digit or
+# an encoded character other than a space, so `Dr.%20Ann%20Lee` and `U.S.%20News` stay one value.
+_DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]+\.)((?:[A-Za-z0-9]|%(?!20)[0-9A-Fa-f]{2}).*)$")
 
 # A name and a short extension (`6658.pbf`, `near.shpz`): after an id, the id is the value.
 _ID_KINDS = ("int", "uuid", "hash")
@@ -135,6 +135,9 @@ def _affix(seg: str) -> tuple[str, str]:
         if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", tail):
             return head, PARAM + ":" + tail
     m = _EXT.match(seg)
+    dotted = _DOT_PREFIX.match(seg)
+    if dotted and segment_kind(dotted.group(2)) == "text" and segment_kind(dotted.group(1)[:-1]) == "static":
+        m = None  # `phrases.C%3A%5CUsers%5Cana%5Creport.docx`: the prefix is the route, the rest one value
     if m:
         numbered = _NUMBERED.match(m.group(1))
         if numbered:  # `page-3.atom`
