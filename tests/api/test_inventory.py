@@ -354,3 +354,13 @@ def test_a_sentence_or_path_ending_in_an_extension_beside_values_is_a_value() ->
     t = Templater([f"/books/{v}" for v in vals] + ["/items/4081.json", "/items/5831.json", "/items/77"])
     assert {t.template(f"/books/{v}") for v in vals} == {"/books/{bookId}"}
     assert t.template("/items/4081.json") == "/items/{itemId}.json"  # an id keeps its format
+
+
+def test_two_small_numbers_on_different_routes_are_versions() -> None:
+    paths = [f"/oauth2/1/{r}" for r in ("token", "user", "authorize", "files")] * 2
+    paths += [f"/oauth2/2/{r}" for r in ("xml", "files/9")] * 2
+    paths += [f"/users/{u}/{r}" for u in (1, 2) for r in ("orders", "profile")] * 2
+    t = Templater(paths)
+    assert t.template("/oauth2/1/token") == "/oauth2/1/token"
+    assert t.template("/oauth2/2/files/9") == "/oauth2/2/files/{fileId}"
+    assert t.template("/users/2/orders") == t.template("/users/1/orders") == "/users/{userId}/orders"

@@ -166,6 +166,20 @@ def _is_version_number(seg: str, node: _Node) -> bool:
         and len(node.children) >= 2
 
 
+def _are_versions(nodes: list[_Node], segs: list[str]) -> bool:
+    """`/oauth2/1/token`, `/oauth2/1/user`, `/oauth2/2/xml`: two or three small numbers, each called
+    again and again, on routes none of the others has. Ids of one resource lead to the same routes."""
+    if not all(len(s) == 1 and s.isdigit() and n.count >= 3 for s, n in zip(segs, nodes, strict=True)):
+        return False
+    if max(len(n.children) for n in nodes) < 2:
+        return False
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1:]:
+            if len(a.children.keys() & b.children.keys()) * 2 >= len(a.children.keys() | b.children.keys()):
+                return False
+    return True
+
+
 def _static_chains(node: _Node) -> set[tuple[str, str, str]]:
     """The three-segment static continuations below a node (`providers/Microsoft.Sql/servers`)."""
     return {(a, b, c) for a, na in node.children.items() if segment_kind(a) == "static"
@@ -308,6 +322,8 @@ class Templater:
                     seen = set().union(*(_static_chains(node.children[p]) for p in params))
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
             if shape == PARAM and len(params) == 1 and _is_version_number(params[0], node.children[params[0]]):
+                params = []
+            elif shape == PARAM and 2 <= len(params) <= 3 and _are_versions([node.children[p] for p in params], params):
                 params = []
             if params:
                 merged = node.children.pop(shape, None) or _Node()
