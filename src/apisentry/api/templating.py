@@ -167,9 +167,13 @@ def _is_version_number(seg: str, node: _Node) -> bool:
 
 
 def _are_versions(nodes: list[_Node], segs: list[str]) -> bool:
-    """`/oauth2/1/token`, `/oauth2/1/user`, `/oauth2/2/xml`: two or three small numbers, each called
-    again and again, on routes none of the others has. Ids of one resource lead to the same routes."""
-    if not all(len(s) == 1 and s.isdigit() and n.count >= 3 for s, n in zip(segs, nodes, strict=True)):
+    """The values at one position are API versions, not ids: one number alone (`_is_version_number`),
+    or two or three single digits (`/oauth2/1/token`, `/oauth2/1/user`, `/oauth2/2/xml`), each
+    called again and again, on routes the others mostly lack. Ids of one resource lead to the
+    same routes."""
+    if len(segs) == 1:
+        return _is_version_number(segs[0], nodes[0])
+    if not segs or len(segs) > 3 or not all(len(s) == 1 and s.isdigit() and n.count >= 3 for s, n in zip(segs, nodes, strict=True)):
         return False
     if max(len(n.children) for n in nodes) < 2:
         return False
@@ -321,9 +325,7 @@ class Templater:
                 if route:
                     seen = set().union(*(_static_chains(node.children[p]) for p in params))
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
-            if shape == PARAM and len(params) == 1 and _is_version_number(params[0], node.children[params[0]]):
-                params = []
-            elif shape == PARAM and 2 <= len(params) <= 3 and _are_versions([node.children[p] for p in params], params):
+            if shape == PARAM and _are_versions([node.children[p] for p in params], params):
                 params = []
             if params:
                 merged = node.children.pop(shape, None) or _Node()
