@@ -328,6 +328,11 @@ def test_file_names_are_values_even_beside_a_hot_one() -> None:
     t = Templater([f"/profiles/{f}/shares" for f in files] + ["/icon.png"] * 3 + ["/robots.txt"] * 3)
     assert {t.template(f"/profiles/{f}/shares") for f in files} == {"/profiles/{profileId}/shares"}
     assert t.template("/icon.png") == "/icon.png"  # called again and again: a route
+    # A stem that two file names share is no route in two formats; a route called often is.
+    f = Templater(["/hdfs/change.html", "/hdfs/change.avi", "/hdfs/%2Fa%2Fb.pdf", "/hdfs/report.mov"]
+                  + ["/files/7/thumbnail.jpg", "/files/8/thumbnail.png"] * 3)
+    assert f.template("/hdfs/change.html") == f.template("/hdfs/report.mov") == "/hdfs/{hdfId}"
+    assert f.template("/files/7/thumbnail.gif") == "/files/{fileId}/thumbnail.{format}"
 
 
 def test_a_value_that_comes_up_often_goes_on_like_the_values() -> None:

@@ -113,6 +113,10 @@ _EXT = re.compile(r"^(.+)(\.(?:json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|pdf
                   r"heic|zip|gz|tgz|tar|7z|rar|atom|rss|ics|kml|kmz|geojson|pbf|mvt|mp3|mp4|m4a|aac|wav|flac|ogg|"
                   r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages))$", re.IGNORECASE)
 
+# Extensions of documents, images, audio, video and archives, as opposed to data formats.
+_FILE_TYPE = re.compile(r"^\.(?:pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|heic|zip|gz|tgz|tar|7z|rar|mp3|mp4|m4a|aac|"
+                        r"wav|flac|ogg|avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages)$", re.IGNORECASE)
+
 # `page-12`, `chapter-3`: a word and a number, the number being the value.
 _NUMBERED = re.compile(r"^([A-Za-z][A-Za-z]*-)(\d+)$")
 
@@ -239,7 +243,13 @@ class Templater:
             head, shape = affixed[seg]
             if segment_kind(head) in ("static", "version"):  # `near.json`, `v1.csv`
                 exts.setdefault(head, set()).add(shape)
-        formatted = {seg for seg in named if len(exts.get(affixed[seg][0], ())) >= 2}
+        # A stem seen once or twice in file types (`change.html`, `change.avi`) is two file names that
+        # happen to share it; `thumbnail.jpg` and `thumbnail.png`, called again and again, are a route.
+        file_stems = {head for head, shapes in exts.items()
+                      if any(_FILE_TYPE.match(shape[len(PARAM):]) for shape in shapes)
+                      and all(node.children[seg].count <= 2 for seg in named if affixed[seg][0] == head)}
+        formatted = {seg for seg in named if len(exts.get(affixed[seg][0], ())) >= 2
+                     and affixed[seg][0] not in file_stems}
         named -= formatted
         # Once `near` comes in several known formats, `near.shpz` and `near.gml` are more of them.
         format_heads = {affixed[seg][0] for seg in formatted}
