@@ -40,6 +40,9 @@ class Call:
     # The template as traffic can show it: path parameters that can take one value only
     # (`enum: [default]`) written as that value; "" when the spec's template already is.
     observable: str = ""
+    # Path parameters whose schema lists two or more values (`enum`): traffic shows each value as
+    # what reads like a route name.
+    enum_params: tuple[str, ...] = ()
 
 
 def spec_files(folder: str = DEFAULT_SPECS) -> list[str]:
@@ -252,6 +255,7 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
           rng: random.Random, maker: ValueMaker) -> Call:
     path_vals: dict[str, str] = {}
     fixed: dict[str, str] = {}
+    enums: list[str] = []
     query: list[tuple[str, str]] = []
     headers: list[tuple[str, str]] = [("User-Agent", rng.choice(["python-requests/2.32.3", "okhttp/4.12.0",
                                        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
@@ -270,6 +274,8 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
             enum = schema.get("enum") if isinstance(schema, dict) else None
             if isinstance(enum, list) and len(enum) == 1 and text == str(enum[0]):
                 fixed[pname] = text
+            elif isinstance(enum, list) and len(enum) >= 2:
+                enums.append(pname)
         elif where == "query" and (p.get("required") or rng.random() < 0.6):
             query.append((pname, text))
         elif where == "header" and pname.lower() not in ("authorization", "content-type", "accept"):
@@ -298,7 +304,8 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
     if rng.random() < 0.3:
         headers.append(("Referer", maker.fake.url()))
     observable = _PARAM.sub(lambda m: fixed.get(m.group(1), m.group(0)), template) if fixed else ""
-    return Call(spec_name, method.upper(), template, path, urlencode(query), headers, body, observable=observable)
+    return Call(spec_name, method.upper(), template, path, urlencode(query), headers, body, observable=observable,
+                enum_params=tuple(enums))
 
 
 def generate(folder: str = DEFAULT_SPECS, n_specs: int = 300, seed: int = 7, per_op: int = 1,
