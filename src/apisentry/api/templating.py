@@ -108,14 +108,12 @@ def _split(path: str) -> list[str]:
     return [s for s in path.split("/") if s != ""]
 
 
-# Data formats and the common document, image, audio, video and archive file types.
-_EXT = re.compile(r"^(.+)(\.(?:json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|"
-                  r"heic|zip|gz|tgz|tar|7z|rar|atom|rss|ics|kml|kmz|geojson|pbf|mvt|mp3|mp4|m4a|aac|wav|flac|ogg|"
-                  r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages))$", re.IGNORECASE)
-
-# Extensions of documents, images, audio, video and archives, as opposed to data formats.
-_FILE_TYPE = re.compile(r"^\.(?:pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|heic|zip|gz|tgz|tar|7z|rar|mp3|mp4|m4a|aac|"
-                        r"wav|flac|ogg|avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages)$", re.IGNORECASE)
+# Extensions of documents, images, audio, video and archives, and of data formats.
+_FILE_TYPES = (r"pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|heic|zip|gz|tgz|tar|7z|rar|mp3|mp4|m4a|aac|wav|flac|ogg|"
+               r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages")
+_DATA_FORMATS = r"json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|atom|rss|ics|kml|kmz|geojson|pbf|mvt"
+_EXT = re.compile(rf"^(.+)(\.(?:{_DATA_FORMATS}|{_FILE_TYPES}))$", re.IGNORECASE)
+_FILE_TYPE = re.compile(rf"^\.(?:{_FILE_TYPES})$", re.IGNORECASE)
 
 # `page-12`, `chapter-3`: a word and a number, the number being the value.
 _NUMBERED = re.compile(r"^([A-Za-z][A-Za-z]*-)(\d+)$")
