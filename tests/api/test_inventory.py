@@ -222,6 +222,13 @@ def test_dotted_prefixes_keep_their_route() -> None:
     assert t.template("/phrases.%3Cp%3EThanks%3C%2Fp%3E") == "/phrases.{id}"
     assert t.template("/phrases.C%3A%5CUsers%5Cana%5Creport.docx") == "/phrases.{id}"
     assert Templater(["/slots/Dr.%20Ann%20Lee"]).template("/slots/Dr.%20Ann%20Lee") == "/slots/{slotId}"
+    # Once `divisions.{}` takes values, a word seen once after the same prefix is one more.
+    d = Templater(["/data/divisions.json/search", "/data/divisions.xml/search", "/data/divisions.work_else/search",
+                   "/data/divisions.Too%20trial./search"])
+    assert d.template("/data/divisions.work_else/search") == d.template("/data/divisions.Too%20trial./search")
+    assert d.template("/data/divisions.work_else/search").startswith("/data/divisions.{")
+    j = Templater(["/lists.json", "/lists.jsonp"] * 3)
+    assert j.template("/lists.jsonp") == j.template("/lists.json") == "/lists.{format}"
 
 
 def test_conventional_route_words_stay_even_when_rare() -> None:

@@ -111,7 +111,7 @@ def _split(path: str) -> list[str]:
 # Extensions of documents, images, audio, video and archives, and of data formats.
 _FILE_TYPES = (r"pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|heic|zip|gz|tgz|tar|7z|rar|mp3|mp4|m4a|aac|wav|flac|ogg|"
                r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages")
-_DATA_FORMATS = r"json|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|atom|rss|ics|kml|kmz|geojson|pbf|mvt"
+_DATA_FORMATS = r"json|jsonp|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|atom|rss|ics|kml|kmz|geojson|pbf|mvt"
 _EXT = re.compile(rf"^(.+)(\.(?:{_DATA_FORMATS}|{_FILE_TYPES}))$", re.IGNORECASE)
 _FILE_TYPE = re.compile(rf"^\.(?:{_FILE_TYPES})$", re.IGNORECASE)
 
@@ -257,6 +257,15 @@ class Templater:
                 affixed[seg] = (m.group(1), PARAM + m.group(2))
                 named.discard(seg)
                 formatted.add(seg)
+        # Once `divisions.{}` takes values, a rarely seen `divisions.Congress_join` is one more of them.
+        prefixes = {shape[:-len(PARAM)] for _, shape in affixed.values() if shape.endswith("." + PARAM)}
+        prefixes |= {affixed[seg][0] + "." for seg in formatted}
+        prefixed: set[str] = set()
+        for seg in node.children:
+            m = _DOT_PREFIX.match(seg)
+            if m and affixed[seg][1] == PARAM and m.group(1) in prefixes and node.children[seg].count <= 2:
+                affixed[seg] = (m.group(2), m.group(1) + PARAM)
+                prefixed.add(seg)
         loose = len({affixed[seg][1] for seg in named}) >= 2
         # Beside plain values, a sentence or a Windows path that ends in `.docx` is one more value.
         plain = any(shape == PARAM and self._is_param(segment_kind(head)) for head, shape in affixed.values())
@@ -290,7 +299,8 @@ class Templater:
                 params += consts
             # File names seen once or twice where names come in many extensions are values, however
             # they read (`sister.jpeg`); `search.json` or `icon.png`, called again and again, are routes.
-            params += [s for s in segs if (s in formatted or (loose and s in named and node.children[s].count <= 2))
+            params += [s for s in segs if (s in formatted or s in prefixed
+                                           or (loose and s in named and node.children[s].count <= 2))
                        and s not in params]
             words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS
                      and s not in params]
@@ -375,6 +385,9 @@ class Templater:
                 key, is_format = PARAM, False  # this position took file names whole (see _fold)
             elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
                 key, is_format = shape, head.lower() in FORMAT_WORDS
+            elif (dotted := _DOT_PREFIX.match(seg)) and dotted.group(1) + PARAM in kids:
+                key, is_format = dotted.group(1) + PARAM, False  # `divisions.{}` took this word (see _fold)
+                head = dotted.group(1)[:-1]
             else:
                 out.append(seg)
                 prev = head
