@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import time
+from urllib.parse import quote
 
 import pytest
 
 from apisentry.guard import Guard, HttpRequest
 from apisentry.guard.config import GuardConfig
+from apisentry.guard.signatures import SIGNATURES, Signature
 
 JSON = [("Content-Type", "application/json")]
 
@@ -101,3 +105,46 @@ def test_random_hostile_values_never_fault_the_guard(guard: Guard) -> None:
         ]
         v = guard.inspect(reqs[i % 4])
         assert v.fault is None, (s, v.fault)
+
+
+# Runs of one or two characters are what makes a backtracking regex slow: a signature that tries
+# every split of a run costs seconds on a few kilobytes (`\s*['"]?\s*` before a command, `\.{2,}`
+# before a slash did). Eight times the run must cost about eight times as much, not sixty-four
+# (or be fast anyway). The scanner also confirms a match only near where Hyperscan saw it end.
+_RUN_CHARS = list("a1 \n;/.\\'\"<(=%-:&|`${")
+
+
+def _seconds(pattern: re.Pattern[str], text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        pattern.search(text)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+@pytest.mark.parametrize("sig", [s for s in SIGNATURES if not s.id.startswith("gate:")], ids=lambda s: s.id)
+def test_no_signature_backtracks_on_long_runs(sig: Signature) -> None:
+    # (Gates only run in Hyperscan, which does not backtrack.)
+    pattern = re.compile(sig.pattern, re.IGNORECASE)
+    for a in _RUN_CHARS:
+        for b in ["", *_RUN_CHARS]:
+            unit = a + b
+            text = unit * (6400 // len(unit))
+            t = time.perf_counter()
+            pattern.search(text)
+            if time.perf_counter() - t > 0.02:  # slow enough to look closer
+                long, short = _seconds(pattern, text), _seconds(pattern, unit * (800 // len(unit)))
+                assert long < 20 * short, (sig.id, unit, short, long)
+
+
+@pytest.mark.parametrize("run", ["a" * 100_000 + " b(1)>x", "\\\"" * 50_000, " " * 100_000 + "id;", "." * 100_000 + "/",
+                                 "\n" * 100_000 + "id -a", "/\\" * 50_000, "{{" * 400_000 + "{{7*7}}",
+                                 "${" * 400_000 + "${7*7}", "&" * 800_000 + "& whoami"])
+def test_long_hostile_values_are_inspected_in_linear_time(guard: Guard, run: str) -> None:
+    for req in (HttpRequest("GET", "/graphql", "q=" + quote(run), []),
+                HttpRequest("POST", "/graphql", "", JSON, json.dumps({"query": run}).encode())):
+        t = time.perf_counter()
+        v = guard.inspect(req)
+        assert time.perf_counter() - t < 2.0, run[:20]
+        assert v.fault is None

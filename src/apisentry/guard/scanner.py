@@ -29,6 +29,7 @@ _SEP = "\n\x00\n"
 _SEP_LEN = len(_SEP)
 _LOOKUP = re.compile(r"\$\{(?:lower|upper)\s*:\s*([^${}]*)\}|\$\{[^${}]*?:-([^${}]*)\}", re.IGNORECASE)
 _EVIDENCE = 80
+_WINDOW = 2048  # characters; longer than any bounded signature's match
 
 
 def _unwrap_lookups(s: str) -> str:
@@ -85,30 +86,32 @@ class Scanner:
             for t in texts:
                 starts.append(pos)
                 pos += (len(t) if t.isascii() else len(t.encode("utf-8", "surrogatepass"))) + _SEP_LEN
-        hits: set[tuple[int, int]] = set()  # (form index, signature index)
-        add = hits.add
+        # (form index, signature index) -> the buffer offset where its first match ends
+        hits: dict[tuple[int, int], int] = {}
+        first = hits.setdefault
         bisect_right = bisect.bisect_right
 
         def on_match(sig: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            add((bisect_right(starts, end - 1) - 1, sig))
+            first((bisect_right(starts, end - 1) - 1, sig), end)
 
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self.db)
         self.db.scan(buf, match_event_handler=on_match, scratch=scratch)
-        found = self._confirm(texts, owners, sorted(hits)) if hits else []
+        found = self._confirm(texts, owners, starts, hits) if hits else []
         for v in nul:
             category, cwe = CATEGORY["traversal"]
             found.append(Detection("traversal", category, cwe, v.location, _cut(v.text, 0, len(v.text)), 3,
                                    "NUL byte, which truncates file names in C-based code"))
         return found
 
-    def _confirm(self, texts: list[str], owners: list[Value], hits: list[tuple[int, int]]) -> list[Detection]:
+    def _confirm(self, texts: list[str], owners: list[Value], starts: list[int],
+                 hits: dict[tuple[int, int], int]) -> list[Detection]:
         """Per reported (form, signature): the signature on that form alone, or the tokenizer a
         gate asks for. Hyperscan reports every match, so this is the complete set. (Gates match
         single characters or words, which cannot span two values, so they need no re-check.)"""
         best: dict[tuple[str, str, str], Detection] = {}  # (location, detector, signature) -> detection
-        for i, si in hits:
+        for (i, si), end in sorted(hits.items()):
             text = texts[i]
             value = owners[i]
             sig = self.signatures[si]
@@ -134,7 +137,13 @@ class Scanner:
                     if hit:
                         _add(best, value.location, "ssrf", "ssrf-internal-target", hit[0], _cut(text, 0, len(text)), hit[1])
                 continue
-            m = self.compiled[si].search(text)
+            # `re` starts a little before where Hyperscan saw the match end, not at the top of a
+            # long value: a megabyte of `{{` would otherwise cost one bounded scan per brace.
+            # (`pos` keeps `^`, `\b` and lookbehinds seeing the real text before it.)
+            at = _window_start(text, end - starts[i])
+            m = self.compiled[si].search(text, at)
+            if m is None and at:
+                m = self.compiled[si].search(text)  # a match longer than the window
             if m:
                 if sig.id == "sqli-tautology" and m.group(1).lower() == m.group(2).lower():
                     weight = 5  # `or x=x`: always true, the classic bypass
@@ -169,6 +178,15 @@ def _decoded(values: list[Value], special: bool) -> tuple[list[str], list[Value]
             texts.append(_unwrap_lookups(t) if special and "${" in t else t)
             owners.append(v)
     return texts, owners
+
+
+def _window_start(text: str, byte_end: int) -> int:
+    """Where to start looking for a match that ends `byte_end` UTF-8 bytes into `text`."""
+    if len(text) <= _WINDOW:
+        return 0
+    if text.isascii():
+        return max(0, byte_end - _WINDOW)
+    return max(0, len(text.encode("utf-8", "surrogatepass")[:byte_end].decode("utf-8", "ignore")) - _WINDOW)
 
 
 def _encodable(text: str) -> str:

@@ -113,7 +113,7 @@ SIGNATURES: tuple[Signature, ...] = (
     # `write(1) autofocus>`, `open()>`, `f(0);'>`: a call, then the tag it was an event handler
     # in is closed (no space before `>`, nothing numeric after it, unlike `sum(a) > 10`). Code
     # in a body may compare a call's result; a query or a header does not.
-    Signature("xss-handler-close", "xss", 0, r"[a-z_$][\w$]*\s*\([^()<>\n]{0,60}\)\s*;?\s*(?:['\"`]|\s*[\w-]{1,20})?>\s*(?:[^=\d\s]|$)",
+    Signature("xss-handler-close", "xss", 0, r"[a-z_$][\w$]{0,40}\s{0,4}\([^()<>\n]{0,60}\)\s{0,4};?\s{0,4}(?:['\"`]|\s{0,4}[\w-]{1,20})?>\s{0,4}(?:[^=\d\s]|$)",
               out_of_body_weight=5),
     # `">text</a>`: the value closes an attribute before any tag of its own opens, then brings markup.
     Signature("xss-break-out-markup", "xss", 5, r"^[^<]{0,200}?['\"]\s*>[^<]{0,200}</?[a-z]"),
@@ -137,9 +137,9 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("xss-css-expr", "xss", 4, r"expression\s*\(|@import\b|-o-link\s*:|behaviou?r\s*:\s*url|-moz-binding"),
     Signature("xss-cdata-php", "xss", 2, r"<!\[cdata\[|<\?(?:php|=)?|<%"),
     # --- OS command injection -------------------------------------------------------------
-    Signature("cmdi-chain", "cmdi", 5, r"(?:[;&|`\n]|\$\(|\|\||&&)\s*(?:[\w./]*/)?" + _SHELL_CMDS + r"(?:\s*$|\s+[-/\w.'\"$|&;%\\]|[;|&`)])"),
+    Signature("cmdi-chain", "cmdi", 5, r"(?:[;&|`\n]|\$\(|\|\||&&)[^\S\n]*(?:[\w./]*/)?" + _SHELL_CMDS + r"(?:\s*$|\s+[-/\w.'\"$|&;%\\]|[;|&`)])"),
     # Commands that are also English words (`; set the table`) need shell-looking arguments.
-    Signature("cmdi-chain-wordy", "cmdi", 5, r"(?:[;&|`\n]|\$\(|\|\||&&)\s*(?:[\w./]*/)?" + _WORDY_CMDS + r"(?:\s*$|\s*[;|&`)]|\s+(?:-{1,2}\w|/|\$|%\w|\\|[a-z]:|\d+\s*(?:$|[;|&])|['\"]?[<>|&;]))"),
+    Signature("cmdi-chain-wordy", "cmdi", 5, r"(?:[;&|`\n]|\$\(|\|\||&&)[^\S\n]*(?:[\w./]*/)?" + _WORDY_CMDS + r"(?:\s*$|\s*[;|&`)]|\s+(?:-{1,2}\w|/|\$|%\w|\\|[a-z]:|\d+\s*(?:$|[;|&])|['\"]?[<>|&;]))"),
     Signature("cmdi-chain-word", "cmdi", 3, r"(?:[;&|`]|\$\(|\|\||&&)\s*(?:[\w./]*/)?(?:" + _SHELL_CMDS + "|" + _WORDY_CMDS + r")\b"),
     Signature("cmdi-bare-chain", "cmdi", 5, r"^\s*(?:" + _SHELL_CMDS + "|" + _WORDY_CMDS + r")\s*(?:;|\|\|?|&&?)\s*$"),
     Signature("cmdi-subshell", "cmdi", 4, r"\$\([^)]{1,200}\)|`[^`]{1,200}`"),
@@ -150,7 +150,7 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("cmdi-exec-quoted", "cmdi", 5, r"\b(?:system|eval|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*['\"`]"),
     Signature("cmdi-exec-func", "cmdi", 4, r"\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|os\.system|subprocess\.\w+|runtime\.getruntime)\s*\("),
     Signature("cmdi-cmdline", "cmdi", 3, r"^\s*(?:[\w./]*/)?(?:ping|nslookup|wget|curl|nc|ncat|telnet|sleep|cat|uname|whoami|id|ls|dir|type|net|ipconfig|ifconfig)(?:\s+-{1,2}\w+|\s+/|\s+[a-z]:|\s+\d|\s*$)"),
-    Signature("cmdi-cmdline-args", "cmdi", 3, r"^\s*['\"]?\s*(?:[\w./\\:]*[/\\])?" + _RECON + r"\s+(?:-{1,2}[a-z]\w*|/[a-z]+\b|[a-z]:\\|%\w+%|\d{1,3}(?:\.\d{1,3}){3}|https?://|(?:user|localgroup|add|query|view|start)\b)"),
+    Signature("cmdi-cmdline-args", "cmdi", 3, r"^\s*(?:['\"]\s*)?(?:[\w./\\:]*[/\\])?" + _RECON + r"\s+(?:-{1,2}[a-z]\w*|/[a-z]+\b|[a-z]:\\|%\w+%|\d{1,3}(?:\.\d{1,3}){3}|https?://|(?:user|localgroup|add|query|view|start)\b)"),
     Signature("cmdi-fetch", "cmdi", 5, r"^\W{0,3}(?:curl|wget)(?:\.exe)?\s+(?:-{1,2}[\w-]+\s+(?:\S+\s+)?)*['\"]?(?:https?|ftp|file)://"),
     Signature("cmdi-target", "cmdi", 2, r"\b(?:127\.0\.0\.1|localhost|hklm\\|hkey_local_machine|administrators\b)|%(?:systemroot|windir|comspec|temp|userprofile)%|/etc/|/tmp/?|(?:^|\s)/add\b|\s-[ec]\s+['\"]"),
     Signature("cmdi-php-info", "cmdi", 5, r"\b(?:phpinfo|phpversion|php_uname|getcwd|get_current_user|posix_getpwuid|passthru|shell_exec)\s*\(|\$\{\s*@|\{\s*\$\{"),
@@ -162,11 +162,11 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("cmdi-redirect", "cmdi", 3, r"(?:>|>>|2>&1|<)\s*/(?:dev|tmp|etc|var)/"),
     # --- path traversal and file inclusion ------------------------------------------------------
     Signature("trav-dotdot", "traversal", 5, r"(?:^|[\\/;=:])\.\.(?:[\\/;]|0x2f|0x5c|%2f|%5c|$)|\.\.(?:[\\/;]|0x2f|0x5c)\.\."),
-    Signature("trav-dotdot-many", "traversal", 5, r"(?:\.{2,}[\\/;]+){2,}|(?:[\\/;]\.{2,}){2,}"),
+    Signature("trav-dotdot-many", "traversal", 5, r"(?:\.{2,8}[\\/;]+){2,}|(?:[\\/;]\.{2,}){2,}"),
     # `a/./b`: a dot segment no client sends, used to slip past path filters that compare strings.
     Signature("trav-dot-segment", "traversal", 5, r"[\\/]\.[\\/]"),
-    Signature("trav-dots-odd", "traversal", 3, r"[\\/]\.{3,}|\.{3,}[\\/]"),
-    Signature("trav-dots-fuzz", "traversal", 5, r"(?:[\\/]+\.+){3,}|/{3,}|\\{3,}|(?:0x2e){2}|(?:0x5c|0x2f)\.{0,2}(?:0x2e)"),
+    Signature("trav-dots-odd", "traversal", 3, r"[\\/]\.{3,}|\.{3,8}[\\/]"),
+    Signature("trav-dots-fuzz", "traversal", 5, r"(?:[\\/]{1,8}\.{1,8}){3,}|/{3,}|\\{3,}|(?:0x2e){2}|(?:0x5c|0x2f)\.{0,2}(?:0x2e)"),
     Signature("trav-sensitive-file", "traversal", 5, r"(?:/etc/(?:passwd|shadow|group|hosts|issue|hostname|sudoers|crontab|fstab|motd|profile|environment)|/proc/(?:self|\d+)/|win\.ini|boot\.ini|system32[\\/]config[\\/](?:sam|system|security)\b|repair[\\/]sam\b|web-inf[\\/]|\.htaccess|\.htpasswd|/var/log/|\.ssh/|id_rsa|\bglobal\.asa\b|inetpub\W{0,2}wwwroot|web-inf\W{0,3}web\.xml|\.aws/credentials|\.git/(?:config|head)|\.bash_history|etc\W*passwd)"),
     Signature("trav-wrapper", "traversal", 5, r"\b(?:file|php|zip|phar|expect|glob|jar|compress\.zlib)\s*:\s*/"),
     Signature("trav-abs-sys", "traversal", 3, r"^(?:[a-z]:)?[\\/]+" + _SYS_DIRS + r"(?:[\\/]|$)|^[a-z]:[\\/]"),
@@ -198,8 +198,8 @@ SIGNATURES: tuple[Signature, ...] = (
     # --- terminal escape sequences (CSI, OSC): rewrite what an operator sees in a log or console --
     Signature("escape-sequence", "escape", 5, r"\x1b(?:\[[0-9;?]{0,20}[ -/]{0,2}[@-~]|\][0-9]{0,4};)"),
     # --- CRLF / header injection (the caller decides where a newline may be legitimate) ---------
-    Signature("crlf-header", "crlf", 5, r"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition)|x-[\w-]+|host|refresh|access-control-[\w-]+|transfer-encoding)\s*:"),
-    Signature("crlf-http", "crlf", 5, r"[\r\n]\s*HTTP/\d|[\r\n]\s*<(?:html|script)"),
+    Signature("crlf-header", "crlf", 5, r"[\r\n][^\S\r\n]*(?:set-cookie|location|content-(?:type|length|disposition)|x-[\w-]+|host|refresh|access-control-[\w-]+|transfer-encoding)\s*:"),
+    Signature("crlf-http", "crlf", 5, r"[\r\n][^\S\r\n]*HTTP/\d|[\r\n][^\S\r\n]*<(?:html|script)"),
 )
 
 SIGNATURE_BY_ID = {s.id: s for s in SIGNATURES}

@@ -200,7 +200,7 @@ def _resolve(node: Any, doc: dict[str, Any], name: str, depth: int = 0) -> Any:
     return node
 
 
-_TEMPLATE_PARAM = re.compile(r"\{([^}/]+)\}")
+_TEMPLATE_PARAM = re.compile(r"\{([^{}/]{1,200})\}")
 
 
 def _path_regex(template: str) -> tuple[re.Pattern[str], int]:
