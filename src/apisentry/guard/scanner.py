@@ -140,10 +140,13 @@ class Scanner:
             # `re` starts a little before where Hyperscan saw the match end, not at the top of a
             # long value: a megabyte of `{{` would otherwise cost one bounded scan per brace.
             # (`pos` keeps `^`, `\b` and lookbehinds seeing the real text before it.)
-            at = _window_start(text, end - starts[i])
-            m = self.compiled[si].search(text, at)
-            if m is None and at:
-                m = self.compiled[si].search(text)  # a match longer than the window
+            if len(text) <= _WINDOW:
+                m = self.compiled[si].search(text)
+            else:
+                at = _window_start(text, end - starts[i])
+                m = self.compiled[si].search(text, at)
+                if m is None and at:
+                    m = self.compiled[si].search(text)  # a match longer than the window
             if m:
                 if sig.id == "sqli-tautology" and m.group(1).lower() == m.group(2).lower():
                     weight = 5  # `or x=x`: always true, the classic bypass
@@ -181,9 +184,7 @@ def _decoded(values: list[Value], special: bool) -> tuple[list[str], list[Value]
 
 
 def _window_start(text: str, byte_end: int) -> int:
-    """Where to start looking for a match that ends `byte_end` UTF-8 bytes into `text`."""
-    if len(text) <= _WINDOW:
-        return 0
+    """Where to start looking for a match that ends `byte_end` UTF-8 bytes into a long `text`."""
     if text.isascii():
         return max(0, byte_end - _WINDOW)
     return max(0, len(text.encode("utf-8", "surrogatepass")[:byte_end].decode("utf-8", "ignore")) - _WINDOW)
