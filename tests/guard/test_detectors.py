@@ -38,6 +38,7 @@ ATTACKS = [
     ("traversal", "../../../../etc/passwd"),
     ("traversal", "..\\..\\windows\\win.ini"),
     ("traversal", "file:///etc/shadow"),
+    ("traversal", "C:\\Windows\\System32\\drivers\\etc\\hosts"),
     ("ssrf", "http://169.254.169.254/latest/meta-data/iam/security-credentials/"),
     ("ssrf", "http://metadata.google.internal/computeMetadata/v1/"),
     ("ssrf", "http://[fd00:ec2::254]/latest/"),

@@ -167,7 +167,7 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("trav-dot-segment", "traversal", 5, r"[\\/]\.[\\/]"),
     Signature("trav-dots-odd", "traversal", 3, r"[\\/]\.{3,}|\.{3,8}[\\/]"),
     Signature("trav-dots-fuzz", "traversal", 5, r"(?:[\\/]{1,8}\.{1,8}){3,}|/{3,}|\\{3,}|(?:0x2e){2}|(?:0x5c|0x2f)\.{0,2}(?:0x2e)"),
-    Signature("trav-sensitive-file", "traversal", 5, r"(?:/etc/(?:passwd|shadow|group|hosts|issue|hostname|sudoers|crontab|fstab|motd|profile|environment)|/proc/(?:self|\d+)/|win\.ini|boot\.ini|system32[\\/]config[\\/](?:sam|system|security)\b|repair[\\/]sam\b|web-inf[\\/]|\.htaccess|\.htpasswd|/var/log/|\.ssh/|id_rsa|\bglobal\.asa\b|inetpub\W{0,2}wwwroot|web-inf\W{0,3}web\.xml|\.aws/credentials|\.git/(?:config|head)|\.bash_history|etc\W*passwd)"),
+    Signature("trav-sensitive-file", "traversal", 5, r"(?:/etc/(?:passwd|shadow|group|hosts|issue|hostname|sudoers|crontab|fstab|motd|profile|environment)|/proc/(?:self|\d+)/|win\.ini|boot\.ini|drivers[\\/]etc[\\/](?:hosts|networks|services)\b|system32[\\/]config[\\/](?:sam|system|security)\b|repair[\\/]sam\b|web-inf[\\/]|\.htaccess|\.htpasswd|/var/log/|\.ssh/|id_rsa|\bglobal\.asa\b|inetpub\W{0,2}wwwroot|web-inf\W{0,3}web\.xml|\.aws/credentials|\.git/(?:config|head)|\.bash_history|etc\W*passwd)"),
     Signature("trav-wrapper", "traversal", 5, r"\b(?:file|php|zip|phar|expect|glob|jar|compress\.zlib)\s*:\s*/"),
     Signature("trav-abs-sys", "traversal", 3, r"^(?:[a-z]:)?[\\/]+" + _SYS_DIRS + r"(?:[\\/]|$)|^[a-z]:[\\/]"),
     Signature("trav-nullbyte-ext", "traversal", 3, r"%00"),  # a literal NUL is checked apart: NUL separates values
