@@ -121,6 +121,7 @@ BENIGN = [
     "00000000-0000-4000-8000-000000000000", "2024-05-01T13:40:00Z", "SGVsbG8gd29ybGQ=", "ZXhwcmVzcw",
     "Dear team,\nthe Q3 report is attached.\nRegards, Ana", "if (x > 0) { return x * 2; }", "/home/ana/README.md",
     "count(items)>5", "sum(a) > 10 or avg(b) >= 2", 'He said "yes" > twice', "status=alert, severity high",
+    "Hello ${user}, your plan costs ${price} per month",
 ]
 
 

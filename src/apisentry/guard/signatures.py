@@ -175,8 +175,9 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("ssti-expr", "ssti", 5, r"\{\{[^}]{0,200}(?:\d\s*[*+/-]\s*\d|__\w+__|\bconfig\b|\bself\b|\brequest\b|\blipsum\b|\bcycler\b|\bjoiner\b|\bnamespace\b|\|\s*attr|getclass|\bT\s*\(|\[\s*['\"]\w+['\"]\s*\]|\.\s*\w+\s*\()[^}]{0,200}\}\}"),
     Signature("ssti-dollar", "ssti", 5, r"\$\{[^}]{0,200}(?:\d\s*[*+/]\s*\d|\bT\s*\(|runtime|getclass|\.exec\b|\bnew\s+\w|freemarker|\.forname)[^}]{0,200}\}|#\{[^}]{0,100}\d\s*\*\s*\d[^}]{0,100}\}"),
     # Template code: a template API's body holds it, a query or a header is no template. A bare
-    # `{{accountName}}` is left alone: API docs and Postman examples are full of such placeholders.
-    Signature("ssti-braces", "ssti", 0, r"\{\{\s*[\w-]*[^\w\s{}-][^{}]{0,200}\}\}|\{%[^%]{1,200}%\}|\$\{[^{}]{1,200}\}|<%[^%]{1,200}%>", out_of_body_weight=5),
+    # `{{accountName}}` or `${user}` is left alone: API docs and Postman examples are full of such
+    # placeholders.
+    Signature("ssti-braces", "ssti", 0, r"\{\{\s*[\w-]*[^\w\s{}-][^{}]{0,200}\}\}|\{%[^%]{1,200}%\}|\$\{\s*[\w-]*[^\w\s{}-][^{}]{0,200}\}|<%[^%]{1,200}%>", out_of_body_weight=5),
     Signature("ssti-tag", "ssti", 4, r"\{%\s*(?:import|include|set|for|if|raw|macro|call|extends|print|debug)\b|<%=?\s*[^%]{0,100}%>|<#(?:assign|list|if)\b|\$\{\{|\{\{\s*7\s*\*|\{php\}|\*\{[^}]{1,100}\}"),
     # --- JNDI (Log4Shell), after lookups like ${lower:j} are unwrapped --------------------------
     Signature("jndi", "jndi", 5, r"\$\{\s*jndi\s*:\s*(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?)\s*:"),
