@@ -328,6 +328,8 @@ def test_one_small_number_on_many_routes_is_a_version() -> None:
     assert t.template("/api/2/field") == "/api/2/field"
     assert t.template("/users/7/orders") == "/users/{userId}/orders"  # ids vary
     assert t.template("/rest/7/ping") == "/rest/{restId}/ping"  # called once: no evidence
+    d = Templater(["/20200301/gateways", "/20200301/gateways/7", "/20200301/gateways/9/capability"])
+    assert d.template("/20200301/gateways/7") == "/20200301/gateways/{gatewayId}"
 
 
 def test_file_names_are_values_even_beside_a_hot_one() -> None:

@@ -161,11 +161,12 @@ _DATE_VERSION = re.compile(r"^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[0
 
 
 def _is_version_number(seg: str, node: _Node) -> bool:
-    """`/api/2/issue`, `/2/tweets`, `/20160918/instances`: one small number (or a compact date),
-    the only value ever seen at its position, called again and again on two or more routes, is
-    an API version. An id would vary across that many calls."""
-    return ((len(seg) <= 2 and seg.isdigit()) or bool(_DATE_VERSION.match(seg))) and node.count >= 3 \
-        and len(node.children) >= 2
+    """`/api/2/issue`, `/2/tweets`: one small number, the only value ever seen at its position,
+    called again and again on two or more routes, is an API version; so is a compact date
+    (`/20160918/instances`) called again and again. An id would vary across that many calls."""
+    if _DATE_VERSION.match(seg):  # `/20200301/gateways`: a compact date alone is a version on any route
+        return node.count >= 3
+    return len(seg) <= 2 and seg.isdigit() and node.count >= 3 and len(node.children) >= 2
 
 
 def _are_versions(nodes: list[_Node], segs: list[str]) -> bool:
