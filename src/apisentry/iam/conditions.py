@@ -74,7 +74,7 @@ def parse_conditions(block: Any) -> tuple[Condition, ...]:
 
 # --- policy variables ---------------------------------------------------------------------------
 
-_VAR = re.compile(r"\$\{([^}]*)\}")
+_VAR = re.compile(r"\$\{([^{}]*)\}")
 _SPECIAL = {"*": "*", "?": "?", "$": "$"}
 
 
