@@ -35,10 +35,14 @@ from openapi_traffic import generate  # noqa: E402
 from apisentry.api.templating import Templater  # noqa: E402
 
 
-def norm(t: str) -> str:
-    """The endpoint as HTTP shows it: no fragment, no query written into the spec's path (operations
+def _route(t: str) -> str:
+    """A template as HTTP shows it: no fragment, no query written into the spec's path (operations
     told apart only by those are one endpoint to anything that reads traffic)."""
-    t = re.sub(r"\{[^}]*\}", "{}", t.split("#", 1)[0].split("?", 1)[0])
+    return t.split("#", 1)[0].split("?", 1)[0]
+
+
+def norm(t: str) -> str:
+    t = re.sub(r"\{[^}]*\}", "{}", _route(t))
     return "/" + "/".join(s for s in t.split("/") if s)
 
 
@@ -53,10 +57,12 @@ def metrics(by_spec: dict[str, list], template_of: Callable[[str, list, object],
         for c in cs:
             mine = template_of(api, cs, c)
             mine_n = norm(mine) if mine is not None else "<none>"
-            truth = norm(c.observable or c.template)
+            template = c.observable or c.template
+            truth = norm(template)
             got[(c.method, truth)].add(mine_n)
             owners[(c.method, mine_n)].add(truth)
-            enum_at[(c.method, truth)] = enum_positions(c.observable or c.template, c.enum_params)
+            if (c.method, truth) not in enum_at:
+                enum_at[(c.method, truth)] = enum_positions(template, c.enum_params)
         for (method, tmpl), mine_set in got.items():
             ops += 1
             if mine_set == {tmpl}:
@@ -78,8 +84,7 @@ def enum_positions(template: str, names: tuple[str, ...]) -> set[int]:
     """Where, in `norm(template).split("/")`, the parameters with an enum of values sit."""
     if not names:
         return set()
-    route = template.split("#", 1)[0].split("?", 1)[0]
-    segs = [""] + [s for s in route.split("/") if s]
+    segs = [""] + [s for s in _route(template).split("/") if s]
     return {i for i, s in enumerate(segs) if (m := re.fullmatch(r"\{([^}]+)\}", s)) and m.group(1) in names}
 
 

@@ -238,15 +238,16 @@ class Templater:
                  if shape.startswith(PARAM + ".") and segment_kind(head) not in _ID_KINDS}
         # One route name in several formats (`near.json`, `near.kml`): the extension is the value.
         exts: dict[str, set[str]] = {}
+        stem_calls: dict[str, int] = {}  # the most calls any one name with this stem had
         for seg in named:
             head, shape = affixed[seg]
             if segment_kind(head) in ("static", "version"):  # `near.json`, `v1.csv`
                 exts.setdefault(head, set()).add(shape)
+                stem_calls[head] = max(stem_calls.get(head, 0), node.children[seg].count)
         # A stem seen once or twice in file types (`change.html`, `change.avi`) is two file names that
         # happen to share it; `thumbnail.jpg` and `thumbnail.png`, called again and again, are a route.
         file_stems = {head for head, shapes in exts.items()
-                      if any(_FILE_TYPE.match(shape[len(PARAM):]) for shape in shapes)
-                      and all(node.children[seg].count <= 2 for seg in named if affixed[seg][0] == head)}
+                      if stem_calls[head] <= 2 and any(_FILE_TYPE.match(shape[len(PARAM):]) for shape in shapes)}
         formatted = {seg for seg in named if len(exts.get(affixed[seg][0], ())) >= 2
                      and affixed[seg][0] not in file_stems}
         named -= formatted
@@ -334,7 +335,6 @@ class Templater:
                 kids_of_values = set().union(*(node.children[p].children for p in params))
                 params += [w for w in words if w not in params
                            and len(node.children[w].children.keys() & kids_of_values) >= 2]
-            if params and shape == PARAM:
                 # A route word (`me`, `current`, `health`) whose path goes on like the values' paths
                 # for three more static segments (`/resourceGroups/health/providers/Microsoft.Sql/
                 # servers` beside `/resourceGroups/{}/providers/Microsoft.Sql/servers`) is one more

@@ -72,8 +72,9 @@ class Scanner:
         # undo; most requests have none, and then only base64 candidates need a closer look.
         special = "${" in joined or has_escapes("\n".join(texts))
         nul = [v for v in owners if "\x00" in v.text] if special else []
-        if special or any(may_be_b64_text(t) for t in texts):
-            texts, owners = _decoded(owners, special)
+        b64 = [may_be_b64_text(t) for t in texts]
+        if special or any(b64):
+            texts, owners = _decoded(owners, special, b64)
             joined = _SEP.join(texts)
         buf = joined.encode("utf-8", "surrogatepass")
         starts: list[int] = []
@@ -167,13 +168,14 @@ class Scanner:
             _add(best, value.location, "xss", "libinjection-xss", 4, _cut(text, 0, len(text)), "HTML/JS injection")
 
 
-def _decoded(values: list[Value], special: bool) -> tuple[list[str], list[Value]]:
-    """Each value's spellings (see `decoded_forms`) and, parallel to them, the value each came from."""
+def _decoded(values: list[Value], special: bool, b64: list[bool]) -> tuple[list[str], list[Value]]:
+    """Each value's spellings (see `decoded_forms`) and, parallel to them, the value each came from.
+    `b64[i]`: whether value i may be base64 of text."""
     texts: list[str] = []
     owners: list[Value] = []
-    for v in values:
+    for v, maybe_b64 in zip(values, b64, strict=True):
         t = v.text
-        if (special and has_escapes(t)) or may_be_b64_text(t):
+        if maybe_b64 or (special and has_escapes(t)):
             for text in decoded_forms_of_encoded(t, v.form):
                 texts.append(_unwrap_lookups(text) if "${" in text else text)
                 owners.append(v)
