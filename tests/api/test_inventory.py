@@ -378,3 +378,63 @@ def test_two_small_numbers_on_different_routes_are_versions() -> None:
     assert t.template("/oauth2/1/token") == "/oauth2/1/token"
     assert t.template("/oauth2/2/files/9") == "/oauth2/2/files/{fileId}"
     assert t.template("/users/2/orders") == t.template("/users/1/orders") == "/users/{userId}/orders"
+
+
+def test_a_route_word_seen_once_among_named_values_is_a_value() -> None:
+    names = ["though-rock-bed", "two-interest-soon", "Tonight%20pay.", "road_map", "Kq381"]
+    t = Templater([f"/projects/{n}/launches" for n in [*names, "all"]])
+    assert t.template("/projects/all/launches") == t.template("/projects/road_map/launches") \
+        == "/projects/{projectId}/launches"
+    # Beside ids only, or called again and again, a route word stays a route.
+    ids = Templater([f"/users/{i}" for i in (1842, 77, 5120, 991, 30)] + ["/users/me"])
+    assert ids.template("/users/me") == "/users/me"
+    hot = Templater([f"/projects/{n}/launches" for n in names] + ["/projects/all/launches"] * 4)
+    assert hot.template("/projects/all/launches") == "/projects/all/launches"
+    # `MY` is Malaysia's code, not the route word `my`.
+    c = Templater([f"/geo/countries/{n}/regions" for n in ("New%20Caledonia", "Montserrat%20Island", "Fiji%20Islands", "MY")])
+    assert c.template("/geo/countries/MY/regions") == "/geo/countries/{countryId}/regions"
+
+
+def test_default_is_a_common_value() -> None:
+    # Kubernetes' and Conjur's `default` namespace or account goes on like the other values.
+    spaces = ["kube-system", "7f3a9c21", "ns-4821", "team-b7", "a91x7"]
+    paths = [f"/api/v1/namespaces/{n}/{r}" for n, r in zip(spaces, ("pods", "services") * 3, strict=False)]
+    paths += [f"/api/v1/namespaces/default/{r}" for r in ("pods", "services", "configmaps")] * 2
+    t = Templater(paths)
+    assert t.template("/api/v1/namespaces/default/pods") == "/api/v1/namespaces/{namespaceId}/pods"
+
+
+def test_the_only_text_at_a_position_called_again_and_again_is_literal() -> None:
+    t = Templater(["/:id"] * 3 + ["/:id/info"] * 3 + ["/webhooks/feed/:token/raw"] * 3 + ["/health"] * 2)
+    assert t.template("/:id/info") == "/:id/info"
+    assert t.template("/webhooks/feed/:token/raw") == "/webhooks/feed/:token/raw"
+    # Text that varies, or is seen once, is a value.
+    s = Templater(["/search/red%20shoes", "/search/blue%20hat", "/search/a%20b", "/find/one%20off"])
+    assert s.template("/search/red%20shoes") == "/search/{searchId}"
+    assert s.template("/find/one%20off") == "/find/{findId}"
+
+
+def test_single_digits_on_one_route_each_are_versions_unless_after_a_collection() -> None:
+    paths = ["/account/1/pushuri", "/account/2/verify", "/statistics/1/counts", "/signup/1/demoauth"] * 3
+    t = Templater(paths + ["/tenants/1/invoices"] * 4)
+    assert t.template("/account/1/pushuri") == "/account/1/pushuri"
+    assert t.template("/account/2/verify") == "/account/2/verify"
+    assert t.template("/signup/1/demoauth") == "/signup/1/demoauth"
+    assert t.template("/tenants/1/invoices") == "/tenants/{tenantId}/invoices"  # an id after a collection
+
+
+def test_values_asked_for_in_several_data_formats_are_a_value_and_a_format() -> None:
+    queries = ["play.xml", "Accept%20thousand.js", "name%3A%22Anderson%22.json", "recognize-memory.jsonp",
+               "Main%20St%2012.json"]
+    t = Templater([f"/search/2/geocode/{q}" for q in queries] + [f"/records/{i}.{f}" for i, f in
+                                                                 ((2550, "xml"), (9312, "json"), (4291, "json"))])
+    assert {t.template(f"/search/2/geocode/{q}") for q in queries} == {"/search/2/geocode/{geocodeId}.{format}"}
+    assert t.template("/search/2/geocode/new%20york.xml") == "/search/2/geocode/{geocodeId}.{format}"
+    assert t.template("/records/77.csv") == "/records/{recordId}.{format}"
+    # File names of many types are one value each, whatever their extension.
+    files = ["section.txt", "describe.json", "q1.pdf", "way.mp3", "cut.js"]
+    f = Templater([f"/v1/data/{n}" for n in files])
+    assert {f.template(f"/v1/data/{n}") for n in files} == {"/v1/data/{dataId}"}
+    # A route in several formats, called again and again, keeps its name.
+    r = Templater(["/intersections/near.kml", "/intersections/near.geojson"] * 3)
+    assert r.template("/intersections/near.kml") == "/intersections/near.{format}"

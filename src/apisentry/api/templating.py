@@ -33,12 +33,17 @@ _NUMBER = re.compile(r"^-?\d+\.\d+$")
 MIN_DISTINCT_WORDS = 4
 # REST's conventional route words: never taken for a value, however rarely called.
 ROUTE_WORDS = frozenset({"me", "self", "current", "latest", "all", "new", "search", "count", "export", "import",
-                         "batch", "bulk", "default", "mine", "my", "stats", "summary", "health", "status", "config"})
+                         "batch", "bulk", "mine", "my", "stats", "summary", "health", "status", "config"})
 MIN_DISTINCT_RATIO = 0.8
 # Format names as path segments (`/json/Players`, `/xml/Players`) are a `{format}` parameter once
 # two of them stand side by side.
 FORMAT_WORDS = frozenset({"json", "xml", "csv", "tsv", "yaml", "yml", "html", "txt", "jsonp", "atom", "rss",
                           "geojson", "kml", "ndjson", "protobuf"})
+
+
+def _is_route_word(word: str) -> bool:
+    """`me`, `all`, `Current`; not `MY` or `ALL`, which read as codes (Malaysia's, a key's)."""
+    return word.lower() in ROUTE_WORDS and not word.isupper()
 
 
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
@@ -111,8 +116,11 @@ def _split(path: str) -> list[str]:
 # Extensions of documents, images, audio, video and archives, and of data formats.
 _FILE_TYPES = (r"pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|heic|zip|gz|tgz|tar|7z|rar|mp3|mp4|m4a|aac|wav|flac|ogg|"
                r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages")
-_DATA_FORMATS = r"json|jsonp|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|atom|rss|ics|kml|kmz|geojson|pbf|mvt"
+_DATA_FORMATS = r"json|jsonp|js|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|atom|rss|ics|kml|kmz|geojson|pbf|mvt"
 _EXT = re.compile(rf"^(.+)(\.(?:{_DATA_FORMATS}|{_FILE_TYPES}))$", re.IGNORECASE)
+_DATA_FORMAT_SHAPE = re.compile(rf"^\{{\}}\.(?:{_DATA_FORMATS})$", re.IGNORECASE)
+# A value and the format it is asked for: `/geocode/{query}.{format}`.
+VALUE_IN_FORMAT = PARAM + "." + PARAM
 _FILE_TYPE = re.compile(rf"^\.(?:{_FILE_TYPES})$", re.IGNORECASE)
 
 # `page-12`, `chapter-3`: a word and a number, the number being the value.
@@ -160,25 +168,31 @@ def _affix(seg: str) -> tuple[str, str]:
 _DATE_VERSION = re.compile(r"^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$")
 
 
-def _is_version_number(seg: str, node: _Node) -> bool:
+def _is_collection(word: str | None) -> bool:
+    return word is not None and word.endswith("s") and not word.endswith("ss")
+
+
+def _is_version_number(seg: str, node: _Node, after: str | None) -> bool:
     """`/api/2/issue`, `/2/tweets`: one small number, the only value ever seen at its position,
     called again and again on two or more routes, is an API version; so is a compact date
-    (`/20160918/instances`) called again and again. An id would vary across that many calls."""
+    (`/20160918/instances`) called again and again. An id would vary across that many calls.
+    On one route only, a number after a collection (`/subscriptions/1/...`) is still an id."""
     if _DATE_VERSION.match(seg):  # `/20200301/gateways`: a compact date alone is a version on any route
         return node.count >= 3
-    return len(seg) <= 2 and seg.isdigit() and node.count >= 3 and len(node.children) >= 2
+    return len(seg) <= 2 and seg.isdigit() and node.count >= 3 \
+        and (len(node.children) >= 2 or (len(node.children) == 1 and not _is_collection(after)))
 
 
-def _are_versions(nodes: list[_Node], segs: list[str]) -> bool:
+def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> bool:
     """The values at one position are API versions, not ids: one number alone (`_is_version_number`),
     or two or three single digits (`/oauth2/1/token`, `/oauth2/1/user`, `/oauth2/2/xml`), each
     called again and again, on routes the others mostly lack. Ids of one resource lead to the
     same routes."""
     if len(segs) == 1:
-        return _is_version_number(segs[0], nodes[0])
+        return _is_version_number(segs[0], nodes[0], after)
     if not segs or len(segs) > 3 or not all(len(s) == 1 and s.isdigit() and n.count >= 3 for s, n in zip(segs, nodes, strict=True)):
         return False
-    if max(len(n.children) for n in nodes) < 2:
+    if min(len(n.children) for n in nodes) < 1 or (max(len(n.children) for n in nodes) < 2 and _is_collection(after)):
         return False
     for i, a in enumerate(nodes):
         for b in nodes[i + 1:]:
@@ -228,7 +242,7 @@ class Templater:
     def _is_param(kind: str) -> bool:
         return kind not in ("static", "version")
 
-    def _fold(self, node: _Node) -> None:
+    def _fold(self, node: _Node, name: str | None = None) -> None:
         by_shape: dict[str, list[str]] = {}
         heads: dict[str, str] = {}
         affixed = {seg: _affix(seg) for seg in node.children}
@@ -268,16 +282,37 @@ class Templater:
             if m and affixed[seg][1] == PARAM and m.group(1) in prefixes and node.children[seg].count <= 2:
                 affixed[seg] = (m.group(2), m.group(1) + PARAM)
                 prefixed.add(seg)
+        # Values asked for in two or more data formats (`/geocode/play.xml`, `/geocode/Main%20St.json`,
+        # `/records/2550.xml`, `/records/9312.json`) are a value and a format. A name called again
+        # and again (`search.json`) is a route, and one in several formats is `near.{format}` (above).
+        in_formats = {seg for seg, (head, shape) in affixed.items() if seg not in formatted
+                      and _DATA_FORMAT_SHAPE.match(shape)
+                      and (self._is_param(segment_kind(head)) or (seg in named and node.children[seg].count <= 2))}
+        # Where file names come in other types too (`q1.pdf`, `notes.txt`) or most values have no
+        # extension, the extension is part of a file name.
+        values = [seg for seg, (head, shape) in affixed.items() if seg in named or self._is_param(segment_kind(head))]
+        if len({affixed[seg][1].lower() for seg in in_formats}) >= 2 and 3 * len(in_formats) >= 2 * len(values) \
+                and not any(_FILE_TYPE.match(affixed[seg][1][len(PARAM):]) for seg in named):
+            named -= in_formats
+        else:
+            in_formats = set()
         loose = len({affixed[seg][1] for seg in named}) >= 2
         # Beside plain values, a sentence or a Windows path that ends in `.docx` is one more value.
         plain = any(shape == PARAM and self._is_param(segment_kind(head)) for head, shape in affixed.values())
         for seg, (head, shape) in affixed.items():
-            if seg in named and (loose or (plain and segment_kind(head) == "text")):
+            if seg in in_formats:
+                shape = VALUE_IN_FORMAT
+            elif seg in named and (loose or (plain and segment_kind(head) == "text")):
                 head, shape = seg, PARAM
             elif seg in formatted:
                 head, shape = shape[len(PARAM) + 1:], head + "." + PARAM
             heads[seg] = head
             by_shape.setdefault(shape, []).append(seg)
+        # Text (`:id`, `microsoft.graph.getOffenders()`) that is the only value ever seen at its
+        # position, called again and again, is the route's own spelling: a value would vary.
+        valueish = [seg for seg in node.children if self._is_param(segment_kind(heads[seg]))]
+        literal = valueish[0] if len(valueish) == 1 and segment_kind(heads[valueish[0]]) == "text" \
+            and node.children[valueish[0]].count >= 3 else None
         for shape, segs in by_shape.items():
             kinds = {seg: segment_kind(heads[seg]) for seg in segs}
             # Dates are values unless one date repeats alone (`/2020-05-31/...`, an API version).
@@ -301,10 +336,10 @@ class Templater:
                 params += consts
             # File names seen once or twice where names come in many extensions are values, however
             # they read (`sister.jpeg`); `search.json` or `icon.png`, called again and again, are routes.
-            params += [s for s in segs if (s in formatted or s in prefixed
+            params += [s for s in segs if (s in formatted or s in prefixed or s in in_formats
                                            or (loose and s in named and node.children[s].count <= 2))
                        and s not in params]
-            words = [s for s in segs if kinds[s] == "static" and heads[s].lower() not in ROUTE_WORDS
+            words = [s for s in segs if kinds[s] == "static" and not _is_route_word(heads[s])
                      and s not in params]
             calls = sum(node.children[s].count for s in words)
             if len(words) >= MIN_DISTINCT_WORDS and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
@@ -340,19 +375,29 @@ class Templater:
                 # servers` beside `/resourceGroups/{}/providers/Microsoft.Sql/servers`) is one more
                 # value. `/users/me`, `/users/me/orders` and `/targets/all/scans/expanded` stay
                 # routes: APIs do put such routes beside `{id}` with the same short continuation.
-                route = [s for s in segs if kinds[s] == "static" and s not in params and heads[s].lower() in ROUTE_WORDS]
+                route = [s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])]
+                # Where plain names are values (`/projects/two-interest-soon`, `/projects/though`),
+                # a route word seen once, like each of them, is one more name (`/projects/all`).
+                # Beside ids only (`/users/1842`, `/users/77`), `/users/me` stays a route.
+                names = [p for p in params if kinds[p] == "static" and p not in formats and p not in flags and p not in consts]
+                if route and len(names) >= 2:
+                    once = [s for s in route if node.children[s].count == 1]
+                    params += once
+                    route = [s for s in route if s not in once]
                 if route:
                     seen = set().union(*(_static_chains(node.children[p]) for p in params))
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
-            if shape == PARAM and _are_versions([node.children[p] for p in params], params):
+            if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
+                params = []
+            if params == [literal]:
                 params = []
             if params:
                 merged = node.children.pop(shape, None) or _Node()
                 for s in params:
                     _merge(merged, node.children.pop(s))
                 node.children[shape] = merged
-        for child in node.children.values():
-            self._fold(child)
+        for seg, child in node.children.items():
+            self._fold(child, seg)
 
     def template(self, path: str) -> str:
         cached = self._cache.get(path)
@@ -382,6 +427,15 @@ class Templater:
             if named and named.group(1) + "." + PARAM in kids:
                 head = named.group(1)  # one route in several formats: `near.{format}`, `near.shpz` too
                 key, is_format = head + "." + PARAM, True
+            elif extension and shape not in kids and VALUE_IN_FORMAT in kids and _DATA_FORMAT_SHAPE.match(shape):
+                name = param_name(prev, used)
+                used.add(name)
+                fmt = "format" if "format" not in used else param_name("format", used)
+                used.add(fmt)
+                out.append("{" + name + "}.{" + fmt + "}")
+                prev = head
+                node = kids[VALUE_IN_FORMAT]
+                continue
             elif extension and shape not in kids and PARAM in kids and segment_kind(head) not in _ID_KINDS:
                 key, is_format = PARAM, False  # this position took file names whole (see _fold)
             elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
