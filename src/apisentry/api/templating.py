@@ -282,16 +282,15 @@ class Templater:
             if m and affixed[seg][1] == PARAM and m.group(1) in prefixes and node.children[seg].count <= 2:
                 affixed[seg] = (m.group(2), m.group(1) + PARAM)
                 prefixed.add(seg)
-        # Values asked for in two or more data formats (`/geocode/play.xml`, `/geocode/Main%20St.json`,
-        # `/records/2550.xml`, `/records/9312.json`) are a value and a format. A name called again
-        # and again (`search.json`) is a route, and one in several formats is `near.{format}` (above).
+        # Values asked for in two or more formats (`/geocode/play.xml`, `/geocode/Main%20St.json`,
+        # `/records/2550.xml`, `/records/9312.json`) are a value and a format.
+        # A name called again and again (`search.json`) is a route, and one in several formats is
+        # `near.{format}` (above). Where names come as files of other types too (`q1.pdf`,
+        # `notes.txt`), the extension is part of a file name.
         in_formats = {seg for seg, (head, shape) in affixed.items() if seg not in formatted
                       and _DATA_FORMAT_SHAPE.match(shape)
                       and (self._is_param(segment_kind(head)) or (seg in named and node.children[seg].count <= 2))}
-        # Where file names come in other types too (`q1.pdf`, `notes.txt`) or most values have no
-        # extension, the extension is part of a file name.
-        values = [seg for seg, (head, shape) in affixed.items() if seg in named or self._is_param(segment_kind(head))]
-        if len({affixed[seg][1].lower() for seg in in_formats}) >= 2 and 3 * len(in_formats) >= 2 * len(values) \
+        if len({affixed[seg][1].lower() for seg in in_formats}) >= 2 \
                 and not any(_FILE_TYPE.match(affixed[seg][1][len(PARAM):]) for seg in named):
             named -= in_formats
         else:
