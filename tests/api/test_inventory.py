@@ -30,6 +30,7 @@ SHOP = Path(__file__).parent.parent / "data" / "guard" / "shop.yaml"
     ("~defaults", "static"), ("p2sVpnGateways", "static"), ("v1p1beta1", "version"), ("Wy813", "mixed"),
     ("6c4923f4", "mixed"), ("storage.k8s.io", "static"), ("a2p", "static"), ("int64s", "static"),
     (".well-known", "static"), ("1SLjjRYNejbKM", "mixed"), ("qM935", "mixed"),
+    ("authorise3ds2", "static"), ("retrieve3ds2Result", "static"), ("PJOFJAFA8Y", "mixed"),
 ])
 def test_segment_kinds(seg: str, kind: str) -> None:
     assert segment_kind(seg) == kind
@@ -405,8 +406,10 @@ def test_default_is_a_common_value() -> None:
 
 
 def test_the_only_text_at_a_position_called_again_and_again_is_literal() -> None:
-    t = Templater(["/:id"] * 3 + ["/:id/info"] * 3 + ["/webhooks/feed/:token/raw"] * 3 + ["/health"] * 2)
+    t = Templater(["/:id"] * 3 + ["/:id/info"] * 3 + ["/webhooks/feed/:token/raw"] * 3 + ["/health"] * 2
+                  + ["/Your%20Pull%20DOC%20Request", "/Your%20Pull%20URI%20Request"] * 3)
     assert t.template("/:id/info") == "/:id/info"
+    assert t.template("/Your%20Pull%20URI%20Request") == "/Your%20Pull%20URI%20Request"
     assert t.template("/webhooks/feed/:token/raw") == "/webhooks/feed/:token/raw"
     # Text that varies, or is seen once, is a value.
     s = Templater(["/search/red%20shoes", "/search/blue%20hat", "/search/a%20b", "/find/one%20off"])

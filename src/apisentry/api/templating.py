@@ -21,9 +21,11 @@ _VERSION = re.compile(r"^v\d+(?:[.p]\d+)*(?:(?:alpha|beta|rc|[ab](?=\d))\d*(?:p\
 # Route names: identifiers, dotted or dashed, CamelCase allowed, digits only as a short suffix
 # (`oauth2`, `v1beta1`, `s3`) or a short run inside a long word (`p2sVpnGateways`, `ec2Instances`);
 # values like `qM935` or `rg494` are not route names.
-# A leading digit before letters is a word too (`2fa-login`, `4od`, `3ds`), and so are Atlassian's
+# A leading digit before letters is a word too (`2fa-login`, `4od`, `3ds`), so is a long word with
+# short numbers inside (`authorise3ds2`, `retrieve3ds2Result`), and so are Atlassian's
 # `~defaults` and `$metadata`.
-_WORD = re.compile(r"^(?:[$~]?[A-Za-z_][A-Za-z_]*(?:\d{1,2}(?:[A-Za-z]{4,}|[a-z]{1,3})?)?|\d(?:[a-z]{2,}|[A-Z]{2,}))"
+_WORD = re.compile(r"^(?:[$~]?[A-Za-z_][A-Za-z_]*(?:\d{1,2}(?:[A-Za-z]{4,}|[a-z]{1,3})?)?|\d(?:[a-z]{2,}|[A-Z]{2,})"
+                   r"|[A-Za-z]?[a-z]{3,}[A-Za-z]*(?:\d{1,2}[A-Za-z]*[a-z][A-Za-z]*)+\d{0,2})"
                    r"(?:[-_.][A-Za-z_]+\d{0,2}|[-_.][A-Za-z]+\d{1,2}[a-z]{1,3})*$")
 _DOTTED_VERSION = re.compile(r"^\d{1,2}(?:\.\d{1,3}){1,2}$")
 _NUMBER = re.compile(r"^-?\d+\.\d+$")
@@ -307,11 +309,12 @@ class Templater:
                 head, shape = shape[len(PARAM) + 1:], head + "." + PARAM
             heads[seg] = head
             by_shape.setdefault(shape, []).append(seg)
-        # Text (`:id`, `microsoft.graph.getOffenders()`) that is the only value ever seen at its
-        # position, called again and again, is the route's own spelling: a value would vary.
+        # Text (`:id`, `microsoft.graph.getOffenders()`, `Your Pull DOC Request API Path`) that is all
+        # there is at its position, one to three spellings each called again and again, is the
+        # routes' own spelling: values would vary.
         valueish = [seg for seg in node.children if self._is_param(segment_kind(heads[seg]))]
-        literal = valueish[0] if len(valueish) == 1 and segment_kind(heads[valueish[0]]) == "text" \
-            and node.children[valueish[0]].count >= 3 else None
+        literal = set(valueish) if 1 <= len(valueish) <= 3 and all(
+            segment_kind(heads[seg]) == "text" and node.children[seg].count >= 3 for seg in valueish) else set()
         for shape, segs in by_shape.items():
             kinds = {seg: segment_kind(heads[seg]) for seg in segs}
             # Dates are values unless one date repeats alone (`/2020-05-31/...`, an API version).
@@ -388,8 +391,7 @@ class Templater:
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
                 params = []
-            if params == [literal]:
-                params = []
+            params = [p for p in params if p not in literal]
             if params:
                 merged = node.children.pop(shape, None) or _Node()
                 for s in params:
