@@ -441,3 +441,18 @@ def test_values_asked_for_in_several_data_formats_are_a_value_and_a_format() -> 
     # A route in several formats, called again and again, keeps its name.
     r = Templater(["/intersections/near.kml", "/intersections/near.geojson"] * 3)
     assert r.template("/intersections/near.kml") == "/intersections/near.{format}"
+
+
+def test_up_to_five_single_digits_on_their_own_routes_are_versions() -> None:
+    routes = {1: ("collection/a1", "data/b2/columns", "user/checkauth"), 2: ("devices/x1",),
+              3: ("code/codemeta/k1", "collectionmanagement"), 4: ("bucket_sets/s1/files", "external-db/e1/data")}
+    t = Templater([f"/api/v/{v}/{r}" for v, rs in routes.items() for r in rs] * 3)
+    assert t.template("/api/v/3/collectionmanagement") == "/api/v/3/collectionmanagement"
+    assert t.template("/api/v/2/devices/x1") == "/api/v/2/devices/x1"
+
+
+def test_a_numbered_id_beside_plain_ids_is_one_more_id() -> None:
+    ids = ["2660807", "9fd40c5d26c7815b", "3778006", "16569c7e-5611-4537-8baf-833e544658fc"]
+    t = Templater([f"/v1/packages/{i}" for i in ids] + ["/v1/packages/se-28529731"] * 3 + ["/chapters/chapter-3"])
+    assert t.template("/v1/packages/se-28529731") == t.template("/v1/packages/3778006") == "/v1/packages/{packageId}"
+    assert t.template("/chapters/chapter-4") == "/chapters/chapter-{chapterId}"  # alone, the number is the value

@@ -187,12 +187,12 @@ def _is_version_number(seg: str, node: _Node, after: str | None) -> bool:
 
 def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> bool:
     """The values at one position are API versions, not ids: one number alone (`_is_version_number`),
-    or two or three single digits (`/oauth2/1/token`, `/oauth2/1/user`, `/oauth2/2/xml`), each
+    or two to five single digits (`/oauth2/1/token`, `/oauth2/1/user`, `/oauth2/2/xml`), each
     called again and again, on routes the others mostly lack. Ids of one resource lead to the
     same routes."""
     if len(segs) == 1:
         return _is_version_number(segs[0], nodes[0], after)
-    if not segs or len(segs) > 3 or not all(len(s) == 1 and s.isdigit() and n.count >= 3 for s, n in zip(segs, nodes, strict=True)):
+    if not segs or len(segs) > 5 or not all(len(s) == 1 and s.isdigit() and n.count >= 3 for s, n in zip(segs, nodes, strict=True)):
         return False
     if min(len(n.children) for n in nodes) < 1 or (max(len(n.children) for n in nodes) < 2 and _is_collection(after)):
         return False
@@ -299,10 +299,13 @@ class Templater:
             in_formats = set()
         loose = len({affixed[seg][1] for seg in named}) >= 2
         # Beside plain values, a sentence or a Windows path that ends in `.docx` is one more value.
-        plain = any(shape == PARAM and self._is_param(segment_kind(head)) for head, shape in affixed.values())
+        plain_values = sum(1 for head, shape in affixed.values() if shape == PARAM and self._is_param(segment_kind(head)))
+        plain = plain_values > 0
         for seg, (head, shape) in affixed.items():
             if seg in in_formats:
                 shape = VALUE_IN_FORMAT
+            elif plain_values >= 2 and (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM:
+                head, shape = seg, PARAM  # `se-28529731` beside `2660807` and `9fd40c5d`: one more id
             elif seg in named and (loose or (plain and segment_kind(head) == "text")):
                 head, shape = seg, PARAM
             elif seg in formatted:
@@ -439,6 +442,9 @@ class Templater:
                 continue
             elif extension and shape not in kids and PARAM in kids and segment_kind(head) not in _ID_KINDS:
                 key, is_format = PARAM, False  # this position took file names whole (see _fold)
+            elif (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM and shape not in kids \
+                    and PARAM in kids:
+                key, is_format = PARAM, False  # this position took `se-28529731` as one more id (see _fold)
             elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
                 key, is_format = shape, head.lower() in FORMAT_WORDS
             elif (dotted := _DOT_PREFIX.match(seg)) and dotted.group(1) + PARAM in kids:
