@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -456,3 +457,17 @@ def test_a_numbered_id_beside_plain_ids_is_one_more_id() -> None:
     t = Templater([f"/v1/packages/{i}" for i in ids] + ["/v1/packages/se-28529731"] * 3 + ["/chapters/chapter-3"])
     assert t.template("/v1/packages/se-28529731") == t.template("/v1/packages/3778006") == "/v1/packages/{packageId}"
     assert t.template("/chapters/chapter-4") == "/chapters/chapter-{chapterId}"  # alone, the number is the value
+
+
+@pytest.mark.parametrize("unit", ["a_", "aaaa1", "a-b_", "ab1", "x_1", "abc1d", "a.b1c"])
+def test_hostile_segments_are_classified_in_linear_time(unit: str) -> None:
+    # `a_a_a_…!` once made the route-name pattern try exponentially many splits before failing.
+    from apisentry.api.templating import _WORD
+    short = (unit * 60)[:59] + "!"
+    long = unit * 5000 + "!"
+    start = time.perf_counter()
+    kinds = {segment_kind(short), segment_kind(long)}
+    _WORD.match(long)
+    Templater([f"/files/{short}/x", f"/files/{long}"] * 3)
+    assert time.perf_counter() - start < 1.0
+    assert "static" not in kinds  # the `!` spoils both as names

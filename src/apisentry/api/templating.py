@@ -24,9 +24,11 @@ _VERSION = re.compile(r"^v\d+(?:[.p]\d+)*(?:(?:alpha|beta|rc|[ab](?=\d))\d*(?:p\
 # A leading digit before letters is a word too (`2fa-login`, `4od`, `3ds`), so is a long word with
 # short numbers inside (`authorise3ds2`, `retrieve3ds2Result`), and so are Atlassian's
 # `~defaults` and `$metadata`.
-_WORD = re.compile(r"^(?:[$~]?[A-Za-z_][A-Za-z_]*(?:\d{1,2}(?:[A-Za-z]{4,}|[a-z]{1,3})?)?|\d(?:[a-z]{2,}|[A-Z]{2,})"
-                   r"|[A-Za-z]?[a-z]{3,}[A-Za-z]*(?:\d{1,2}[A-Za-z]*[a-z][A-Za-z]*)+\d{0,2})"
-                   r"(?:[-_.][A-Za-z_]+\d{0,2}|[-_.][A-Za-z]+\d{1,2}[a-z]{1,3})*$")
+# Possessive runs and atomic parts keep matching linear: `a_a_a_…!` could otherwise be split
+# into parts in exponentially many ways before it fails.
+_WORD = re.compile(r"^(?:[$~]?[A-Za-z_][A-Za-z_]*+(?:\d{1,2}(?:[A-Za-z]{4,}|[a-z]{1,3})?)?|\d(?:[a-z]{2,}|[A-Z]{2,})"
+                   r"|[A-Za-z]?[a-z]{3}[A-Za-z]*+(?:\d{1,2}[A-Za-z]++)+\d{0,2})"
+                   r"(?:[-_.][A-Za-z_]++(?>(?<=[A-Za-z])\d{1,2}[a-z]{1,3}|\d{0,2}))*+$")
 _DOTTED_VERSION = re.compile(r"^\d{1,2}(?:\.\d{1,3}){1,2}$")
 _NUMBER = re.compile(r"^-?\d+\.\d+$")
 
@@ -68,7 +70,7 @@ def segment_kind(seg: str) -> str:
         return "email"
     if _VERSION.match(s) or _DOTTED_VERSION.match(s):
         return "version"
-    if _WORD.match(s) and len(s) <= 60:
+    if len(s) <= 60 and _WORD.match(s):
         return "static"
     if s in ("-", "~", "*", "@me", "@self", ".well-known"):
         return "static"  # placeholders APIs write literally: `/frames/-/metrics`, `/users/~`, `/users/@me`
