@@ -471,3 +471,12 @@ def test_hostile_segments_are_classified_in_linear_time(unit: str) -> None:
     Templater([f"/files/{short}/x", f"/files/{long}"] * 3)
     assert time.perf_counter() - start < 1.0
     assert "static" not in kinds  # the `!` spoils both as names
+
+
+def test_hot_routes_do_not_hide_the_rare_names_beside_them() -> None:
+    names = ["find", "page", "science-summer", "total-still", "your_soldier"]
+    t = Templater([f"/v1/orders/{n}" for n in names] + ["/v1/orders/acknowledge", "/v1/orders/list"] * 5)
+    assert {t.template(f"/v1/orders/{n}") for n in names} == {"/v1/orders/{orderId}"}
+    assert t.template("/v1/orders/list") == "/v1/orders/list"
+    few = Templater(["/docs/intro", "/docs/setup", "/docs/faq"] + ["/docs/index"] * 5)
+    assert few.template("/docs/setup") == "/docs/setup"  # three names are no evidence

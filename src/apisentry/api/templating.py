@@ -348,13 +348,14 @@ class Templater:
                        and s not in params]
             words = [s for s in segs if kinds[s] == "static" and not _is_route_word(heads[s])
                      and s not in params]
-            calls = sum(node.children[s].count for s in words)
-            if len(words) >= MIN_DISTINCT_WORDS and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
-                # Mostly words seen once or twice: values (`/jsmith/feeds`). A word among them
-                # called far more often than a typical one is a route (`/user`).
-                counts = sorted(node.children[s].count for s in words)
-                typical_word = counts[len(counts) // 2]
-                params += [s for s in words if node.children[s].count < max(3, 3 * typical_word)]
+            # Mostly words seen once or twice: values (`/jsmith/feeds`). A word called far more often
+            # than a typical one is a route (`/user`, `/orders/list`) and does not count against them.
+            counts = sorted(node.children[s].count for s in words)
+            typical_word = counts[len(counts) // 2] if counts else 0
+            rare_words = [s for s in words if node.children[s].count < max(3, 3 * typical_word)]
+            calls = sum(node.children[s].count for s in rare_words)
+            if len(rare_words) >= MIN_DISTINCT_WORDS and len(rare_words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
+                params += rare_words
             elif params and words:
                 # Where values already vary, a word seen about as often as a typical value (twice at
                 # most) is one more value; a route name (`/users/me`) is called far more often
@@ -364,7 +365,8 @@ class Templater:
                 rare = [s for s in words if node.children[s].count <= 2]
                 if typical <= 1.5 and rare:
                     params += rare
-            elif shape.startswith(PARAM + ":") and len(words) >= 2 and len(words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
+            elif shape.startswith(PARAM + ":") and len(words) >= 2 \
+                    and len(words) / max(sum(node.children[s].count for s in words), 1) >= MIN_DISTINCT_RATIO:
                 # Several rarely repeated names before one custom method (`a:cancel`, `b:cancel`) are
                 # values of one resource; names that repeat (`aptArtifacts:create`,
                 # `yumArtifacts:create`) are collections with their own methods.
