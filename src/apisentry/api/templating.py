@@ -22,12 +22,12 @@ _VERSION = re.compile(r"^v\d+(?:[.p]\d+)*(?:(?:alpha|beta|rc|[ab](?=\d))\d*(?:p\
 # (`oauth2`, `v1beta1`, `s3`) or a short run inside a long word (`p2sVpnGateways`, `ec2Instances`);
 # values like `qM935` or `rg494` are not route names.
 # A leading digit before letters is a word too (`2fa-login`, `4od`, `3ds`), so is a long word with
-# short numbers inside (`authorise3ds2`, `retrieve3ds2Result`), and so are Atlassian's
-# `~defaults` and `$metadata`.
+# short numbers inside (`authorise3ds2`, `retrieve3ds2Result`, `searchAds360Fields`), and so are
+# Atlassian's `~defaults` and `$metadata`.
 # Possessive runs and atomic parts keep matching linear: `a_a_a_…!` could otherwise be split
 # into parts in exponentially many ways before it fails.
 _WORD = re.compile(r"^(?:[$~]?[A-Za-z_][A-Za-z_]*+(?:\d{1,2}(?:[A-Za-z]{4,}|[a-z]{1,3})?)?|\d(?:[a-z]{2,}|[A-Z]{2,})"
-                   r"|[A-Za-z]?[a-z]{3}[A-Za-z]*+(?:\d{1,2}[A-Za-z]++)+\d{0,2})"
+                   r"|[A-Za-z]?[a-z]{3}[A-Za-z]*+(?:\d{1,3}[A-Za-z]++)+\d{0,2})"
                    r"(?:[-_.][A-Za-z_]++(?>(?<=[A-Za-z])\d{1,2}[a-z]{1,3}|\d{0,2}))*+$")
 _DOTTED_VERSION = re.compile(r"^\d{1,2}(?:\.\d{1,3}){1,2}$")
 _NUMBER = re.compile(r"^-?\d+\.\d+$")
