@@ -32,7 +32,7 @@ SHOP = Path(__file__).parent.parent / "data" / "guard" / "shop.yaml"
     ("6c4923f4", "mixed"), ("storage.k8s.io", "static"), ("a2p", "static"), ("int64s", "static"),
     (".well-known", "static"), ("1SLjjRYNejbKM", "mixed"), ("qM935", "mixed"),
     ("authorise3ds2", "static"), ("retrieve3ds2Result", "static"), ("PJOFJAFA8Y", "mixed"),
-    ("searchAds360Fields", "static"), ("sha256", "mixed"),
+    ("searchAds360Fields", "static"),
 ])
 def test_segment_kinds(seg: str, kind: str) -> None:
     assert segment_kind(seg) == kind
