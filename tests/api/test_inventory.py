@@ -481,3 +481,29 @@ def test_hot_routes_do_not_hide_the_rare_names_beside_them() -> None:
     assert t.template("/v1/orders/list") == "/v1/orders/list"
     few = Templater(["/docs/intro", "/docs/setup", "/docs/faq"] + ["/docs/index"] * 5)
     assert few.template("/docs/setup") == "/docs/setup"  # three names are no evidence
+
+
+def test_every_inventory_pattern_grows_linearly_on_hostile_runs() -> None:
+    # Paths, headers and bodies come from untrusted traffic. A pattern that backtracks
+    # superlinearly on a run of one or two characters would stall the whole inventory.
+    import itertools
+    import re
+
+    from apisentry.api import inventory, logs_sql, reconstruct, sensitive, templating, traffic
+    patterns = {f"{m.__name__}.{k}": v for m in (inventory, logs_sql, reconstruct, sensitive, templating, traffic)
+                for k, v in vars(m).items() if isinstance(v, re.Pattern) and isinstance(v.pattern, str)}
+    assert len(patterns) >= 10
+    def took(rx: re.Pattern[str], text: str) -> float:
+        start = time.perf_counter()
+        rx.search(text)
+        return time.perf_counter() - start
+
+    slow = []
+    for (name, rx), (a, b) in itertools.product(patterns.items(), itertools.product("a_-.1A%@ :/=", repeat=2)):
+        if took(rx, (a + b) * 20 + "!") > 0.01:  # exponential: 40 characters are already slow
+            slow.append((name, a + b))
+            continue
+        short, long = took(rx, (a + b) * 500 + "!"), took(rx, (a + b) * 2000 + "!")
+        if long > 0.02 and long > 8 * short:  # worse than linear, beyond timer noise
+            slow.append((name, a + b))
+    assert not slow
