@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote
 
 _INT = re.compile(r"^-?\d+$")
@@ -35,7 +36,8 @@ _NUMBER = re.compile(r"^-?\d+\.\d+$")
 # Plain words at one position are parameter values when there are several and they rarely repeat:
 # route names repeat with every call, values mostly do not.
 MIN_DISTINCT_WORDS = 4
-# REST's conventional route words: never taken for a value, however rarely called.
+# REST's conventional route words: taken for a value only on evidence of their own (see `_fold`),
+# not merely for being rare.
 ROUTE_WORDS = frozenset({"me", "self", "current", "latest", "all", "new", "search", "count", "export", "import",
                          "batch", "bulk", "mine", "my", "stats", "summary", "health", "status", "config"})
 MIN_DISTINCT_RATIO = 0.8
@@ -53,6 +55,7 @@ def _is_route_word(word: str) -> bool:
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 
 
+@lru_cache(maxsize=1 << 16)  # the fold asks about each segment many times; bounded for endless value streams
 def segment_kind(seg: str) -> str:
     """param kinds: int, uuid, objectid/hash, date, email, mixed, text; or "static" / "version"."""
     s = unquote(seg)
@@ -441,7 +444,6 @@ class Templater:
                 fmt = "format" if "format" not in used else param_name("format", used)
                 used.add(fmt)
                 out.append("{" + name + "}.{" + fmt + "}")
-                prev = head
                 node = kids[VALUE_IN_FORMAT]
                 continue
             elif extension and shape not in kids and PARAM in kids and segment_kind(head) not in _ID_KINDS:
