@@ -393,6 +393,9 @@ def test_a_route_word_seen_once_among_named_values_is_a_value() -> None:
     assert ids.template("/users/me") == "/users/me"
     hot = Templater([f"/projects/{n}/launches" for n in names] + ["/projects/all/launches"] * 4)
     assert hot.template("/projects/all/launches") == "/projects/all/launches"
+    # The same before a custom method.
+    v = Templater([f"/v1/{n}:setIamPolicy" for n in ["state", "about-tax-pull", "between-morning", "Kq381", "all"]])
+    assert v.template("/v1/all:setIamPolicy") == v.template("/v1/state:setIamPolicy") == "/v1/{id}:setIamPolicy"
     # `MY` is Malaysia's code, not the route word `my`.
     c = Templater([f"/geo/countries/{n}/regions" for n in ("New%20Caledonia", "Montserrat%20Island", "Fiji%20Islands", "MY")])
     assert c.template("/geo/countries/MY/regions") == "/geo/countries/{countryId}/regions"

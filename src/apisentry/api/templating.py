@@ -208,6 +208,19 @@ def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> boo
     return True
 
 
+def _route_words_once(route: list[str], params: list[str], kinds: dict[str, str], enums: list[str],
+                      node: _Node) -> list[str]:
+    """Where plain names are values (`/projects/two-interest-soon`, `/projects/though`), a route word
+    seen once, like each of them, is one more name (`/projects/all`): moved into `params`. Beside
+    ids only (`/users/1842`, `/users/77`), `/users/me` stays a route. Returns the words left."""
+    names = [p for p in params if kinds[p] == "static" and p not in enums]
+    if len(names) < 2:
+        return route
+    once = [s for s in route if node.children[s].count == 1]
+    params += once
+    return [s for s in route if s not in once]
+
+
 def _static_chains(node: _Node) -> set[tuple[str, str, str]]:
     """The three-segment static continuations below a node (`providers/Microsoft.Sql/servers`)."""
     return {(a, b, c) for a, na in node.children.items() if segment_kind(a) == "static"
@@ -388,17 +401,13 @@ class Templater:
                 # value. `/users/me`, `/users/me/orders` and `/targets/all/scans/expanded` stay
                 # routes: APIs do put such routes beside `{id}` with the same short continuation.
                 route = [s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])]
-                # Where plain names are values (`/projects/two-interest-soon`, `/projects/though`),
-                # a route word seen once, like each of them, is one more name (`/projects/all`).
-                # Beside ids only (`/users/1842`, `/users/77`), `/users/me` stays a route.
-                names = [p for p in params if kinds[p] == "static" and p not in formats and p not in flags and p not in consts]
-                if route and len(names) >= 2:
-                    once = [s for s in route if node.children[s].count == 1]
-                    params += once
-                    route = [s for s in route if s not in once]
+                route = _route_words_once(route, params, kinds, formats + flags + consts, node)
                 if route:
                     seen = set().union(*(_static_chains(node.children[p]) for p in params))
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
+            elif params and shape.startswith(PARAM + ":"):  # `all:setIamPolicy` beside `own:setIamPolicy`
+                _route_words_once([s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])],
+                                  params, kinds, formats + flags + consts, node)
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
                 params = []
             params = [p for p in params if p not in literal]
