@@ -167,6 +167,15 @@ def test_cli_json_contract(tmp_path: Path) -> None:
     assert json.loads(r.stdout)["openapi"] == "3.1.0"
 
 
+def test_cli_summary_counts_calls_not_log_groups(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    line = '1.2.3.4 - - [30/Nov/2026:01:02:0{} +0000] "GET /api/v1/orders/55 HTTP/1.1" 200 1 "-" "x"\n'
+    log.write_text("".join(line.format(i) for i in range(3)))
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--format", "json"])
+    assert json.loads(r.stdout)["endpoints"][0]["calls"] == 3
+    assert "3 records read, 3 calls, 1 endpoints" in r.stderr
+
+
 def test_dates_versions_suffixes_and_rare_words() -> None:
     paths = ["/2020-05-31/distribution/AB-1234-CDEF", "/2020-05-31/distribution/XY-9876-ZZZZ",
              "/reports/2024-01-01", "/reports/2024-02-01", "/api/1.0/calculate", "/accounts/829.3/tags",

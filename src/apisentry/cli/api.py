@@ -80,7 +80,8 @@ def inventory(
     else:
         data = _table(result).encode()
     write_report(data, out)
-    err.print(f"{report.lines + (len(obs) if db else 0)} records read, {len(obs)} calls, "
+    calls = sum(o.count for o in obs)  # access logs are read grouped: one observation stands for many calls
+    err.print(f"{report.lines + (len(obs) if db else 0)} records read, {calls} calls, "
               f"{len(result['endpoints'])} endpoints, {len(result['findings'])} findings")
     for reason, n in report.skipped.most_common():
         err.print(f"[yellow]skipped {n}: {escape(reason)} (first at {escape(report.examples[reason])})[/yellow]")
