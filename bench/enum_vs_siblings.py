@@ -1,0 +1,88 @@
+"""How often a spec writes "one route under several names" as a path parameter with listed values
+(`/severity/{level}`, `enum: [critical, high, low]`) against as literal sibling routes
+(`/users/{id}/orders`, `/admins/{id}/orders`). Traffic shows both the same way, so this is how
+lopsided the choice is for a templater.
+
+    python bench/enum_vs_siblings.py [--specs 1000] [--seed 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+from collections import defaultdict
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from openapi_traffic import METHODS, resolve, spec_files
+
+_PARAM = re.compile(r"^\{([^}]+)\}$")
+
+
+def _enum_params(params: list[Any], spec: dict[str, Any]) -> set[str]:
+    out = set()
+    for p in params:
+        if isinstance(p, dict) and p.get("in") == "path":
+            schema = resolve(p.get("schema") or {}, spec)
+            if isinstance(schema, dict) and isinstance(schema.get("enum"), list) and len(schema["enum"]) >= 2:
+                out.add(str(p.get("name")))
+    return out
+
+
+def count(files: list[str]) -> tuple[int, int]:
+    enum_ops = literal_ops = 0
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                spec = orjson.loads(fh.read())
+        except (OSError, orjson.JSONDecodeError):
+            continue
+        if not isinstance(spec, dict) or not str(spec.get("openapi", "")).startswith("3"):
+            continue
+        ops: list[tuple[tuple[str, ...], str]] = []
+        for template, item in (spec.get("paths") or {}).items():
+            if not isinstance(item, dict):
+                continue
+            segs = tuple(s for s in template.split("#")[0].split("?")[0].split("/") if s)
+            for method in METHODS:
+                op = item.get(method)
+                if not isinstance(op, dict):
+                    continue
+                params = [resolve(p, spec) for p in list(item.get("parameters") or []) + list(op.get("parameters") or [])]
+                enums = _enum_params(params, spec)
+                if any((m := _PARAM.match(s)) and m.group(1) in enums for s in segs):
+                    enum_ops += 1
+                ops.append((segs, method))
+        # Literal siblings: operations that differ from another in one literal segment and go on
+        # identically after it, with the same method.
+        siblings: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+        for segs, method in ops:
+            for i, s in enumerate(segs):
+                if not _PARAM.match(s) and i < len(segs) - 1:
+                    siblings[(segs[:i], segs[i + 1:], method)].add(s)
+        counted = {(key[0] + (name,) + key[1], key[2]) for key, names in siblings.items() if len(names) >= 2
+                   for name in names}
+        literal_ops += len(counted)
+    return enum_ops, literal_ops
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--specs", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=9)
+    a = ap.parse_args()
+    files = spec_files()
+    chosen = random.Random(a.seed).sample(files, min(a.specs, len(files)))
+    enum_ops, literal_ops = count(chosen)
+    print(f"{len(chosen)} specs (seed {a.seed})")
+    print(f"operations with a path parameter that lists its values: {enum_ops:,}")
+    print(f"operations that are literal sibling routes going on identically: {literal_ops:,}")
+
+
+if __name__ == "__main__":
+    main()
