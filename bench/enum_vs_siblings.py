@@ -16,10 +16,8 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-import orjson
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from openapi_traffic import METHODS, resolve, spec_files
+from openapi_traffic import METHODS, load_spec, resolve, spec_files
 
 _PARAM = re.compile(r"^\{([^}]+)\}$")
 
@@ -37,12 +35,8 @@ def _enum_params(params: list[Any], spec: dict[str, Any]) -> set[str]:
 def count(files: list[str]) -> tuple[int, int]:
     enum_ops = literal_ops = 0
     for f in files:
-        try:
-            with open(f, "rb") as fh:
-                spec = orjson.loads(fh.read())
-        except (OSError, orjson.JSONDecodeError):
-            continue
-        if not isinstance(spec, dict) or not str(spec.get("openapi", "")).startswith("3"):
+        spec = load_spec(f)
+        if spec is None:
             continue
         ops: list[tuple[tuple[str, ...], str]] = []
         for template, item in (spec.get("paths") or {}).items():

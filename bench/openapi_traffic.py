@@ -229,13 +229,21 @@ def resolve(node: Any, spec: dict[str, Any], seen: int = 0) -> Any:
 _PARAM = re.compile(r"\{([^}]+)\}")
 
 
-def calls_for_spec(path: str, rng: random.Random, maker: ValueMaker, per_op: int = 1) -> Iterator[Call]:
+def load_spec(path: str) -> dict[str, Any] | None:
+    """An OpenAPI 3 spec from the directory, or None for anything else."""
     try:
         with open(path, "rb") as f:
             spec = orjson.loads(f.read())
     except (OSError, orjson.JSONDecodeError):
-        return
+        return None
     if not isinstance(spec, dict) or not str(spec.get("openapi", "")).startswith("3"):
+        return None
+    return spec
+
+
+def calls_for_spec(path: str, rng: random.Random, maker: ValueMaker, per_op: int = 1) -> Iterator[Call]:
+    spec = load_spec(path)
+    if spec is None:
         return
     name = os.path.relpath(path)
     for template, item in (spec.get("paths") or {}).items():
