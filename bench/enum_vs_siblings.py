@@ -11,25 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import sys
 from collections import defaultdict
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from openapi_traffic import METHODS, load_spec, resolve, spec_files
-
-_PARAM = re.compile(r"^\{([^}]+)\}$")
-
-
-def _enum_params(params: list[Any], spec: dict[str, Any]) -> set[str]:
-    out = set()
-    for p in params:
-        if isinstance(p, dict) and p.get("in") == "path":
-            schema = resolve(p.get("schema") or {}, spec)
-            if isinstance(schema, dict) and isinstance(schema.get("enum"), list) and len(schema["enum"]) >= 2:
-                out.add(str(p.get("name")))
-    return out
+from inventory_quality import enum_positions
+from openapi_traffic import METHODS, listed_values, load_spec, resolve, spec_files
 
 
 def count(files: list[str]) -> tuple[int, int]:
@@ -48,8 +36,9 @@ def count(files: list[str]) -> tuple[int, int]:
                 if not isinstance(op, dict):
                     continue
                 params = [resolve(p, spec) for p in list(item.get("parameters") or []) + list(op.get("parameters") or [])]
-                enums = _enum_params(params, spec)
-                if any((m := _PARAM.match(s)) and m.group(1) in enums for s in segs):
+                enums = tuple(str(p.get("name")) for p in params if isinstance(p, dict) and p.get("in") == "path"
+                              and len(listed_values(p, spec) or ()) >= 2)
+                if enum_positions(template, enums):
                     enum_ops += 1
                 ops.append((segs, method))
         # Literal siblings: operations that differ from another in one literal segment and go on
@@ -57,7 +46,7 @@ def count(files: list[str]) -> tuple[int, int]:
         siblings: dict[tuple[Any, ...], set[str]] = defaultdict(set)
         for segs, method in ops:
             for i, s in enumerate(segs):
-                if not _PARAM.match(s) and i < len(segs) - 1:
+                if not s.startswith("{") and i < len(segs) - 1:
                     siblings[(segs[:i], segs[i + 1:], method)].add(s)
         counted = {(key[0] + (name,) + key[1], key[2]) for key, names in siblings.items() if len(names) >= 2
                    for name in names}

@@ -229,6 +229,13 @@ def resolve(node: Any, spec: dict[str, Any], seen: int = 0) -> Any:
 _PARAM = re.compile(r"\{([^}]+)\}")
 
 
+def listed_values(param: dict[str, Any], spec: dict[str, Any]) -> list[Any] | None:
+    """The values a parameter's schema lists (`enum`), if it lists any."""
+    schema = resolve(param.get("schema") or {}, spec)
+    enum = schema.get("enum") if isinstance(schema, dict) else None
+    return enum if isinstance(enum, list) else None
+
+
 def load_spec(path: str) -> dict[str, Any] | None:
     """An OpenAPI 3 spec from the directory, or None for anything else."""
     try:
@@ -278,11 +285,10 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
         where = p.get("in")
         if where == "path":
             path_vals[pname] = text
-            schema = resolve(p.get("schema") or {}, spec)
-            enum = schema.get("enum") if isinstance(schema, dict) else None
-            if isinstance(enum, list) and len(enum) == 1 and text == str(enum[0]):
+            enum = listed_values(p, spec)
+            if enum is not None and len(enum) == 1 and text == str(enum[0]):
                 fixed[pname] = text
-            elif isinstance(enum, list) and len(enum) >= 2:
+            elif enum is not None and len(enum) >= 2:
                 enums.append(pname)
         elif where == "query" and (p.get("required") or rng.random() < 0.6):
             query.append((pname, text))

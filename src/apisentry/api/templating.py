@@ -208,17 +208,14 @@ def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> boo
     return True
 
 
-def _route_words_once(route: list[str], params: list[str], kinds: dict[str, str], enums: list[str],
-                      node: _Node) -> list[str]:
-    """Where plain names are values (`/projects/two-interest-soon`, `/projects/though`), a route word
-    seen once, like each of them, is one more name (`/projects/all`): moved into `params`. Beside
-    ids only (`/users/1842`, `/users/77`), `/users/me` stays a route. Returns the words left."""
-    names = [p for p in params if kinds[p] == "static" and p not in enums]
-    if len(names) < 2:
-        return route
-    once = [s for s in route if node.children[s].count == 1]
-    params += once
-    return [s for s in route if s not in once]
+def _route_words_among_names(route: list[str], params: list[str], kinds: dict[str, str], enums: list[str],
+                             node: _Node) -> list[str]:
+    """The route words that are values: where plain names are values (`/projects/two-interest-soon`,
+    `/projects/though`), a route word seen once, like each of them, is one more name
+    (`/projects/all`). Beside ids only (`/users/1842`, `/users/77`), `/users/me` stays a route."""
+    if sum(1 for p in params if kinds[p] == "static" and p not in enums) < 2:
+        return []
+    return [s for s in route if node.children[s].count == 1]
 
 
 def _static_chains(node: _Node) -> set[tuple[str, str, str]]:
@@ -395,19 +392,19 @@ class Templater:
                 kids_of_values = set().union(*(node.children[p].children for p in params))
                 params += [w for w in words if w not in params
                            and len(node.children[w].children.keys() & kids_of_values) >= 2]
+            if params and (shape == PARAM or shape.startswith(PARAM + ":")):  # also `all:setIamPolicy`
+                route = [s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])]
+                once = _route_words_among_names(route, params, kinds, formats + flags + consts, node)
+                params += once
                 # A route word (`me`, `current`, `health`) whose path goes on like the values' paths
                 # for three more static segments (`/resourceGroups/health/providers/Microsoft.Sql/
                 # servers` beside `/resourceGroups/{}/providers/Microsoft.Sql/servers`) is one more
                 # value. `/users/me`, `/users/me/orders` and `/targets/all/scans/expanded` stay
                 # routes: APIs do put such routes beside `{id}` with the same short continuation.
-                route = [s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])]
-                route = _route_words_once(route, params, kinds, formats + flags + consts, node)
-                if route:
+                route = [s for s in route if s not in once]
+                if shape == PARAM and route:
                     seen = set().union(*(_static_chains(node.children[p]) for p in params))
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
-            elif params and shape.startswith(PARAM + ":"):  # `all:setIamPolicy` beside `own:setIamPolicy`
-                _route_words_once([s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])],
-                                  params, kinds, formats + flags + consts, node)
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
                 params = []
             params = [p for p in params if p not in literal]
