@@ -472,6 +472,40 @@ def test_a_numbered_id_beside_plain_ids_is_one_more_id() -> None:
     assert t.template("/chapters/chapter-4") == "/chapters/chapter-{chapterId}"  # alone, the number is the value
 
 
+def test_odata_keys_are_parameters_inside_their_segment() -> None:
+    # Northwind-style OData: before, keys made the position look like values and every entity set
+    # (`Products`, `Orders`, `Customers('ALFKI')`) was merged into one `/odata/{odataId}`.
+    paths = ["/odata/Products(1)", "/odata/Products(2)", "/odata/Products(7)/Supplier", "/odata/Orders(10248)",
+             "/odata/Customers('ALFKI')", "/odata/Customers(%27ANATR%27)/Orders", "/odata/Customers('O''Neil')",
+             "/odata/Products", "/odata/Orders", "/odata/$metadata"]
+    t = Templater(paths)
+    assert t.template("/odata/Products(1)") == t.template("/odata/Products(2)") == "/odata/Products({productId})"
+    assert t.template("/odata/Products(7)/Supplier") == "/odata/Products({productId})/Supplier"
+    assert t.template("/odata/Orders(10248)") == "/odata/Orders({orderId})"  # one call is enough: the syntax says key
+    assert t.template("/odata/Customers('O''Neil')") == "/odata/Customers('{customerId}')"
+    assert t.template("/odata/Customers(%27ANATR%27)/Orders") == "/odata/Customers('{customerId}')/Orders"
+    assert {t.template(p) for p in ("/odata/Products", "/odata/Orders")} == {"/odata/Products", "/odata/Orders"}
+    named = Templater(["/certificates(thumbprintAlgorithm=sha1,thumbprint=0123abcd)/canceldelete",
+                       "/me/calendarView(StartDateTime='2024-01-01',EndDateTime='2024-02-01')"])
+    assert named.template("/certificates(thumbprintAlgorithm=sha1,thumbprint=0123abcd)/canceldelete") == \
+        "/certificates(thumbprintAlgorithm={thumbprintAlgorithm},thumbprint={thumbprint})/canceldelete"
+    assert named.template("/me/calendarView(StartDateTime='2024-01-01',EndDateTime='2024-02-01')") == \
+        "/me/calendarView(StartDateTime='{StartDateTime}',EndDateTime='{EndDateTime}')"
+    # Not OData: a bare word in parentheses is part of a title, which stays one value.
+    titles = Templater([f"/wiki/{w}" for w in ("Python_(programming_language)", "Go_(game)", "Rust", "Main_Page_x",
+                                                "Java_(island)")])
+    assert {titles.template(f"/wiki/{w}") for w in ("Python_(programming_language)", "Go_(game)")} == {"/wiki/{wikiId}"}
+
+
+def test_spec_templates_match_parameters_inside_a_segment() -> None:
+    known = ["/docs('{docId}')", "/records/{id}.json", "/@{lat},{lng}"]
+    t = Templater(["/docs('A1')", "/records/5.json", "/records/6.xml", "/@40.7,-74.0"], known)
+    assert t.template("/docs('A1')") == "/docs('{docId}')"
+    assert t.template("/records/5.json") == "/records/{id}.json"
+    assert t.template("/records/6.xml") != "/records/{id}.json"  # `{id}.json` once took any segment
+    assert t.template("/@40.7,-74.0") == "/@{lat},{lng}"
+
+
 @pytest.mark.parametrize("unit", ["a_", "aaaa1", "a-b_", "ab1", "x_1", "abc1d", "a.b1c"])
 def test_hostile_segments_are_classified_in_linear_time(unit: str) -> None:
     # `a_a_a_…!` once made the route-name pattern try exponentially many splits before failing.

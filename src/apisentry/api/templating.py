@@ -143,10 +143,73 @@ _ID_KINDS = ("int", "uuid", "hash")
 _SHORT_EXT = re.compile(r"^(.+)(\.[A-Za-z][A-Za-z0-9]{1,7})$")
 
 
+# OData addresses an entity by key inside the segment: `Products(42)`, `Customers('ALFKI')`,
+# `certificates(thumbprintAlgorithm=sha1,thumbprint=…)`, `filterByCurrentUser(on='approver')`.
+# A key without a name is a number, a GUID or a quoted string (OData quotes string keys), so a
+# title like `Python_(programming_language)` is not read as one.
+_QUOTED = r"(?:'(?:[^']|'')*'|%27(?:(?!%27).)*%27)"
+_NUMBER_KEY = r"-?\d+(?:\.\d+)?[LMDFlmdf]?"
+_GUID_KEY = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ODATA = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\((.+)\)$")
+_ODATA_POSITIONAL = re.compile(rf"^(?:{_QUOTED}|{_NUMBER_KEY}|{_GUID_KEY})$")
+_ODATA_NAMED = re.compile(rf"^([A-Za-z_][A-Za-z0-9_]*)=({_QUOTED}|[^,'()]+)")
+
+
+def _odata_key(seg: str) -> tuple[str, str] | None:
+    """(first key value, shape) of an OData key segment: `Customers('{}')`, `Products({})`,
+    `certificates(thumbprintAlgorithm={},thumbprint={})`; quotes stay in the shape."""
+    m = _ODATA.match(seg)
+    if not m:
+        return None
+    name, args = m.groups()
+    if _ODATA_POSITIONAL.match(args):
+        value, quote = _unquoted(args)
+        return value, f"{name}({quote}{PARAM}{quote})"
+    keys: list[tuple[str, str, str]] = []
+    for pair in args.split(","):
+        k = _ODATA_NAMED.fullmatch(pair)
+        if k is None:
+            return None  # a comma inside a quoted value, or not OData at all: the segment stays whole
+        keys.append((k.group(1), *_unquoted(k.group(2))))
+    return keys[0][1], f"{name}({','.join(f'{key}={quote}{PARAM}{quote}' for key, _, quote in keys)})"
+
+
+def _unquoted(value: str) -> tuple[str, str]:
+    """An OData literal without its quotes, and the quote the shape writes: `'` also for an encoded
+    `%27`, so `Customers('ALFKI')` and `Customers(%27ALFKI%27)` are one route."""
+    quote = "'" if value.startswith("'") else "%27" if value.startswith("%27") else ""
+    return value[len(quote):len(value) - len(quote)], "'" if quote else ""
+
+
+def _is_odata(shape: str) -> bool:
+    # Only `_odata_key` makes shapes with parentheses; a plain test stays linear on hostile segments.
+    return shape.endswith(")") and "(" in shape and PARAM in shape
+
+
+def _odata_template(shape: str, used: set[str]) -> str:
+    """`Customers('{customerId}')`; named keys keep their names: `(thumbprintAlgorithm={thumbprintAlgorithm},…)`."""
+    entity, _, args = shape.partition("(")
+
+    def named(m: re.Match[str]) -> str:
+        name, n = m.group(1), 2
+        while name in used:
+            name, n = f"{m.group(1)}{n}", n + 1
+        used.add(name)
+        return f"{m.group(1)}={m.group(2) or ''}{{{name}}}"
+
+    if "=" in args:
+        return entity + "(" + re.sub(r"([A-Za-z_][A-Za-z0-9_]*)=(')?\{\}", named, args)
+    name = param_name(entity.rsplit(".", 1)[-1], used)
+    used.add(name)
+    return entity + "(" + args.replace(PARAM, "{" + name + "}")
+
+
 def _affix(seg: str) -> tuple[str, str]:
     """(value, shape) of a segment: the shape is how the segment reads with its value as a
     parameter: `{}`, Google-style custom methods `{}:cancel`, file extensions `{}.json`, dotted
-    prefixes `phrases.{}`, numbered words `page-{}`."""
+    prefixes `phrases.{}`, numbered words `page-{}`, OData keys `Products({})`."""
+    if seg.endswith(")") and (odata := _odata_key(seg)):
+        return odata
     if ":" in seg:
         head, _, tail = seg.rpartition(":")
         if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", tail):
@@ -225,6 +288,31 @@ def _static_chains(node: _Node) -> set[tuple[str, str, str]]:
             for c in nb.children if segment_kind(c) == "static"}
 
 
+def _literals(template: str) -> list[list[str]]:
+    """Each segment of a spec template as the literal text around its parameters:
+    `{id}.json` is `["", ".json"]`, `users` is `["users"]`."""
+    return [re.split(r"\{[^}/]*\}", seg) for seg in _split(template)]
+
+
+def _fits(literals: list[str], seg: str) -> bool:
+    """Whether a path segment fits a template segment, each parameter taking one character or more.
+    Leftmost matching of each literal is exact for this kind of pattern and stays linear on
+    hostile segments, which a regex with several lazy groups would not."""
+    if len(literals) == 1:
+        return seg == literals[0]
+    first, *middle, last = literals
+    end = len(seg) - len(last)
+    if not seg.startswith(first) or not seg.endswith(last) or end < len(first):
+        return False
+    pos = len(first)
+    for lit in middle:
+        found = seg.find(lit, pos + 1, end)
+        if found < 0:
+            return False
+        pos = found + len(lit)
+    return end - pos >= 1
+
+
 def _merge(into: _Node, other: _Node) -> None:
     into.count += other.count
     for k, child in other.children.items():
@@ -250,8 +338,9 @@ class Templater:
                 node.count += 1
         # Templates from a spec anchor the decision: their static segments stay static.
         # Most static segments first, so `/users/me` wins over `/users/{id}`.
-        self.known = sorted(((_split(t), t) for t in (known or [])),
-                            key=lambda kt: -sum(not k.startswith("{") for k in kt[0]))
+        # Parameters inside a segment (`/docs('{id}')`, `/records/{id}.json`) match by their literal text.
+        self.known = sorted(((_literals(t), t) for t in (known or [])),
+                            key=lambda kt: (-sum(len(k) == 1 for k in kt[0]), -sum(map(len, map("".join, kt[0])))))
         self._fold(self.root)
         self._cache: dict[str, str] = {}
 
@@ -408,6 +497,8 @@ class Templater:
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
                 params = []
             params = [p for p in params if p not in literal]
+            if _is_odata(shape):
+                params = segs  # OData's key syntax says these are keys, however the values read
             if params:
                 merged = node.children.pop(shape, None) or _Node()
                 for s in params:
@@ -425,7 +516,7 @@ class Templater:
     def _template(self, path: str) -> str:
         segs = _split(path)
         for ksegs, t in self.known:
-            if len(ksegs) == len(segs) and all(k.startswith("{") or k == s for k, s in zip(ksegs, segs, strict=True)):
+            if len(ksegs) == len(segs) and all(_fits(k, s) for k, s in zip(ksegs, segs, strict=True)):
                 return t
         out: list[str] = []
         used: set[str] = set()
@@ -457,6 +548,11 @@ class Templater:
             elif (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM and shape not in kids \
                     and PARAM in kids:
                 key, is_format = PARAM, False  # this position took `se-28529731` as one more id (see _fold)
+            elif _is_odata(shape):
+                out.append(_odata_template(shape, used))
+                prev = shape.split("(", 1)[0]
+                node = kids.get(shape)
+                continue
             elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
                 key, is_format = shape, head.lower() in FORMAT_WORDS
             elif (dotted := _DOT_PREFIX.match(seg)) and dotted.group(1) + PARAM in kids:
