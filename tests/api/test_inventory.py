@@ -497,6 +497,15 @@ def test_odata_keys_are_parameters_inside_their_segment() -> None:
     assert {titles.template(f"/wiki/{w}") for w in ("Python_(programming_language)", "Go_(game)")} == {"/wiki/{wikiId}"}
 
 
+def test_many_release_numbers_at_one_position_are_values_few_hot_ones_api_versions() -> None:
+    releases = ["/packages/lodash/4.17.21", "/packages/react/18.2.0", "/packages/vue/3.4.1",
+                "/packages/express/4.18.2", "/packages/axios/1.6.7", "/packages/chalk/v5.3.0"]
+    apis = ["/api/1.0/users", "/api/1.1/users", "/api/2.0/users", "/api/2.1/orders"] * 5
+    t = Templater(releases + apis)
+    assert {t.template(p) for p in releases} == {"/packages/{packageId}/{version}"}
+    assert {t.template(p) for p in apis} == set(apis)  # few versions, each called again and again
+
+
 def test_spec_templates_match_parameters_inside_a_segment() -> None:
     known = ["/docs('{docId}')", "/records/{id}.json", "/@{lat},{lng}"]
     t = Templater(["/docs('A1')", "/records/5.json", "/records/6.xml", "/@40.7,-74.0"], known)

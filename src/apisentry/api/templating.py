@@ -271,6 +271,11 @@ def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> boo
     return True
 
 
+def _is_release(seg: str) -> bool:
+    """`4.17.21`, `v1.2.3`: a release number, not a decimal like `84.96`."""
+    return segment_kind(seg) == "version" and (seg.count(".") >= 2 or seg[:1] in ("v", "V"))
+
+
 def _route_words_among_names(route: list[str], params: list[str], kinds: dict[str, str], enums: list[str],
                              node: _Node) -> list[str]:
     """The route words that are values: where plain names are values (`/projects/two-interest-soon`,
@@ -448,6 +453,13 @@ class Templater:
             params += [s for s in segs if (s in formatted or s in prefixed or s in in_formats
                                            or (loose and s in named and node.children[s].count <= 2))
                        and s not in params]
+            # Release numbers (`/packages/lodash/4.17.21`, `/releases/v1.2.3`) read like API versions, but
+            # an API has few versions, each called again and again: four or more dotted versions at
+            # one position, rarely repeated, are values.
+            releases = [s for s in segs if kinds[s] == "version" and "." in heads[s] and s not in params]
+            if len(releases) >= MIN_DISTINCT_WORDS \
+                    and len(releases) / max(sum(node.children[s].count for s in releases), 1) >= MIN_DISTINCT_RATIO:
+                params += releases
             words = [s for s in segs if kinds[s] == "static" and not _is_route_word(heads[s])
                      and s not in params]
             # Mostly words seen once or twice: values (`/jsmith/feeds`). A word called far more often
@@ -563,7 +575,12 @@ class Templater:
                 prev = head
                 node = None
                 continue
-            name = "format" if is_format and "format" not in used else param_name(prev, used)
+            if is_format and "format" not in used:
+                name = "format"
+            elif key == PARAM and _is_release(head) and "version" not in used:
+                name = "version"  # release numbers taken as values (see `_fold`)
+            else:
+                name = param_name(prev, used)
             used.add(name)
             out.append(key.replace(PARAM, "{" + name + "}"))
             node = kids.get(key)
