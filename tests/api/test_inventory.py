@@ -506,6 +506,19 @@ def test_many_release_numbers_at_one_position_are_values_few_hot_ones_api_versio
     assert {t.template(p) for p in apis} == set(apis)  # few versions, each called again and again
 
 
+def test_rpc_method_names_stay_routes_however_rarely_called() -> None:
+    # Slack's Web API: before, eight methods each called once or twice became one `/api/{apiId}`.
+    methods = ["chat.postMessage", "chat.update", "conversations.list", "conversations.history", "users.info",
+               "reactions.add", "files.upload", "auth.test"]
+    t = Templater([f"/api/{m}" for m in methods])
+    assert {t.template(f"/api/{m}") for m in methods} == {f"/api/{m}" for m in methods}
+    apps = ["com.whatsapp", "com.spotify", "org.mozilla", "com.ubercab", "net.slack"]  # reverse-DNS: values
+    hosts = ["example.com", "foo.org", "bar.net", "acme.io", "zeta.dev"]
+    t = Templater([f"/apps/{a}/reviews" for a in apps] + [f"/domains/{h}" for h in hosts])
+    assert {t.template(f"/apps/{a}/reviews") for a in apps} == {"/apps/{appId}/reviews"}
+    assert {t.template(f"/domains/{h}") for h in hosts} == {"/domains/{domainId}"}
+
+
 def test_spec_templates_match_parameters_inside_a_segment() -> None:
     known = ["/docs('{docId}')", "/records/{id}.json", "/@{lat},{lng}"]
     t = Templater(["/docs('A1')", "/records/5.json", "/records/6.xml", "/@40.7,-74.0"], known)

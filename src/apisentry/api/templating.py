@@ -8,6 +8,7 @@ parent. A static sibling such as `/users/me` is never merged into `/users/{id}`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote
@@ -137,6 +138,10 @@ _NUMBERED = re.compile(r"^([A-Za-z][A-Za-z]*-)(\d+)$")
 # `phrases.{}`: a prefix of two or more characters and a value that starts with a letter, a digit or
 # an encoded character other than a space, so `Dr.%20Ann%20Lee` and `U.S.%20News` stay one value.
 _DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]+\.)((?:[A-Za-z0-9]|%(?!20)[0-9A-Fa-f]{2}).*)$")
+
+# `chat.postMessage`, `conversations.list`: a method in a namespace, as RPC-style APIs name routes.
+_RPC_METHOD = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\.[a-z][A-Za-z0-9_]*$")
+_TOP_LEVEL_DOMAINS = frozenset({"com", "org", "net", "io", "edu", "gov", "co", "de", "uk", "fr", "app", "dev"})
 
 # A name and a short extension (`6658.pbf`, `near.shpz`): after an id, the id is the value.
 _ID_KINDS = ("int", "uuid", "hash")
@@ -462,6 +467,15 @@ class Templater:
                 params += releases
             words = [s for s in segs if kinds[s] == "static" and not _is_route_word(heads[s])
                      and s not in params]
+            # RPC-style APIs name methods `namespace.method` (`/api/chat.postMessage`, `/api/chat.update`,
+            # `/api/users.info`): where two or more namespaces sit side by side and one has two or more
+            # methods, every such name there is a route, however rarely called. One prefix with many
+            # names after it is a route and its values (`mostPopularMedia.{}`, `divisions.{}`), and
+            # reverse-DNS names (`com.whatsapp`, `org.mozilla`) are values.
+            namespaces = Counter(m.group(1) for s in words if (m := _RPC_METHOD.match(s))
+                                 and m.group(1).lower() not in _TOP_LEVEL_DOMAINS)
+            if len(namespaces) >= 2 and max(namespaces.values()) >= 2:
+                words = [s for s in words if not ((m := _RPC_METHOD.match(s)) and m.group(1) in namespaces)]
             # Mostly words seen once or twice: values (`/jsmith/feeds`). A word called far more often
             # than a typical one is a route (`/user`, `/orders/list`) and does not count against them.
             counts = sorted(node.children[s].count for s in words)
