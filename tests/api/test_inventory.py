@@ -519,6 +519,22 @@ def test_rpc_method_names_stay_routes_however_rarely_called() -> None:
     assert {t.template(f"/domains/{h}") for h in hosts} == {"/domains/{domainId}"}
 
 
+def test_names_after_a_collection_that_go_on_alike_are_its_members() -> None:
+    # A few namespaces, each called again and again, read like routes by their counts alone.
+    namespaces = ["default", "kube-system", "monitoring", "payments", "web"]
+    paths = [f"/api/v1/namespaces/{ns}/{r}" for ns in namespaces for r in ("pods", "configmaps", "services")] * 4
+    t = Templater(paths + ["/api/v1/nodes"] * 5)
+    assert {t.template(p) for p in paths} == {f"/api/v1/namespaces/{{namespaceId}}/{r}"
+                                             for r in ("pods", "configmaps", "services")}
+    # Routes in twos under a collection stay routes, and so do API groups that lead only to versions.
+    routes = [f"/messages/{d}/{r}" for d in ("inbound", "outbound") for r in ("search", "stats")] * 5
+    groups = [f"/apis/{g}/v1/things" for g in ("apps", "batch", "policy", "autoscaling", "networking")] * 4
+    t = Templater(routes + groups)
+    assert {t.template(p) for p in routes + groups} == set(routes + groups)
+    few = [f"/api/v1/namespaces/{ns}/pods" for ns in namespaces[:3]] * 5  # three names are no evidence
+    assert {Templater(few).template(p) for p in few} == set(few)
+
+
 def test_spec_templates_match_parameters_inside_a_segment() -> None:
     known = ["/docs('{docId}')", "/records/{id}.json", "/@{lat},{lng}"]
     t = Templater(["/docs('A1')", "/records/5.json", "/records/6.xml", "/@40.7,-74.0"], known)

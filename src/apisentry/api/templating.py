@@ -42,6 +42,8 @@ MIN_DISTINCT_WORDS = 4
 ROUTE_WORDS = frozenset({"me", "self", "current", "latest", "all", "new", "search", "count", "export", "import",
                          "batch", "bulk", "mine", "my", "stats", "summary", "health", "status", "config"})
 MIN_DISTINCT_RATIO = 0.8
+# Names after a collection noun that go on alike are its members once there are this many (`_members`).
+MIN_MEMBERS = 4
 # Format names as path segments (`/json/Players`, `/xml/Players`) are a `{format}` parameter once
 # two of them stand side by side.
 FORMAT_WORDS = frozenset({"json", "xml", "csv", "tsv", "yaml", "yml", "html", "txt", "jsonp", "atom", "rss",
@@ -279,6 +281,26 @@ def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> boo
 def _is_release(seg: str) -> bool:
     """`4.17.21`, `v1.2.3`: a release number, not a decimal like `84.96`."""
     return segment_kind(seg) == "version" and (seg.count(".") >= 2 or seg[:1] in ("v", "V"))
+
+
+def _members(node: _Node, words: list[str]) -> list[str]:
+    """Names after a collection that are its members: four or more that go on into the same routes
+    (`/namespaces/default/pods`, `/namespaces/web/pods`, `/namespaces/web/configmaps`, ... or
+    `/classes/bard/spells`, `/classes/monk/spells`, ...), each sharing at least half of its routes
+    with the others. Routes beside each other under a collection come in twos and threes
+    (`/messages/inbound`, `/messages/outbound`) or lead to different routes; names that lead only to
+    API versions (`/apis/apps/v1`, `/apis/policy/v1`) are API groups, which specs write as routes."""
+    kids = {w: node.children[w].children.keys() for w in words if node.children[w].children}
+    best: list[str] = []
+    # Each group grows around one of the most called names: linear, however many names there are.
+    for w in sorted(kids, key=lambda k: -node.children[k].count)[:32]:
+        mine = kids[w]
+        alike = [v for v, theirs in kids.items()
+                 if (shared := mine & theirs) and 2 * len(shared) >= len(mine | theirs)
+                 and any(segment_kind(k) != "version" for k in shared)]
+        if len(alike) > len(best):
+            best = alike
+    return best if len(best) >= MIN_MEMBERS else []
 
 
 def _route_words_among_names(route: list[str], params: list[str], kinds: dict[str, str], enums: list[str],
@@ -520,6 +542,8 @@ class Templater:
                 if shape == PARAM and route:
                     seen = set().union(*(_static_chains(node.children[p]) for p in params))
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
+            if shape == PARAM and not params and _is_collection(name):
+                params = _members(node, words)
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
                 params = []
             params = [p for p in params if p not in literal]
