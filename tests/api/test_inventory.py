@@ -533,6 +533,13 @@ def test_names_after_a_collection_that_go_on_alike_are_its_members() -> None:
     assert {t.template(p) for p in routes + groups} == set(routes + groups)
     few = [f"/api/v1/namespaces/{ns}/pods" for ns in namespaces[:3]] * 5  # three names are no evidence
     assert {Templater(few).template(p) for p in few} == set(few)
+    # Ids that happen to repeat under different collections, or routes any collection may have, are no
+    # likeness: `users`, `orders`, `products` and `invoices` stay four collections.
+    collections = ["users", "orders", "products", "invoices"]
+    paths = [f"/resources/{c}/{i}" for c in collections for i in range(1, 30)] + \
+        [f"/resources/{c}/{r}" for c in collections for r in ("search", "count")] * 3
+    t = Templater(paths)
+    assert {t.template(f"/resources/{c}/7") for c in collections} == {f"/resources/{c}/{{{c[:-1]}Id}}" for c in collections}
 
 
 def test_spec_templates_match_parameters_inside_a_segment() -> None:

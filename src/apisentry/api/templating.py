@@ -290,14 +290,15 @@ def _members(node: _Node, words: list[str]) -> list[str]:
     with the others. Routes beside each other under a collection come in twos and threes
     (`/messages/inbound`, `/messages/outbound`) or lead to different routes; names that lead only to
     API versions (`/apis/apps/v1`, `/apis/policy/v1`) are API groups, which specs write as routes."""
-    kids = {w: node.children[w].children.keys() for w in words if node.children[w].children}
+    # Routes only: ids below collections overlap by chance (`/resources/users/7`, `/resources/orders/7`),
+    # and any collection may have `search` or `count`.
+    kids = {w: routes for w in words if (routes := {k for k in node.children[w].children
+                                                    if segment_kind(k) == "static" and not _is_route_word(k)})}
     best: list[str] = []
     # Each group grows around one of the most called names: linear, however many names there are.
     for w in sorted(kids, key=lambda k: -node.children[k].count)[:32]:
         mine = kids[w]
-        alike = [v for v, theirs in kids.items()
-                 if (shared := mine & theirs) and 2 * len(shared) >= len(mine | theirs)
-                 and any(segment_kind(k) != "version" for k in shared)]
+        alike = [v for v, theirs in kids.items() if (shared := mine & theirs) and 2 * len(shared) >= len(mine | theirs)]
         if len(alike) > len(best):
             best = alike
     return best if len(best) >= MIN_MEMBERS else []
