@@ -542,6 +542,22 @@ def test_names_after_a_collection_that_go_on_alike_are_its_members() -> None:
     assert {t.template(f"/resources/{c}/7") for c in collections} == {f"/resources/{c}/{{{c[:-1]}Id}}" for c in collections}
 
 
+def test_digests_issue_keys_index_routes_and_web_assets() -> None:
+    digests = [f"/v2/library/nginx/blobs/sha256:{d * 64}" for d in "abcdef"]
+    keys = ["PROJ-12", "PROJ-907", "OPS-7", "WEB-3311", "DATA-5"]
+    t = Templater(digests + [f"/rest/api/3/issue/{k}/comment" for k in keys] + ["/rest/api/3/issue/PROJ-44"] * 3
+                  + ["/logs-2024.05.01/_doc/aZ3kd9Lq", "/metrics/_doc/Qm2Lx8", "/users/_doc/9xZt", "/orders/_doc/88aQ"]
+                  + [f"/static/css/main.{h}.css" for h in ("3f2a1b9c", "77ab01de", "c0ffee12")])
+    # `sha256:<hex>` is one digest, not a custom method `{blobId}:<hex>` per blob
+    assert {t.template(p) for p in digests} == {"/v2/library/nginx/blobs/{blobId}"}
+    # Jira issue keys of several projects are one value, not `PROJ-{issueId}`, `OPS-{issueId}`, ...
+    assert {t.template(f"/rest/api/3/issue/{k}/comment") for k in keys} == {"/rest/api/3/issue/{issueId}/comment"}
+    assert t.template("/metrics/_doc/Qm2Lx8") == "/{id}/_doc/{docId}"  # named after `_doc`, not `DocId`
+    assert t.template("/static/css/main.3f2a1b9c.css") == "/static/css/{cssId}.css"
+    one = Templater(["/chapters/chapter-3", "/chapters/chapter-4"])
+    assert one.template("/chapters/chapter-3") == "/chapters/chapter-{chapterId}"  # one prefix: a numbered word
+
+
 def test_spec_templates_match_parameters_inside_a_segment() -> None:
     known = ["/docs('{docId}')", "/records/{id}.json", "/@{lat},{lng}"]
     t = Templater(["/docs('A1')", "/records/5.json", "/records/6.xml", "/@40.7,-74.0"], known)

@@ -100,8 +100,8 @@ def singular(word: str) -> str:
 def param_name(parent: str | None, used: set[str]) -> str:
     if parent and parent not in ("{}",) and not _VERSION.match(parent):
         base = singular(parent)
-        parts = base.split("_")
-        name = parts[0] + "".join(p.title() for p in parts[1:]) + "Id"
+        parts = [p for p in base.split("_") if p]  # `_doc` names `docId`
+        name = (parts[0] + "".join(p.title() for p in parts[1:]) + "Id") if parts else "id"
     else:
         name = "id"
     out, n = name, 2
@@ -125,7 +125,7 @@ def _split(path: str) -> list[str]:
 
 # Extensions of documents, images, audio, video and archives, and of data formats.
 _FILE_TYPES = (r"pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|heic|zip|gz|tgz|tar|7z|rar|mp3|mp4|m4a|aac|wav|flac|ogg|"
-               r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages")
+               r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages|css|map|woff2?|ttf|otf|eot|wasm")
 _DATA_FORMATS = r"json|jsonp|js|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|atom|rss|ics|kml|kmz|geojson|pbf|mvt"
 _EXT = re.compile(rf"^(.+)(\.(?:{_DATA_FORMATS}|{_FILE_TYPES}))$", re.IGNORECASE)
 _DATA_FORMAT_SHAPE = re.compile(rf"^\{{\}}\.(?:{_DATA_FORMATS})$", re.IGNORECASE)
@@ -219,7 +219,8 @@ def _affix(seg: str) -> tuple[str, str]:
         return odata
     if ":" in seg:
         head, _, tail = seg.rpartition(":")
-        if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", tail):
+        # A verb, not a digest's hex (`sha256:e3b0c442…` is one value)
+        if head and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", tail) and segment_kind(tail) == "static":
             return head, PARAM + ":" + tail
     m = _EXT.match(seg)
     dotted = _DOT_PREFIX.match(seg)
@@ -438,10 +439,13 @@ class Templater:
         # Beside plain values, a sentence or a Windows path that ends in `.docx` is one more value.
         plain_values = sum(1 for head, shape in affixed.values() if shape == PARAM and self._is_param(segment_kind(head)))
         plain = plain_values > 0
+        # Issue keys of two or more projects (`PROJ-123`, `OPS-7`) are one value each, not one route per project.
+        issue_keys = {m.group(1) for seg in node.children if (m := _NUMBERED.match(seg)) and m.group(1)[:-1].isupper()}
         for seg, (head, shape) in affixed.items():
             if seg in in_formats:
                 shape = VALUE_IN_FORMAT
-            elif plain_values >= 2 and (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM:
+            elif (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM \
+                    and (plain_values >= 2 or (len(issue_keys) >= 2 and numbered.group(1) in issue_keys)):
                 head, shape = seg, PARAM  # `se-28529731` beside `2660807` and `9fd40c5d`: one more id
             elif seg in named and (loose or (plain and segment_kind(head) == "text")):
                 head, shape = seg, PARAM
