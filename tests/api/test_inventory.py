@@ -558,6 +558,18 @@ def test_digests_issue_keys_index_routes_and_web_assets() -> None:
     assert one.template("/chapters/chapter-3") == "/chapters/chapter-{chapterId}"  # one prefix: a numbered word
 
 
+def test_tokens_and_matrix_parameters_in_the_path() -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+    t = Templater([f"/reset/{jwt}"] * 4 + ["/reset/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI5ODc2In0.abcDEFghiJKL_mnop-qrst"])
+    assert t.template(f"/reset/{jwt}") == "/reset/{resetId}"  # not `eyJhbGciOiJIUzI1NiJ9.{resetId}`
+    # Java's session id and matrix parameters belong to their route: `cart` and `checkout` stay apart.
+    paths = ["/shop/cart;jsessionid=0A1B2C3D4E5F", "/shop/checkout;jsessionid=99ZZ88YY", "/shop/cart;jsessionid=77AA",
+             "/cars;color=red;year=2020/engines", "/trucks;color=blue/engines"]
+    t = Templater(paths)
+    assert [t.template(p) for p in paths] == ["/shop/cart;{matrix}", "/shop/checkout;{matrix}", "/shop/cart;{matrix}",
+                                              "/cars;{matrix}/engines", "/trucks;{matrix}/engines"]
+
+
 def test_spec_templates_match_parameters_inside_a_segment() -> None:
     known = ["/docs('{docId}')", "/records/{id}.json", "/@{lat},{lng}"]
     t = Templater(["/docs('A1')", "/records/5.json", "/records/6.xml", "/@40.7,-74.0"], known)

@@ -162,6 +162,13 @@ _ODATA_POSITIONAL = re.compile(rf"^(?:{_QUOTED}|{_NUMBER_KEY}|{_GUID_KEY})$")
 _ODATA_NAMED = re.compile(rf"^([A-Za-z_][A-Za-z0-9_]*)=({_QUOTED}|[^,'()]+)")
 
 
+# A token in the path (`/reset/eyJhbGciOi….eyJzdWIi….sig`).
+_JWT = re.compile(r"^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+# Matrix parameters (`/cars;color=red;year=2020`, Java's `/cart;jsessionid=0A1B…`) belong to the
+# route before them, like a query string.
+_MATRIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*);([A-Za-z_][A-Za-z0-9_.-]*=[^;]*(?:;[A-Za-z_][A-Za-z0-9_.-]*=[^;]*)*)$")
+
+
 def _odata_key(seg: str) -> tuple[str, str] | None:
     """(first key value, shape) of an OData key segment: `Customers('{}')`, `Products({})`,
     `certificates(thumbprintAlgorithm={},thumbprint={})`; quotes stay in the shape."""
@@ -215,6 +222,10 @@ def _affix(seg: str) -> tuple[str, str]:
     """(value, shape) of a segment: the shape is how the segment reads with its value as a
     parameter: `{}`, Google-style custom methods `{}:cancel`, file extensions `{}.json`, dotted
     prefixes `phrases.{}`, numbered words `page-{}`, OData keys `Products({})`."""
+    if seg.startswith("eyJ") and _JWT.match(seg):
+        return seg, PARAM  # a token, whose dotted parts are not a route and its value
+    if ";" in seg and (matrix := _MATRIX.match(seg)):
+        return matrix.group(2), matrix.group(1) + ";" + PARAM
     if seg.endswith(")") and (odata := _odata_key(seg)):
         return odata
     if ":" in seg:
@@ -603,6 +614,13 @@ class Templater:
             elif (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM and shape not in kids \
                     and PARAM in kids:
                 key, is_format = PARAM, False  # this position took `se-28529731` as one more id (see _fold)
+            elif shape.endswith(";" + PARAM) and shape in kids:
+                matrix = "matrix" if "matrix" not in used else param_name("matrix", used)
+                used.add(matrix)
+                out.append(shape.replace(PARAM, "{" + matrix + "}"))
+                prev = shape[:-len(PARAM) - 1]
+                node = kids[shape]
+                continue
             elif _is_odata(shape):
                 out.append(_odata_template(shape, used))
                 prev = shape.split("(", 1)[0]
