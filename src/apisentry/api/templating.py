@@ -166,6 +166,7 @@ _ODATA_NAMED = re.compile(rf"^([A-Za-z_][A-Za-z0-9_]*)=({_QUOTED}|[^,'()]+)")
 _JWT = re.compile(r"^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 # Matrix parameters (`/cars;color=red;year=2020`, Java's `/cart;jsessionid=0A1B…`) belong to the
 # route before them, like a query string.
+_MATRIX_SHAPE = ";" + PARAM
 _MATRIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*);([A-Za-z_][A-Za-z0-9_.-]*=[^;]*(?:;[A-Za-z_][A-Za-z0-9_.-]*=[^;]*)*)$")
 
 
@@ -218,6 +219,7 @@ def _odata_template(shape: str, used: set[str]) -> str:
     return entity + "(" + args.replace(PARAM, "{" + name + "}")
 
 
+@lru_cache(maxsize=1 << 16)  # the fold and then `template` ask about each segment; bounded like `segment_kind`
 def _affix(seg: str) -> tuple[str, str]:
     """(value, shape) of a segment: the shape is how the segment reads with its value as a
     parameter: `{}`, Google-style custom methods `{}:cancel`, file extensions `{}.json`, dotted
@@ -225,7 +227,7 @@ def _affix(seg: str) -> tuple[str, str]:
     if seg.startswith("eyJ") and _JWT.match(seg):
         return seg, PARAM  # a token, whose dotted parts are not a route and its value
     if ";" in seg and (matrix := _MATRIX.match(seg)):
-        return matrix.group(2), matrix.group(1) + ";" + PARAM
+        return matrix.group(2), matrix.group(1) + _MATRIX_SHAPE
     if seg.endswith(")") and (odata := _odata_key(seg)):
         return odata
     if ":" in seg:
@@ -451,12 +453,12 @@ class Templater:
         plain_values = sum(1 for head, shape in affixed.values() if shape == PARAM and self._is_param(segment_kind(head)))
         plain = plain_values > 0
         # Issue keys of two or more projects (`PROJ-123`, `OPS-7`) are one value each, not one route per project.
-        issue_keys = {m.group(1) for seg in node.children if (m := _NUMBERED.match(seg)) and m.group(1)[:-1].isupper()}
+        issue_keys = {shape for _, shape in affixed.values() if shape.endswith("-" + PARAM) and shape[:-3].isupper()}
         for seg, (head, shape) in affixed.items():
             if seg in in_formats:
                 shape = VALUE_IN_FORMAT
             elif (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM \
-                    and (plain_values >= 2 or (len(issue_keys) >= 2 and numbered.group(1) in issue_keys)):
+                    and (plain_values >= 2 or (len(issue_keys) >= 2 and shape in issue_keys)):
                 head, shape = seg, PARAM  # `se-28529731` beside `2660807` and `9fd40c5d`: one more id
             elif seg in named and (loose or (plain and segment_kind(head) == "text")):
                 head, shape = seg, PARAM
@@ -510,7 +512,7 @@ class Templater:
             # methods, every such name there is a route, however rarely called. One prefix with many
             # names after it is a route and its values (`mostPopularMedia.{}`, `divisions.{}`), and
             # reverse-DNS names (`com.whatsapp`, `org.mozilla`) are values.
-            namespaces = Counter(m.group(1) for s in words if (m := _RPC_METHOD.match(s))
+            namespaces = Counter(m.group(1) for s in words if "." in s and (m := _RPC_METHOD.match(s))
                                  and m.group(1).lower() not in _TOP_LEVEL_DOMAINS)
             if len(namespaces) >= 2 and max(namespaces.values()) >= 2:
                 words = [s for s in words if not ((m := _RPC_METHOD.match(s)) and m.group(1) in namespaces)]
@@ -614,7 +616,7 @@ class Templater:
             elif (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM and shape not in kids \
                     and PARAM in kids:
                 key, is_format = PARAM, False  # this position took `se-28529731` as one more id (see _fold)
-            elif shape.endswith(";" + PARAM) and shape in kids:
+            elif shape.endswith(_MATRIX_SHAPE) and shape in kids:
                 matrix = "matrix" if "matrix" not in used else param_name("matrix", used)
                 used.add(matrix)
                 out.append(shape.replace(PARAM, "{" + matrix + "}"))
