@@ -160,6 +160,7 @@ _GUID_KEY = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 _ODATA = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\((.+)\)$")
 _ODATA_POSITIONAL = re.compile(rf"^(?:{_QUOTED}|{_NUMBER_KEY}|{_GUID_KEY})$")
 _ODATA_NAMED = re.compile(rf"^([A-Za-z_][A-Za-z0-9_]*)=({_QUOTED}|[^,'()]+)")
+_ODATA_NAMED_PARAM = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)=(')?\{\}")  # `key={}` in a shape
 
 
 # A token in the path (`/reset/eyJhbGciOi….eyJzdWIi….sig`).
@@ -213,7 +214,7 @@ def _odata_template(shape: str, used: set[str]) -> str:
         return f"{m.group(1)}={m.group(2) or ''}{{{name}}}"
 
     if "=" in args:
-        return entity + "(" + re.sub(r"([A-Za-z_][A-Za-z0-9_]*)=(')?\{\}", named, args)
+        return entity + "(" + _ODATA_NAMED_PARAM.sub(named, args)
     name = param_name(entity.rsplit(".", 1)[-1], used)
     used.add(name)
     return entity + "(" + args.replace(PARAM, "{" + name + "}")
