@@ -361,6 +361,12 @@ def _fits(literals: list[str], seg: str) -> bool:
     return end - pos >= 1
 
 
+def _specificity(literals: list[list[str]]) -> tuple[int, int]:
+    """Sort key, most specific spec template first: more static segments (`/users/me` before
+    `/users/{id}`), then more literal text (`/records/{id}.json` before `/records/{id}`)."""
+    return -sum(len(seg) == 1 for seg in literals), -sum(len("".join(seg)) for seg in literals)
+
+
 def _merge(into: _Node, other: _Node) -> None:
     into.count += other.count
     for k, child in other.children.items():
@@ -385,10 +391,8 @@ class Templater:
                 node = node.children.setdefault(seg, _Node())
                 node.count += 1
         # Templates from a spec anchor the decision: their static segments stay static.
-        # Most static segments first, so `/users/me` wins over `/users/{id}`.
         # Parameters inside a segment (`/docs('{id}')`, `/records/{id}.json`) match by their literal text.
-        self.known = sorted(((_literals(t), t) for t in (known or [])),
-                            key=lambda kt: (-sum(len(k) == 1 for k in kt[0]), -sum(map(len, map("".join, kt[0])))))
+        self.known = sorted(((_literals(t), t) for t in (known or [])), key=lambda kt: _specificity(kt[0]))
         self._fold(self.root)
         self._cache: dict[str, str] = {}
 
