@@ -241,6 +241,10 @@ def test_dotted_prefixes_keep_their_route() -> None:
     assert d.template("/data/divisions.work_else/search").startswith("/data/divisions.{")
     j = Templater(["/lists.json", "/lists.jsonp"] * 3)
     assert j.template("/lists.jsonp") == j.template("/lists.json") == "/lists.{format}"
+    # An id is not a route prefix: `DY-9374-VJGU.Some%20title` is one value, not `DY-9374-VJGU.{}`.
+    ids = ["DY-9374-VJGU.Dark%20task%20end.", "ec17a1a8ae15998b.Use%20the%20filter.", "GR-3420-ZQJP.Kind%20voice."]
+    c = Templater([f"/collection/{i}" for i in ids])
+    assert {c.template(f"/collection/{i}") for i in ids} == {"/collection/{collectionId}"}
 
 
 def test_conventional_route_words_stay_even_when_rare() -> None:

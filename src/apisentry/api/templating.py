@@ -252,7 +252,8 @@ def _affix(seg: str) -> tuple[str, str]:
     if m and segment_kind(m.group(1)) in _ID_KINDS:
         return m.group(1), PARAM + m.group(2)
     m = _DOT_PREFIX.match(seg)
-    if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version"):
+    if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version") \
+            and segment_kind(m.group(1)[:-1]) == "static":
         return m.group(2), m.group(1) + PARAM
     return seg, PARAM
 
