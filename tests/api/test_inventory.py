@@ -516,6 +516,10 @@ def test_rpc_method_names_stay_routes_however_rarely_called() -> None:
                "reactions.add", "files.upload", "auth.test"]
     t = Templater([f"/api/{m}" for m in methods])
     assert {t.template(f"/api/{m}") for m in methods} == {f"/api/{m}" for m in methods}
+    # gRPC and Twirp: after a service (`acme.users.v1.UserService`) come its methods, each its own route.
+    grpc = [f"/acme.users.v1.UserService/{m}" for m in ("GetUser", "ListUsers", "CreateUser", "DeleteUser", "UpdateUser")]
+    t = Templater([*grpc, "/twirp/acme.orders.v1.OrderService/GetOrder"])
+    assert {t.template(p) for p in grpc} == set(grpc)
     apps = ["com.whatsapp", "com.spotify", "org.mozilla", "com.ubercab", "net.slack"]  # reverse-DNS: values
     hosts = ["example.com", "foo.org", "bar.net", "acme.io", "zeta.dev"]
     t = Templater([f"/apps/{a}/reviews" for a in apps] + [f"/domains/{h}" for h in hosts])

@@ -143,6 +143,8 @@ _DOT_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_-]+\.)((?:[A-Za-z0-9]|%(?!20)[0-
 
 # `chat.postMessage`, `conversations.list`: a method in a namespace, as RPC-style APIs name routes.
 _RPC_METHOD = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\.[a-z][A-Za-z0-9_]*$")
+# A gRPC service, a protobuf package and a service name: `acme.users.v1.UserService`, `grpc.health.v1.Health`.
+_GRPC_SERVICE = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+\.[A-Z][A-Za-z0-9]*$")
 _TOP_LEVEL_DOMAINS = frozenset({"com", "org", "net", "io", "edu", "gov", "co", "de", "uk", "fr", "app", "dev"})
 
 # A name and a short extension (`6658.pbf`, `near.shpz`): after an id, the id is the value.
@@ -513,6 +515,8 @@ class Templater:
                 params += releases
             words = [s for s in segs if kinds[s] == "static" and not _is_route_word(heads[s])
                      and s not in params]
+            if name is not None and _GRPC_SERVICE.match(name):
+                words = []  # gRPC and Twirp: `/acme.users.v1.UserService/GetUser`; after a service come its methods
             # RPC-style APIs name methods `namespace.method` (`/api/chat.postMessage`, `/api/chat.update`,
             # `/api/users.info`): where two or more namespaces sit side by side and one has two or more
             # methods, every such name there is a route, however rarely called. One prefix with many
