@@ -578,6 +578,16 @@ def test_tokens_and_matrix_parameters_in_the_path() -> None:
                                               "/cars;{matrix}/engines", "/trucks;{matrix}/engines"]
 
 
+def test_resources_seen_once_in_a_short_capture_stay_routes() -> None:
+    # A browser session's HAR: each resource listed once. Four rare names would otherwise be values.
+    after_version = ["/api/v1/users", "/api/v1/orders", "/api/v1/profile", "/api/v1/cart"]
+    collections = ["/app/users", "/app/orders", "/app/products", "/app/settings"]
+    t = Templater(after_version + collections)
+    assert {t.template(p) for p in after_version + collections} == set(after_version + collections)
+    names = ["/app/jsmith/feeds", "/app/amiller/feeds", "/app/tkoch/feeds", "/app/bwu/feeds"]
+    assert {Templater(names).template(p) for p in names} == {"/app/{appId}/feeds"}  # values still vary
+
+
 def test_spec_templates_match_parameters_inside_a_segment() -> None:
     known = ["/docs('{docId}')", "/records/{id}.json", "/@{lat},{lng}"]
     t = Templater(["/docs('A1')", "/records/5.json", "/records/6.xml", "/@40.7,-74.0"], known)

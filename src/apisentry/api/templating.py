@@ -532,7 +532,13 @@ class Templater:
             typical_word = counts[len(counts) // 2] if counts else 0
             rare_words = [s for s in words if node.children[s].count < max(3, 3 * typical_word)]
             calls = sum(node.children[s].count for s in rare_words)
-            if len(rare_words) >= MIN_DISTINCT_WORDS and len(rare_words) / max(calls, 1) >= MIN_DISTINCT_RATIO:
+            # Not resources, though, seen once each in a short capture (`/api/v1/users`, `/api/v1/orders`,
+            # `/api/v1/products`, `/api/v1/settings`): names right after an API version, or names that
+            # all read as collections, stay routes.
+            resources = (name is not None and segment_kind(name) == "version") \
+                or all(_is_collection(w) for w in rare_words)
+            if len(rare_words) >= MIN_DISTINCT_WORDS and len(rare_words) / max(calls, 1) >= MIN_DISTINCT_RATIO \
+                    and not resources:
                 params += rare_words
             elif params and words:
                 # Where values already vary, a word seen about as often as a typical value (twice at
