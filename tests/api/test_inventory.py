@@ -584,6 +584,8 @@ def test_resources_seen_once_in_a_short_capture_stay_routes() -> None:
     collections = ["/app/users", "/app/orders", "/app/products", "/app/settings"]
     t = Templater(after_version + collections)
     assert {t.template(p) for p in after_version + collections} == set(after_version + collections)
+    auth = ["/auth/login", "/auth/logout", "/auth/refresh", "/auth/register", "/auth/verify"]
+    assert {Templater(auth).template(p) for p in auth} == set(auth)  # never `/auth/{authId}`
     names = ["/app/jsmith/feeds", "/app/amiller/feeds", "/app/tkoch/feeds", "/app/bwu/feeds"]
     assert {Templater(names).template(p) for p in names} == {"/app/{appId}/feeds"}  # values still vary
 

@@ -40,7 +40,10 @@ MIN_DISTINCT_WORDS = 4
 # REST's conventional route words: taken for a value only on evidence of their own (see `_fold`),
 # not merely for being rare.
 ROUTE_WORDS = frozenset({"me", "self", "current", "latest", "all", "new", "search", "count", "export", "import",
-                         "batch", "bulk", "mine", "my", "stats", "summary", "health", "status", "config"})
+                         "batch", "bulk", "mine", "my", "stats", "summary", "health", "status", "config",
+                         # authentication's routes, which a security inventory must never merge
+                         "login", "logout", "signin", "signout", "signup", "register", "refresh", "token",
+                         "verify", "callback", "authorize", "revoke", "introspect", "userinfo"})
 MIN_DISTINCT_RATIO = 0.8
 # Names after a collection noun that go on alike are its members once there are this many (`_members`).
 MIN_MEMBERS = 4
