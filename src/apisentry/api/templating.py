@@ -107,6 +107,11 @@ def param_name(parent: str | None, used: set[str]) -> str:
         name = (parts[0] + "".join(p.title() for p in parts[1:]) + "Id") if parts else "id"
     else:
         name = "id"
+    return _unused(name, used)
+
+
+def _unused(name: str, used: set[str]) -> str:
+    """`name`, or `name2`, `name3`, ... when the template already has it."""
     out, n = name, 2
     while out in used:
         out, n = f"{name}{n}", n + 1
@@ -212,9 +217,7 @@ def _odata_template(shape: str, used: set[str]) -> str:
     entity, _, args = shape.partition("(")
 
     def named(m: re.Match[str]) -> str:
-        name, n = m.group(1), 2
-        while name in used:
-            name, n = f"{m.group(1)}{n}", n + 1
+        name = _unused(m.group(1), used)
         used.add(name)
         return f"{m.group(1)}={m.group(2) or ''}{{{name}}}"
 
@@ -297,6 +300,12 @@ def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> boo
             if len(a.children.keys() & b.children.keys()) * 2 >= len(a.children.keys() | b.children.keys()):
                 return False
     return True
+
+
+def _rarely_repeated(segs: list[str], node: _Node, at_least: int = MIN_DISTINCT_WORDS) -> bool:
+    """At least `at_least` names at one position, mostly seen once: values vary from call to call,
+    route names repeat with every call."""
+    return len(segs) >= at_least and len(segs) / max(sum(node.children[s].count for s in segs), 1) >= MIN_DISTINCT_RATIO
 
 
 def _is_release(seg: str) -> bool:
@@ -483,6 +492,10 @@ class Templater:
         valueish = [seg for seg in node.children if self._is_param(segment_kind(heads[seg]))]
         literal = set(valueish) if 1 <= len(valueish) <= 3 and all(
             segment_kind(heads[seg]) == "text" and node.children[seg].count >= 3 for seg in valueish) else set()
+        # What the position follows, the same for every shape at it.
+        after_version = name is not None and segment_kind(name) == "version"
+        after_service = name is not None and bool(_GRPC_SERVICE.match(name))
+        after_collection = _is_collection(name)
         for shape, segs in by_shape.items():
             kinds = {seg: segment_kind(heads[seg]) for seg in segs}
             # Dates are values unless one date repeats alone (`/2020-05-31/...`, an API version).
@@ -513,12 +526,11 @@ class Templater:
             # an API has few versions, each called again and again: four or more dotted versions at
             # one position, rarely repeated, are values.
             releases = [s for s in segs if kinds[s] == "version" and "." in heads[s] and s not in params]
-            if len(releases) >= MIN_DISTINCT_WORDS \
-                    and len(releases) / max(sum(node.children[s].count for s in releases), 1) >= MIN_DISTINCT_RATIO:
+            if _rarely_repeated(releases, node):
                 params += releases
             words = [s for s in segs if kinds[s] == "static" and not _is_route_word(heads[s])
                      and s not in params]
-            if name is not None and _GRPC_SERVICE.match(name):
+            if after_service:
                 words = []  # gRPC and Twirp: `/acme.users.v1.UserService/GetUser`; after a service come its methods
             # RPC-style APIs name methods `namespace.method` (`/api/chat.postMessage`, `/api/chat.update`,
             # `/api/users.info`): where two or more namespaces sit side by side and one has two or more
@@ -534,14 +546,11 @@ class Templater:
             counts = sorted(node.children[s].count for s in words)
             typical_word = counts[len(counts) // 2] if counts else 0
             rare_words = [s for s in words if node.children[s].count < max(3, 3 * typical_word)]
-            calls = sum(node.children[s].count for s in rare_words)
             # Not resources, though, seen once each in a short capture (`/api/v1/users`, `/api/v1/orders`,
             # `/api/v1/products`, `/api/v1/settings`): names right after an API version, or names that
             # all read as collections, stay routes.
-            resources = (name is not None and segment_kind(name) == "version") \
-                or all(_is_collection(w) for w in rare_words)
-            if len(rare_words) >= MIN_DISTINCT_WORDS and len(rare_words) / max(calls, 1) >= MIN_DISTINCT_RATIO \
-                    and not resources:
+            resources = after_version or all(_is_collection(w) for w in rare_words)
+            if _rarely_repeated(rare_words, node) and not resources:
                 params += rare_words
             elif params and words:
                 # Where values already vary, a word seen about as often as a typical value (twice at
@@ -552,8 +561,7 @@ class Templater:
                 rare = [s for s in words if node.children[s].count <= 2]
                 if typical <= 1.5 and rare:
                     params += rare
-            elif shape.startswith(PARAM + ":") and len(words) >= 2 \
-                    and len(words) / max(sum(node.children[s].count for s in words), 1) >= MIN_DISTINCT_RATIO:
+            elif shape.startswith(PARAM + ":") and _rarely_repeated(words, node, at_least=2):
                 # Several rarely repeated names before one custom method (`a:cancel`, `b:cancel`) are
                 # values of one resource; names that repeat (`aptArtifacts:create`,
                 # `yumArtifacts:create`) are collections with their own methods.
@@ -579,7 +587,7 @@ class Templater:
                 if shape == PARAM and route:
                     seen = set().union(*(_static_chains(node.children[p]) for p in params))
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
-            if shape == PARAM and not params and _is_collection(name):
+            if shape == PARAM and not params and after_collection:
                 params = _members(node, words)
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
                 params = []
