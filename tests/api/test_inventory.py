@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,34 @@ def test_spec_diff() -> None:
     assert eps[("GET", "/v1/orders")].in_spec is True and eps[("GET", "/v1/internal/export")].in_spec is False
 
 
+def test_api_gateway_logs_bring_their_routes(tmp_path: Path) -> None:
+    lines = [
+        # REST API: the path has the stage in front, the resource path is the API's own route
+        {"httpMethod": "GET", "path": "/prod/pets/12", "resourcePath": "/pets/{petId}", "status": "200"},
+        {"httpMethod": "GET", "path": "/prod/pets/rex", "resourcePath": "/pets/{petId}", "status": "200"},
+        {"httpMethod": "GET", "path": "/prod/pets/search", "resourcePath": "/pets/search", "status": "200"},
+        # HTTP API: the route key names the method too
+        {"httpMethod": "DELETE", "path": "/pets/12", "routeKey": "DELETE /pets/{petId}", "status": "204"},
+        # A greedy proxy and `$default` match everything: the path is templated as usual
+        {"httpMethod": "GET", "path": "/prod/legacy/orders/81", "resourcePath": "/{proxy+}", "status": "200"},
+        {"httpMethod": "GET", "path": "/legacy/orders/82", "routeKey": "$default", "status": "200"},
+    ]
+    (tmp_path / "gw.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    obs, report = read([str(tmp_path / "gw.jsonl")])
+    assert not report.skipped
+    eps = {(e.method, e.path): e.calls for e in build(obs)["endpoints"]}
+    assert eps == {("GET", "/pets/{petId}"): 2, ("GET", "/pets/search"): 1, ("DELETE", "/pets/{petId}"): 1,
+                   ("GET", "/prod/legacy/orders/{orderId}"): 1, ("GET", "/legacy/orders/{orderId}"): 1}
+    # The route matches the spec, which knows no stage.
+    spec = tmp_path / "pets.yaml"
+    spec.write_text("openapi: 3.0.0\ninfo: {title: pets, version: '1'}\npaths:\n"
+                    "  /pets/{petId}:\n    parameters: [{name: petId, in: path, required: true, schema: {type: string}}]\n"
+                    "    get: {responses: {'200': {description: ok}}}\n")
+    inv = build(obs, [load_spec(spec)])
+    in_spec = {(e.method, e.path): e.in_spec for e in inv["endpoints"]}
+    assert in_spec[("GET", "/pets/{petId}")] is True and in_spec[("DELETE", "/pets/{petId}")] is False
+
+
 def test_risk_ranking_and_old_versions() -> None:
     obs = [_o("GET", "/v1/customers/1", auth="none", response={"email": "a@b.io"}),
            _o("GET", "/v2/customers/1"), _o("GET", "/v2/ping", auth="none")]
@@ -211,6 +240,28 @@ def test_hostile_har_and_html(tmp_path: Path) -> None:
     bad_spec.write_text("openapi: 3.0.0\npaths:\n  /a: {$ref: '#/nope'}\n")
     r = CliRunner().invoke(app, ["api", "inventory", str(f), "--spec", str(bad_spec)])
     assert r.exit_code == 2 and "does not resolve" in r.stderr
+
+
+def test_har_cut_off_or_broken_keeps_its_complete_entries(tmp_path: Path) -> None:
+    def entry(path: str) -> str:
+        return json.dumps({"request": {"method": "GET", "url": f"https://a.example{path}", "headers": []},
+                           "response": {"status": 200}})
+
+    head = '{"log": {"version": "1.2", "entries": [' + entry("/api/users/1") + ", " + entry("/api/users/2")
+    (tmp_path / "cut.har").write_text(head + ', {"request": {"method": "GE')  # export stopped mid-entry
+    (tmp_path / "broken.har").write_text(head + ", garbage, " + entry("/api/orders") + "]}}")
+    (tmp_path / "binary.har").write_bytes(
+        (head + ', {"request": {"method": "GET", "url": "https://a.example/api/files"}, "response": {"status": 200, '
+         '"content": {"text": "').encode() + b"\xff\xfe\x00PNG" + b'"}}}]}}')
+    (tmp_path / "nolog.har").write_text('{"log": {"entries": 7}}')
+    obs, report = read([str(tmp_path / f) for f in ("cut.har", "broken.har", "binary.har", "nolog.har")])
+    paths = Counter(o.path for o in obs)
+    assert paths == {"/api/users/1": 3, "/api/users/2": 3, "/api/files": 1}
+    assert report.skipped["HAR file cut off: the complete entries before the break are kept"] == 1
+    assert report.skipped["HAR file broken: the complete entries before the break are kept"] == 1
+    assert "broken.har: after entry 2" in report.examples["HAR file broken: the complete entries before the break are kept"]
+    assert report.skipped["HAR file with binary bytes in its text: read with replacement characters"] == 1
+    assert report.skipped["not a HAR file: no list at log.entries"] == 1
 
 
 def test_parameters_with_types_formats_and_headers() -> None:

@@ -95,14 +95,15 @@ def _param(ep: Endpoint, where: str, name: str, value: Any) -> None:
 def build(observations: list[Observation], specs: list[Spec] | None = None) -> dict[str, Any]:
     specs = specs or []
     known = [op.template if base == "" else base + op.template for s in specs for op in s.operations for base in s.base_paths]
-    templ = Templater([o.path for o in observations], known)
+    templ = Templater([o.path for o in observations if o.route is None], known)
     eps: dict[tuple[str, str], Endpoint] = {}
     for o in observations:
-        path = templ.template(o.path)
+        path = o.route or templ.template(o.path)
         ep = eps.get((o.method, path))
         if ep is None:
             ep = eps[(o.method, path)] = Endpoint(o.method, path)
-            match = _spec_match(specs, o.method, o.path)
+            # A gateway's path has the stage in front (`/prod/pets/12`); its route, like a spec, has not.
+            match = _spec_match(specs, o.method, o.path) or (o.route and _spec_match(specs, o.method, o.route))
             if specs:
                 ep.in_spec = match is not None
                 if match:

@@ -5,9 +5,11 @@ that cannot be read is counted with its reason, and the rest go on."""
 from __future__ import annotations
 
 import base64
+import io
 import re
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import ijson
 import orjson
 
 
@@ -35,6 +38,7 @@ class Observation:
     count: int = 1  # calls this observation stands for (access logs are read grouped)
     time_last: datetime | None = None
     clients: list[str] = field(default_factory=list)
+    route: str | None = None  # the template a gateway matched (`/pets/{petId}`), when its log says so
 
 
 @dataclass
@@ -154,14 +158,51 @@ def sniff(path: Path) -> str:
     return "unknown"
 
 
-def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
+# Control characters JSON does not allow raw inside a string (tab, newline and return are whitespace).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _har_entries(path: Path, report: ReadReport) -> list[Any]:
+    """The file's entries. Binary bytes (a body pasted as text) are replaced, and
+    a HAR cut off mid-write (a browser closed during export, a full disk) or broken part-way keeps
+    every complete entry before the break."""
+    data = path.read_bytes()
     try:
-        doc = orjson.loads(path.read_bytes())
-        entries = doc["log"]["entries"]
-    except (orjson.JSONDecodeError, KeyError, TypeError) as e:
-        report.skip(f"not a readable HAR file ({type(e).__name__})", str(path))
-        return
-    for i, entry in enumerate(entries):
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        doc = None
+        text = data.decode("utf-8", "replace")
+        text = _CONTROL.sub("\ufffd", text)
+        if text.encode() != data:
+            report.skip("HAR file with binary bytes in its text: read with replacement characters", str(path))
+            data = text.encode()
+            with suppress(orjson.JSONDecodeError):
+                doc = orjson.loads(data)
+        if doc is None:
+            return _entries_before_break(data, path, report)
+    log = doc.get("log") if isinstance(doc, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
+    if not isinstance(entries, list):
+        report.skip("not a HAR file: no list at log.entries", str(path))
+        return []
+    return entries
+
+
+def _entries_before_break(data: bytes, path: Path, report: ReadReport) -> list[Any]:
+    kept: list[Any] = []
+    try:
+        for entry in ijson.items(io.BytesIO(data), "log.entries.item", use_float=True):
+            kept.append(entry)
+    except ijson.JSONError as e:
+        why = (str(e).strip().splitlines() or ["end of file"])[0]
+        reason = "HAR file cut off" if "premature EOF" in why or why == "end of file" else "HAR file broken"
+        report.skip(f"{reason}: the complete entries before the break are kept",
+                    f"{path}: after entry {len(kept)} ({why[:80]})")
+    return kept
+
+
+def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
+    for i, entry in enumerate(_har_entries(path, report)):
         report.lines += 1
         try:
             req = entry["request"]
@@ -216,14 +257,32 @@ def _json_line(line: str) -> Observation | None:
         o.identity = d.get("actor_user_uid") or o.identity
         return o
     method = d.get("method") or d.get("httpMethod") or d.get("http_method") or d.get("request_method")
-    url = d.get("url") or d.get("path") or d.get("uri") or d.get("resourcePath") or d.get("request_uri")
+    route = _gateway_route(d)
+    url = d.get("url") or d.get("path") or d.get("uri") or d.get("request_uri") or route or d.get("resourcePath")
     if not isinstance(method, str) or not isinstance(url, str):
         return None
-    return _obs(method, url, d.get("status") or d.get("statusCode") or d.get("status_code"),
-                _time(d.get("time") or d.get("timestamp") or d.get("requestTime") or d.get("requestTimeEpoch")),
-                d.get("ip") or d.get("sourceIp") or d.get("client_ip") or d.get("remote_addr"),
-                d.get("headers") if isinstance(d.get("headers"), dict) else None,
-                d.get("body") if isinstance(d.get("body"), dict | list) else None)
+    o = _obs(method, url, d.get("status") or d.get("statusCode") or d.get("status_code"),
+             _time(d.get("time") or d.get("timestamp") or d.get("requestTime") or d.get("requestTimeEpoch")),
+             d.get("ip") or d.get("sourceIp") or d.get("client_ip") or d.get("remote_addr"),
+             d.get("headers") if isinstance(d.get("headers"), dict) else None,
+             d.get("body") if isinstance(d.get("body"), dict | list) else None)
+    o.route = route
+    return o
+
+
+# A route as API Gateway names it: `/pets/{petId}`, or `GET /pets/{petId}` for HTTP APIs.
+_ROUTE = re.compile(r"^(?:[A-Z]+ )?(/[^\s?#]*)$")
+
+
+def _gateway_route(d: dict[str, Any]) -> str | None:
+    """The template API Gateway matched, from `$context.resourcePath` (REST APIs) or
+    `$context.routeKey` (HTTP APIs): the API's own routes, better than any guess from paths.
+    A greedy proxy (`/{proxy+}`) or `$default` hands every path to one backend and says nothing."""
+    raw = d.get("resourcePath") or d.get("routeKey")
+    m = _ROUTE.match(raw) if isinstance(raw, str) else None
+    if m is None or "+}" in m.group(1):
+        return None
+    return m.group(1)
 
 
 def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadReport]:
@@ -241,7 +300,7 @@ def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadRe
     for f in files:
         kind = fmt if fmt != "auto" else sniff(f)
         if kind == "unknown":
-            report.skip("unknown format (use --format)", str(f))
+            report.skip("unknown format (name it with --input-format)", str(f))
             continue
         if kind in ("combined", "alb"):
             from apisentry.api.logs_sql import read_log
