@@ -7,6 +7,7 @@ import base64
 import json
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from apisentry.api.inventory import build
-from apisentry.api.reconstruct import infer_schema, reconstruct
+from apisentry.api.reconstruct import reconstruct
+from apisentry.api.schemas import SchemaSketch, infer_schema
 from apisentry.api.sensitive import classify, luhn, types_in
 from apisentry.api.templating import Templater, segment_kind
 from apisentry.api.traffic import Observation, read
@@ -180,6 +182,50 @@ def test_reconstruction_infers_and_never_overwrites() -> None:
     fresh = reconstruct(inv["endpoints"])
     body = fresh["paths"]["/v1/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["items"]["items"]["required"] == ["qty", "sku"]
+
+
+def test_schema_sketches_merge_like_one_sketch_of_everything() -> None:
+    bodies = [{"id": 1, "email": "a@b.io", "tags": ["x"]}, {"id": 2.5, "email": "c@d.io", "note": None},
+              {"id": 3, "email": "not an address", "tags": [], "nested": {"at": "2024-05-01T00:00:00Z"}},
+              {"id": 4, "email": "e@f.io", "nested": {"at": "2024-06-01T00:00:00Z", "n": 1}}]
+    for cut in range(len(bodies) + 1):
+        left, right = SchemaSketch(), SchemaSketch()
+        for b in bodies[:cut]:
+            left.add(b)
+        for b in bodies[cut:]:
+            right.add(b)
+        left.merge(right)
+        assert left.schema() == infer_schema(bodies)
+    schema = infer_schema(bodies)
+    assert schema["required"] == ["email", "id"] and schema["properties"]["id"] == {"type": "number"}
+    assert schema["properties"]["email"] == {"type": "string"}  # one value without the format: no format
+    assert schema["properties"]["nested"]["properties"]["at"] == {"type": "string", "format": "date-time"}
+    assert schema["properties"]["nested"]["required"] == ["at"]
+    # A map keyed by ids does not grow the sketch without bound.
+    huge = SchemaSketch()
+    huge.add({str(i): i for i in range(5000)})
+    assert len(huge.props) == 500
+
+
+def test_inventory_streams_and_sums_paths_before_templating() -> None:
+    def traffic() -> Iterator[Observation]:  # a one-shot stream, as the CLI gives it
+        for i in range(40):
+            yield _o("GET", f"/v1/orders/{1000 + i % 8}", client=f"10.0.0.{i % 3}", response={"email": f"u{i}@shop.io"})
+        yield _o("POST", "/v1/orders", 201, body={"sku": "A-1", "qty": 2})
+
+    inv = build(traffic())
+    eps = {(e.method, e.path): e for e in inv["endpoints"]}
+    orders = eps[("GET", "/v1/orders/{orderId}")]
+    assert orders.calls == 40 and orders.records == 40 and orders.returned == {"email"}
+    assert orders.to_dict()["callers"]["clients"] == ["10.0.0.0", "10.0.0.1", "10.0.0.2"]  # 14, 13, 13 calls
+    assert orders.response_schema.seen == 40
+    assert eps[("POST", "/v1/orders")].request_schema.schema()["required"] == ["qty", "sku"]
+    # The templater weighs a path by how often it was seen, whether given once per call or with a count.
+    paths = ["/teams/a/x", "/teams/b/x", "/teams/c/x", "/teams/d/x", "/teams/me"]
+    one_by_one = Templater(paths + ["/teams/me"] * 6)
+    counted = Templater(paths, counts=[1, 1, 1, 1, 7])
+    assert [one_by_one.template(p) for p in paths] == [counted.template(p) for p in paths]
+    assert counted.template("/teams/me") == "/teams/me"
 
 
 def test_cli_json_contract(tmp_path: Path) -> None:

@@ -6,37 +6,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from apisentry.api.schemas import SchemaSketch, format_of, json_type, value_type
 from apisentry.api.sensitive import types_in
 from apisentry.api.templating import Templater
 from apisentry.api.traffic import Observation
 from apisentry.guard.spec import Spec, load_spec
 
 _VERSION_SEG = re.compile(r"^v(\d+)$", re.IGNORECASE)
-
-
-_FORMATS = [("uuid", re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)),
-            ("date-time", re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")), ("date", re.compile(r"^\d{4}-\d{2}-\d{2}$")),
-            ("email", re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)), ("uri", re.compile(r"^https?://")),
-            ("ipv4", re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$"))]
-
-
-def format_of(v: str) -> str | None:
-    return next((name for name, rx in _FORMATS if rx.match(v)), None)
-
-
-def value_type(v: str) -> str:
-    if re.fullmatch(r"-?\d+", v):
-        return "integer"
-    if re.fullmatch(r"-?\d+\.\d+", v):
-        return "number"
-    if v.lower() in ("true", "false"):
-        return "boolean"
-    return "string"
 
 
 @dataclass
@@ -56,8 +38,9 @@ class Endpoint:
     in_spec: bool | None = None
     deprecated: bool = False
     spec_params: set[str] = field(default_factory=set)
-    samples: list[Any] = field(default_factory=list)  # request bodies, for the reconstructed schema
-    response_samples: list[Any] = field(default_factory=list)
+    request_schema: SchemaSketch = field(default_factory=SchemaSketch)  # JSON object bodies, all of them
+    response_schema: SchemaSketch = field(default_factory=SchemaSketch)
+    records: int = 0  # observations summed here; the templater weighs a path by them, as it always has
 
     def to_dict(self) -> dict[str, Any]:
         span = (self.last_seen - self.first_seen).total_seconds() if self.first_seen and self.last_seen else 0
@@ -66,8 +49,7 @@ class Endpoint:
             "params": [{"name": k.split(".", 1)[1], **v} for k, v in sorted(self.params.items())],
             "auth": sorted(self.auth), "status_codes": {str(k): n for k, n in sorted(self.statuses.items())},
             "sensitive": {"receives": sorted(self.received), "returns": sorted(self.returned)},
-            "calls": self.calls, "callers": {"identities": [i for i, _ in self.identities.most_common(10)],
-                                             "clients": [c for c, _ in self.clients.most_common(10)]},
+            "calls": self.calls, "callers": {"identities": _busiest(self.identities), "clients": _busiest(self.clients)},
             "first_seen": self.first_seen.isoformat() if self.first_seen else None,
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
             "rate_per_min": round(self.calls / (span / 60), 2) if span > 0 else None,
@@ -75,70 +57,128 @@ class Endpoint:
         }
 
 
-def _param(ep: Endpoint, where: str, name: str, value: Any) -> None:
+    def add(self, o: Observation) -> None:
+        n = o.count
+        self.records += 1
+        self.calls += n
+        if o.status is not None:
+            self.statuses[o.status] += n
+        self.auth[o.auth] += n
+        if o.identity:
+            _tally(self.identities, o.identity, n)
+        for c in o.clients or ([o.client] if o.client else []):
+            _tally(self.clients, c, n)
+        if o.time:
+            self._seen(o.time, o.time_last or o.time)
+        for k, v in o.query:
+            _param(self.params, "query", k, v)
+        for k, v in o.headers:
+            _param(self.params, "header", k, v)
+        if isinstance(o.body, dict):
+            for k, v in o.body.items():
+                _param(self.params, "body", str(k), v)
+            self.request_schema.add(o.body)
+        if o.body is not None:
+            self.received |= types_in(o.body)
+        if o.query:
+            self.received |= types_in(dict(o.query))
+        if o.response is not None:
+            self.returned |= types_in(o.response)
+            self.response_schema.add(o.response)
+
+    def absorb(self, other: Endpoint) -> None:
+        """Adds what another endpoint saw: the calls of one concrete path, summed into its template."""
+        self.records += other.records
+        self.calls += other.calls
+        self.statuses.update(other.statuses)
+        self.auth.update(other.auth)
+        for counts, theirs in ((self.identities, other.identities), (self.clients, other.clients)):
+            for k, n in theirs.items():
+                _tally(counts, k, n)
+        if other.first_seen and other.last_seen:
+            self._seen(other.first_seen, other.last_seen)
+        for key, p in other.params.items():
+            mine = self.params.get(key)
+            if mine is None:
+                self.params[key] = dict(p)
+            else:
+                mine["seen"] += p["seen"]
+                mine["type"] = _wider(mine["type"], p["type"])
+                if mine["format"] != p["format"]:
+                    mine["format"] = None
+        self.received |= other.received
+        self.returned |= other.returned
+        self.request_schema.merge(other.request_schema)
+        self.response_schema.merge(other.response_schema)
+
+    def _seen(self, first: datetime, last: datetime) -> None:
+        self.first_seen = min(self.first_seen, first) if self.first_seen else first
+        self.last_seen = max(self.last_seen, last) if self.last_seen else last
+
+
+# Callers kept per endpoint: the report lists the ten busiest; a flood of addresses must not grow memory.
+MAX_CALLERS = 1000
+
+
+def _busiest(counts: Counter[str], n: int = 10) -> list[str]:
+    """The `n` most frequent, ties by name, so a report does not depend on the order traffic came in."""
+    return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def _tally(counts: Counter[str], key: str, n: int) -> None:
+    if key in counts or len(counts) < MAX_CALLERS:
+        counts[key] += n
+
+
+def _wider(a: str, b: str) -> str:
+    """A type both values fit: integer and number are a number, anything else mixed is a string."""
+    if a == b:
+        return a
+    return "number" if {a, b} == {"integer", "number"} else "string"
+
+
+def _param(params: dict[str, dict[str, Any]], where: str, name: str, value: Any) -> None:
     key = f"{where}.{name}"
-    t = value_type(value) if isinstance(value, str) else "object" if isinstance(value, dict) else \
-        "array" if isinstance(value, list) else "boolean" if isinstance(value, bool) else \
-        "integer" if isinstance(value, int) else "number" if isinstance(value, float) else "string"
+    t = value_type(value) if isinstance(value, str) else "string" if value is None else json_type(value)
     fmt = format_of(value) if isinstance(value, str) and value else None
-    cur = ep.params.get(key)
+    cur = params.get(key)
     if cur is None:
-        ep.params[key] = {"in": where, "type": t, "format": fmt, "seen": 1}
+        params[key] = {"in": where, "type": t, "format": fmt, "seen": 1}
     else:
         cur["seen"] += 1
-        if cur["type"] != t:
-            cur["type"] = "number" if {cur["type"], t} == {"integer", "number"} else "string"
+        cur["type"] = _wider(cur["type"], t)
         if cur["format"] != fmt:
             cur["format"] = None  # a format holds only if every value had it
 
 
-def build(observations: list[Observation], specs: list[Spec] | None = None) -> dict[str, Any]:
+def build(observations: Iterable[Observation], specs: list[Spec] | None = None) -> dict[str, Any]:
+    """The inventory of a stream of observations. Each is summed into its concrete path as it comes,
+    so memory follows the distinct paths, not the calls; the paths are then templated together and
+    summed into their endpoints."""
     specs = specs or []
-    known = [op.template if base == "" else base + op.template for s in specs for op in s.operations for base in s.base_paths]
-    templ = Templater([o.path for o in observations if o.route is None], known)
-    eps: dict[tuple[str, str], Endpoint] = {}
+    by_path: dict[tuple[str, str, str | None], Endpoint] = {}
     for o in observations:
-        path = o.route or templ.template(o.path)
-        ep = eps.get((o.method, path))
+        raw = by_path.get((o.method, o.path, o.route))
+        if raw is None:
+            raw = by_path[(o.method, o.path, o.route)] = Endpoint(o.method, o.path)
+        raw.add(o)
+    known = [op.template if base == "" else base + op.template for s in specs for op in s.operations for base in s.base_paths]
+    untemplated = [(path, raw.records) for (_, path, route), raw in by_path.items() if route is None]
+    templ = Templater([p for p, _ in untemplated], known, [n for _, n in untemplated])
+    eps: dict[tuple[str, str], Endpoint] = {}
+    for (method, raw_path, route), raw in by_path.items():
+        path = route or templ.template(raw_path)
+        ep = eps.get((method, path))
         if ep is None:
-            ep = eps[(o.method, path)] = Endpoint(o.method, path)
+            ep = eps[(method, path)] = Endpoint(method, path)
             # A gateway's path has the stage in front (`/prod/pets/12`); its route, like a spec, has not.
-            match = _spec_match(specs, o.method, o.path) or (o.route and _spec_match(specs, o.method, o.route))
+            match = _spec_match(specs, method, raw_path) or (route and _spec_match(specs, method, route))
             if specs:
                 ep.in_spec = match is not None
                 if match:
                     ep.deprecated = match.deprecated
                     ep.spec_params = {f"{p.where}.{p.name}" for p in match.params}
-        n = o.count
-        ep.calls += n
-        if o.status is not None:
-            ep.statuses[o.status] += n
-        ep.auth[o.auth] += n
-        if o.identity:
-            ep.identities[o.identity] += n
-        for c in o.clients or ([o.client] if o.client else []):
-            ep.clients[c] += n
-        if o.time:
-            last = o.time_last or o.time
-            ep.first_seen = min(ep.first_seen, o.time) if ep.first_seen else o.time
-            ep.last_seen = max(ep.last_seen, last) if ep.last_seen else last
-        for k, v in o.query:
-            _param(ep, "query", k, v)
-        for k, v in o.headers:
-            _param(ep, "header", k, v)
-        if isinstance(o.body, dict):
-            for k, v in o.body.items():
-                _param(ep, "body", str(k), v)
-            if len(ep.samples) < 50:
-                ep.samples.append(o.body)
-        if o.body is not None:
-            ep.received |= types_in(o.body)
-        if o.query:
-            ep.received |= types_in(dict(o.query))
-        if o.response is not None:
-            ep.returned |= types_in(o.response)
-            if len(ep.response_samples) < 50:
-                ep.response_samples.append(o.response)
+        ep.absorb(raw)
     endpoints = sorted(eps.values(), key=lambda e: (e.path, e.method))
     findings = _findings(endpoints, specs)
     return {"endpoints": endpoints, "findings": findings}

@@ -8,71 +8,13 @@ import copy
 import re
 from typing import Any
 
-from apisentry.api.inventory import Endpoint, format_of
+from apisentry.api.inventory import Endpoint
 
 _SCHEMES = {"bearer-jwt": ("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}),
             "bearer": ("bearerAuth", {"type": "http", "scheme": "bearer"}),
             "basic": ("basicAuth", {"type": "http", "scheme": "basic"}),
             "api-key": ("apiKeyAuth", {"type": "apiKey", "in": "header", "name": "X-API-Key"}),
             "cookie": ("cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"})}
-
-
-def infer_schema(samples: list[Any], depth: int = 0) -> dict[str, Any]:
-    """One schema that every sample satisfies: object properties merged, `required` only for the keys
-    present in all samples, types widened (integer+number is number; anything else mixed is a list)."""
-    if depth > 20 or not samples:
-        return {}
-    types = {_type(s) for s in samples}
-    if types == {"integer", "number"}:
-        types = {"number"}
-    if len(types) > 1:
-        if "null" in types and len(types) == 2:
-            (t,) = types - {"null"}
-            inner = infer_schema([s for s in samples if s is not None], depth)
-            inner["type"] = [t, "null"]
-            return inner
-        return {"type": sorted(types)}
-    (t,) = types
-    if t == "object":
-        keys: dict[str, list[Any]] = {}
-        for s in samples:
-            for k, v in s.items():
-                keys.setdefault(k, []).append(v)
-        props = {k: infer_schema(v, depth + 1) for k, v in sorted(keys.items())}
-        required = sorted(k for k, v in keys.items() if len(v) == len(samples))
-        out: dict[str, Any] = {"type": "object", "properties": props}
-        if required:
-            out["required"] = required
-        return out
-    if t == "array":
-        items = [x for s in samples for x in s]
-        return {"type": "array", "items": infer_schema(items, depth + 1) if items else {}}
-    if t == "string":
-        fmt = _format(samples)
-        return {"type": "string", **({"format": fmt} if fmt else {})}
-    return {"type": t}
-
-
-def _type(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int):
-        return "integer"
-    if isinstance(v, float):
-        return "number"
-    if isinstance(v, dict):
-        return "object"
-    if isinstance(v, list):
-        return "array"
-    return "string"
-
-
-def _format(samples: list[str]) -> str | None:
-    """A format every sample has, or None."""
-    formats = {format_of(s) for s in samples}
-    return formats.pop() if len(formats) == 1 else None
 
 
 def _operation(ep: Endpoint) -> dict[str, Any]:
@@ -88,15 +30,15 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": f"{ep.method} {ep.path} (seen {ep.calls} times)"}
     if params:
         op["parameters"] = params
-    if ep.samples:
-        op["requestBody"] = {"content": {"application/json": {"schema": infer_schema(ep.samples)}}}
+    if ep.request_schema.seen:
+        op["requestBody"] = {"content": {"application/json": {"schema": ep.request_schema.schema()}}}
     responses: dict[str, Any] = {}
     for status in sorted(ep.statuses):
         responses[str(status)] = {"description": "observed"}
-    if ep.response_samples and responses:
+    if ep.response_schema.seen and responses:
         ok = next((s for s in responses if s.startswith("2")), None)
         if ok:
-            responses[ok]["content"] = {"application/json": {"schema": infer_schema(ep.response_samples)}}
+            responses[ok]["content"] = {"application/json": {"schema": ep.response_schema.schema()}}
     op["responses"] = responses or {"default": {"description": "observed"}}
     schemes = [_SCHEMES[a][0] for a in sorted(ep.auth) if a in _SCHEMES]
     if schemes:

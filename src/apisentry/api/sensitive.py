@@ -5,7 +5,6 @@ numbers that merely look alike are not counted."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -51,41 +50,56 @@ def classify(key: str, value: Any) -> set[str]:
     return set()
 
 
+@lru_cache(maxsize=4096)
+def _key_kinds(key: str) -> tuple[bool, bool, bool, bool, bool, bool]:
+    """What a field's name says (secret, birth date, address, national id, card, phone): names repeat
+    across every body, so each is read once."""
+    return (bool(_SECRET_KEYS.search(key)), bool(_DOB_KEYS.search(key)), bool(_ADDRESS_KEYS.search(key)),
+            bool(_NATIONAL_KEYS.search(key)), bool(re.search(r"card|pan|cc", key, re.I)),
+            bool(re.search(r"phone|mobile|tel", key, re.IGNORECASE)))
+
+
 @lru_cache(maxsize=65536)
 def _classify(key: str, value: Any) -> frozenset[str]:
     out: set[str] = set()
-    k = key or ""
-    if _SECRET_KEYS.search(k) and value not in (None, ""):
+    secret, dob, address, national, cardish, phoneish = _key_kinds(key or "")
+    if secret and value not in (None, ""):
         out.add("secret")
     if isinstance(value, str):
         v = value.strip()
-        if _EMAIL.match(v):
+        # Each pattern runs only where its cheapest necessary condition holds (an `@` for an e-mail
+        # address, a digit first for a card): nearly all values are plain names and ids.
+        first = v[:1]
+        if "@" in v and _EMAIL.match(v):
             out.add("email")
-        elif _AWS_KEY.match(v):
+        elif v[:4] in ("AKIA", "ASIA") and _AWS_KEY.match(v):
             out.add("cloud_key")
-        elif _JWT.match(v) or _GITHUB.match(v):
+        elif (v[:3] == "eyJ" and _JWT.match(v)) or (v[:2] == "gh" and _GITHUB.match(v)):
             out.add("token")
-        elif _PRIVATE_KEY.search(v):
+        elif "-----BEGIN" in v and _PRIVATE_KEY.search(v):
             out.add("private_key")
-        elif _SSN.match(v):
+        elif len(v) == 11 and _SSN.match(v):
             out.add("national_id")
-        elif _CARD.match(v) and luhn(v) and (not v.isdigit() or re.search(r"card|pan|cc", k, re.I)):
+        elif first.isdigit() and _CARD.match(v) and luhn(v) and (not v.isdigit() or cardish):
             # An all-digit value passes Luhn one time in ten: it counts only under a card-like name.
             out.add("card_number")
-        elif _IBAN.match(v.replace(" ", "")) and iban_ok(v.replace(" ", "")):
+        elif "A" <= first <= "Z" and _IBAN.match(v.replace(" ", "")) and iban_ok(v.replace(" ", "")):
             out.add("iban")
-        elif _PHONE.match(v) and re.search(r"phone|mobile|tel", k, re.IGNORECASE) and sum(c.isdigit() for c in v) >= 7:
+        elif phoneish and _PHONE.match(v) and sum(c.isdigit() for c in v) >= 7:
             out.add("phone")
-        if _DOB_KEYS.search(k) and re.match(r"^\d{4}-\d{2}-\d{2}$|^\d{2}/\d{2}/\d{4}$", v):
+        if dob and re.match(r"^\d{4}-\d{2}-\d{2}$|^\d{2}/\d{2}/\d{4}$", v):
             out.add("date_of_birth")
-        if _ADDRESS_KEYS.search(k) and v:
+        if address and v:
             out.add("address")
-        if _NATIONAL_KEYS.search(k) and v:
+        if national and v:
             out.add("national_id")
     return frozenset(out)
 
 
-def walk(doc: Any, max_items: int = 5000) -> Iterator[tuple[str, Any]]:
+def types_in(doc: Any, max_items: int = 5000) -> set[str]:
+    """The data types in a body: every scalar classified under the name of the field that holds it
+    (items of a list under the list's name), at most `max_items` nodes of one body."""
+    found: set[str] = set()
     stack: list[tuple[str, Any]] = [("", doc)]
     n = 0
     while stack and n < max_items:
@@ -95,12 +109,6 @@ def walk(doc: Any, max_items: int = 5000) -> Iterator[tuple[str, Any]]:
             stack.extend((str(k), v) for k, v in node.items())
         elif isinstance(node, list):
             stack.extend((key, v) for v in node)
-        else:
-            yield key, node
-
-
-def types_in(doc: Any) -> set[str]:
-    found: set[str] = set()
-    for k, v in walk(doc):
-        found |= classify(k, v)
+        elif isinstance(node, str | int | float | bool | None) and (kinds := _classify(key, node)):
+            found |= kinds
     return found

@@ -397,14 +397,16 @@ class Templater:
     branch before the next position is judged, so `/projects/1/runs/a` and `/projects/2/runs/b`
     are judged together."""
 
-    def __init__(self, paths: list[str], known: list[str] | None = None) -> None:
+    def __init__(self, paths: list[str], known: list[str] | None = None, counts: list[int] | None = None) -> None:
+        """`counts[i]`, when given, is how many times `paths[i]` was seen (1 each otherwise)."""
         self.root = _Node()
-        for p in paths:
+        for i, p in enumerate(paths):
+            n = counts[i] if counts is not None else 1
             node = self.root
-            node.count += 1
+            node.count += n
             for seg in _split(p):
                 node = node.children.setdefault(seg, _Node())
-                node.count += 1
+                node.count += n
         # Templates from a spec anchor the decision: their static segments stay static.
         # Parameters inside a segment (`/docs('{id}')`, `/records/{id}.json`) match by their literal text.
         self.known = sorted(((_literals(t), t) for t in (known or [])), key=lambda kt: _specificity(kt[0]))

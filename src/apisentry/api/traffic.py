@@ -5,16 +5,15 @@ that cannot be read is counted with its reason, and the rest go on."""
 from __future__ import annotations
 
 import base64
-import io
+import codecs
 import re
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import ijson
@@ -44,7 +43,6 @@ class Observation:
 @dataclass
 class ReadReport:
     lines: int = 0
-    observations: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     examples: dict[str, str] = field(default_factory=dict)  # reason -> first "file:line"
 
@@ -158,47 +156,66 @@ def sniff(path: Path) -> str:
     return "unknown"
 
 
-# Control characters JSON does not allow raw inside a string (tab, newline and return are whitespace).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Bytes JSON does not allow raw inside a string, other than those that are whitespace between tokens.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+# The same as text, and the bytes that were not UTF-8 (kept as lone surrogates by "surrogateescape").
+_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\udc80-\udcff]")
 
 
-def _har_entries(path: Path, report: ReadReport) -> list[Any]:
-    """The file's entries. Binary bytes (a body pasted as text) are replaced, and
-    a HAR cut off mid-write (a browser closed during export, a full disk) or broken part-way keeps
+class _CleanText:
+    """A file's bytes as a JSON parser can read them: bytes that are not UTF-8 (a binary body pasted
+    into a HAR as text) and raw control characters become U+FFFD, so one bad body does not cost the
+    whole file. Clean chunks, nearly all of them, pass through untouched."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        self.replaced = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size == 0:
+            return b""  # parsers probe with read(0) whether a stream gives bytes or text
+        while True:
+            chunk = self.raw.read(size if size and size > 0 else 1 << 16)
+            pending = self.decoder.getstate()[0]
+            if chunk and not pending and chunk.isascii() and len(chunk.translate(None, _CONTROL_BYTES)) == len(chunk):
+                return chunk
+            text, n = _BAD_TEXT.subn("\ufffd", self.decoder.decode(chunk, final=not chunk))
+            self.replaced += n
+            if text or not chunk:
+                return text.encode()
+
+
+def _har_entries(path: Path, report: ReadReport) -> Iterator[Any]:
+    """The file's entries, streamed one at a time, so a HAR of any size reads in little memory.
+    A HAR cut off mid-write (a browser closed during export, a full disk) or broken part-way keeps
     every complete entry before the break."""
-    data = path.read_bytes()
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        doc = None
-        text = data.decode("utf-8", "replace")
-        text = _CONTROL.sub("\ufffd", text)
-        if text.encode() != data:
+    kept = 0
+    broken = False
+    with path.open("rb") as f:
+        clean = _CleanText(f)
+        try:
+            for entry in ijson.items(clean, "log.entries.item", use_float=True):
+                kept += 1
+                yield entry
+        except ijson.JSONError as e:
+            broken = True
+            why = (str(e).strip().splitlines() or ["end of file"])[0]
+            reason = "HAR file cut off" if "premature EOF" in why or why == "end of file" else "HAR file broken"
+            report.skip(f"{reason}: the complete entries before the break are kept",
+                        f"{path}: after entry {kept} ({why[:80]})")
+        if clean.replaced:
             report.skip("HAR file with binary bytes in its text: read with replacement characters", str(path))
-            data = text.encode()
-            with suppress(orjson.JSONDecodeError):
-                doc = orjson.loads(data)
-        if doc is None:
-            return _entries_before_break(data, path, report)
-    log = doc.get("log") if isinstance(doc, dict) else None
-    entries = log.get("entries") if isinstance(log, dict) else None
-    if not isinstance(entries, list):
+    if not kept and not broken and not _has_entries(path):
         report.skip("not a HAR file: no list at log.entries", str(path))
-        return []
-    return entries
 
 
-def _entries_before_break(data: bytes, path: Path, report: ReadReport) -> list[Any]:
-    kept: list[Any] = []
-    try:
-        for entry in ijson.items(io.BytesIO(data), "log.entries.item", use_float=True):
-            kept.append(entry)
-    except ijson.JSONError as e:
-        why = (str(e).strip().splitlines() or ["end of file"])[0]
-        reason = "HAR file cut off" if "premature EOF" in why or why == "end of file" else "HAR file broken"
-        report.skip(f"{reason}: the complete entries before the break are kept",
-                    f"{path}: after entry {len(kept)} ({why[:80]})")
-    return kept
+def _has_entries(path: Path) -> bool:
+    with path.open("rb") as f:
+        try:
+            return any(prefix == "log.entries" and event == "start_array" for prefix, event, _ in ijson.parse(f))
+        except ijson.JSONError:
+            return False
 
 
 def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
@@ -285,9 +302,8 @@ def _gateway_route(d: dict[str, Any]) -> str | None:
     return m.group(1)
 
 
-def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadReport]:
-    report = ReadReport()
-    out: list[Observation] = []
+def stream(paths: list[str], fmt: str, report: ReadReport) -> Iterator[Observation]:
+    """Observations from files and folders, one at a time; what cannot be read goes to `report`."""
     files: list[Path] = []
     for p in paths:
         pp = Path(p)
@@ -305,10 +321,15 @@ def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadRe
         if kind in ("combined", "alb"):
             from apisentry.api.logs_sql import read_log
 
-            out.extend(read_log(str(f), kind, report))
-            continue
-        it = read_har(f, report) if kind == "har" else read_json_lines(f, report)
-        for o in it:
-            out.append(o)
-    report.observations = sum(o.count for o in out)
+            yield from read_log(str(f), kind, report)
+        elif kind == "har":
+            yield from read_har(f, report)
+        else:
+            yield from read_json_lines(f, report)
+
+
+def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadReport]:
+    """Every observation at once; the inventory streams them instead (`stream`)."""
+    report = ReadReport()
+    out = list(stream(paths, fmt, report))
     return out, report

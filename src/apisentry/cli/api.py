@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,23 +17,24 @@ from rich.table import Table
 from apisentry.cli.output import write_report
 
 if TYPE_CHECKING:
-    from apisentry.api.traffic import Observation
+    from collections.abc import Iterator
+
+    from apisentry.api.traffic import Observation, ReadReport
 
 api_app = typer.Typer(no_args_is_help=True, help="API visibility: the endpoints your traffic really uses.")
 err = Console(stderr=True, soft_wrap=True)
 
 
-def _from_store(db: str) -> list[Observation]:
+def _from_store(db: str, report: ReadReport) -> Iterator[Observation]:
     from apisentry.api.traffic import _json_line
     from apisentry.store import Store
 
-    out = []
     with Store(db) as s:
         for (row,) in s.run("SELECT to_json(e) FROM events e WHERE cloud_provider = 'http'"):
+            report.lines += 1
             o = _json_line(row)
             if o is not None:
-                out.append(o)
-    return out
+                yield o
 
 
 @api_app.command()
@@ -49,7 +51,7 @@ def inventory(
     # Imported here: `apisentry` starts faster when a command does not need the inventory.
     from apisentry.api.inventory import build, load_specs
     from apisentry.api.reconstruct import reconstruct
-    from apisentry.api.traffic import ReadReport, read
+    from apisentry.api.traffic import ReadReport, stream
     from apisentry.guard.spec import SpecError
 
     if fmt not in ("table", "json", "openapi", "html"):
@@ -63,10 +65,9 @@ def inventory(
     except SpecError as e:
         err.print(f"[red]{escape(str(e))}[/red]")
         raise typer.Exit(2) from e
-    obs, report = read(paths or [], input_format) if paths else ([], ReadReport())
-    if db:
-        obs += _from_store(db)
-    result = build(obs, specs)
+    report = ReadReport()
+    obs = stream(paths or [], input_format, report)
+    result = build(chain(obs, _from_store(db, report)) if db else obs, specs)
     if fmt == "openapi":
         base = None
         if spec:
@@ -80,8 +81,8 @@ def inventory(
     else:
         data = _table(result).encode()
     write_report(data, out)
-    calls = sum(o.count for o in obs)  # access logs are read grouped: one observation stands for many calls
-    err.print(f"{report.lines + (len(obs) if db else 0)} records read, {calls} calls, "
+    calls = sum(e.calls for e in result["endpoints"])
+    err.print(f"{report.lines} records read, {calls} calls, "
               f"{len(result['endpoints'])} endpoints, {len(result['findings'])} findings")
     for reason, n in report.skipped.most_common():
         err.print(f"[yellow]skipped {n}: {escape(reason)} (first at {escape(report.examples[reason])})[/yellow]")
