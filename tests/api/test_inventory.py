@@ -87,6 +87,7 @@ def test_sources(tmp_path: Path) -> None:
     obs, report = read([str(tmp_path)])
     assert len(obs) == 5
     assert report.skipped["not a combined log line"] == 1 and sum(report.skipped.values()) == 2
+    assert report.examples["not a combined log line"].endswith("access.log:2: garbage line")
     inv = build(obs)
     eps = {(e.method, e.path): e for e in inv["endpoints"]}
     users = eps[("GET", "/api/users/{userId}")]

@@ -69,7 +69,7 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
         report.lines += int(calls)
         if not method:
             report.skipped[reason] += int(calls)
-            report.examples.setdefault(reason, f"{path}: {str(example)[:120]}")
+            report.examples.setdefault(reason, f"{path}:{_line_number(path, str(example))}: {str(example)[:120]}")
             continue
         o = Observation(method, p or "/", [(q, "") for q in qnames or []], status,
                         _utc(first), ips[0] if ips else None, user, "basic" if user else "none")
@@ -84,3 +84,14 @@ def _utc(d: datetime | None) -> datetime | None:
     if d is None:
         return None
     return d.astimezone(UTC) if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def _line_number(path: str, line: str) -> str:
+    """Where an unreadable line is, found by its text: DuckDB's scan does not number lines, and
+    comparing bytes is cheap enough to run only for files that have such lines."""
+    want = line.encode("utf-8", "surrogateescape")
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if raw.rstrip(b"\r\n") == want:
+                return str(n)
+    return "?"
