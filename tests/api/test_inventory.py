@@ -162,6 +162,58 @@ def test_api_gateway_logs_bring_their_routes(tmp_path: Path) -> None:
     assert in_spec[("GET", "/pets/{petId}")] is True and in_spec[("DELETE", "/pets/{petId}")] is False
 
 
+def test_json_access_logs_of_common_proxies_and_gateways(tmp_path: Path) -> None:
+    lines = {
+        "caddy": {"level": "info", "ts": 1796032800.52, "logger": "http.log.access", "msg": "handled request",
+                  "request": {"remote_ip": "203.0.113.5", "remote_port": "41342", "proto": "HTTP/2.0", "method": "GET",
+                              "host": "api.example.com", "uri": "/api/users/12?expand=orders",
+                              "headers": {"User-Agent": ["curl/8.4"], "Authorization": ["REDACTED"]}},
+                  "user_id": "", "duration": 0.0009, "size": 120, "status": 200},
+        "traefik": {"ClientAddr": "198.51.100.7:51812", "ClientHost": "198.51.100.7", "ClientUsername": "-",
+                    "DownstreamStatus": 200, "RequestHost": "api.example.com", "RequestMethod": "GET",
+                    "RequestPath": "/api/users/13", "RequestProtocol": "HTTP/1.1", "RouterName": "api@docker",
+                    "StartUTC": "2026-11-30T10:00:01.123456789Z", "level": "info", "msg": ""},
+        "gcp": {"httpRequest": {"requestMethod": "GET", "requestUrl": "https://api.example.com/api/users/14",
+                                "status": 200, "remoteIp": "192.0.2.9", "userAgent": "curl", "latency": "0.012s"},
+                "timestamp": "2026-11-30T10:00:02Z", "logName": "projects/p/logs/requests", "severity": "INFO"},
+        "kong": {"request": {"method": "DELETE", "uri": "/api/users/15", "url": "http://api.example.com:8000/api/users/15",
+                             "headers": {"authorization": "Basic YW5hOnMzY3JldA=="}},
+                 "response": {"status": 204}, "client_ip": "203.0.113.6", "started_at": 1796032803000,
+                 "consumer": {"username": "ana"}},
+        "istio": {"start_time": "2026-11-30T10:00:04.000Z", "method": "GET", "path": "/api/users/16",
+                  "protocol": "HTTP/1.1", "response_code": 404, "downstream_remote_address": "10.0.0.8:34567"},
+        "nginx": {"time_iso8601": "2026-11-30T10:00:05+00:00", "remote_addr": "203.0.113.9", "remote_user": "-",
+                  "request_method": "GET", "request_uri": "/api/users/17", "status": "200"},
+        "azure": {"time": "2026-11-30T10:00:06Z", "category": "ApplicationGatewayAccessLog",
+                  "properties": {"clientIP": "192.0.2.44", "httpMethod": "GET", "requestUri": "/api/users/18",
+                                 "httpStatus": 200}},
+    }
+    f = tmp_path / "access.jsonl"
+    f.write_text("\n".join(json.dumps(x) for x in lines.values()) + "\n{not json\n" + json.dumps({"level": "info"}) + "\n")
+    obs, report = read([str(f)])
+    assert report.skipped == {"not JSON": 1, "JSON line without a method and a path": 1}
+    assert "access.jsonl:8" in report.examples["not JSON"]
+    got = {o.client: o for o in obs}
+    assert set(got) == {"203.0.113.5", "198.51.100.7", "192.0.2.9", "203.0.113.6", "10.0.0.8", "203.0.113.9", "192.0.2.44"}
+    assert all(o.path.startswith("/api/users/") and o.time is not None and o.time.year == 2026 for o in obs)
+    assert got["203.0.113.5"].query == [("expand", "orders")]
+    assert got["203.0.113.5"].auth == "other"  # Caddy redacts the header; credentials were sent all the same
+    assert got["203.0.113.6"].method == "DELETE" and got["203.0.113.6"].status == 204
+    assert got["203.0.113.6"].auth == "basic" and got["203.0.113.6"].identity == "ana"
+    assert got["10.0.0.8"].status == 404 and got["192.0.2.44"].status == 200
+    eps = {(e.method, e.path): e for e in build(obs)["endpoints"]}
+    assert eps[("GET", "/api/users/{userId}")].calls == 6
+
+
+def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
+    f = tmp_path / "big.jsonl"
+    big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}
+    f.write_text(json.dumps(big) + "\n")
+    obs, report = read([str(f)])
+    assert [(o.method, o.path, o.body) for o in obs] == [("POST", "/api/upload", None)]
+    assert sum(report.skipped.values()) == 1 and "endpoint kept" in next(iter(report.skipped))
+
+
 def test_risk_ranking_and_old_versions() -> None:
     obs = [_o("GET", "/v1/customers/1", auth="none", response={"email": "a@b.io"}),
            _o("GET", "/v2/customers/1"), _o("GET", "/v2/ping", auth="none")]

@@ -29,7 +29,7 @@ class Observation:
     time: datetime | None = None
     client: str | None = None
     identity: str | None = None
-    auth: str = "none"  # none | basic | bearer-jwt | bearer | api-key | cookie
+    auth: str = "none"  # none | basic | bearer-jwt | bearer | other (Digest, SigV4, redacted) | api-key | cookie
     content_type: str | None = None
     body: Any = None  # parsed JSON request body, when logged
     response: Any = None  # parsed JSON response body, when logged
@@ -82,6 +82,10 @@ def auth_scheme(headers: dict[str, str]) -> tuple[str, str | None]:
             except (ValueError, orjson.JSONDecodeError):
                 return "bearer-jwt", None
         return "bearer", None
+    if a.strip():
+        # Digest, AWS SigV4, `Token …`, or a value the log redacted (Caddy writes `REDACTED`):
+        # credentials all the same, so the call is not counted as unauthenticated.
+        return "other", None
     if any(k in headers for k in ("x-api-key", "api-key")) or "apikey" in headers:
         return "api-key", None
     if "cookie" in headers:
@@ -245,6 +249,10 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
             report.skip(f"HAR entry without {ex}", f"{path}: entry {i}")
 
 
+# Big enough for any access-log record with its bodies; bigger lines are skipped with a count.
+MAX_LINE = 32 << 20
+
+
 def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
     """JSON Lines access logs and guard events. (Combined and ALB logs go to logs_sql.)"""
     with path.open("rb") as f:
@@ -252,15 +260,74 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
             if not raw.strip():
                 continue
             report.lines += 1
-            o = _json_line(raw.decode("utf-8", "replace"))
+            if len(raw) > MAX_LINE:
+                report.skip(f"JSON line over {MAX_LINE >> 20} MB", f"{path}:{n}")
+                continue
+            try:
+                d = orjson.loads(raw)
+            except orjson.JSONDecodeError as e:
+                report.skip("not JSON", f"{path}:{n} ({str(e)[:60]})")
+                continue
+            o = json_record(d)
             if o is None:
                 report.skip("JSON line without a method and a path", f"{path}:{n}")
                 continue
+            if len(raw) > MAX_BODY and (o.body is not None or o.response is not None):
+                o.body = o.response = None
+                report.skip(f"line over {MAX_BODY} bytes: endpoint kept, bodies not classified", f"{path}:{n}")
             yield o
 
 
-def _json_line(line: str) -> Observation | None:
-    d = _json(line)
+# Where JSON access logs keep each field, first match wins: flat names (API Gateway, nginx
+# `escape=json`, Envoy and Istio), then nested ones (Caddy and Kong under `request`, Google Cloud's
+# `httpRequest`, Azure's `properties`), then Traefik's capitalised names.
+_METHOD = ("method", "httpMethod", "http_method", "request_method", "request.method", "httpRequest.requestMethod",
+           "properties.httpMethod", "RequestMethod")
+_URL = ("url", "path", "uri", "request_uri", "request.uri", "request.url", "request.path", "httpRequest.requestUrl",
+        "properties.requestUri", "RequestPath")
+_STATUS = ("status", "statusCode", "status_code", "response_code", "response.status", "httpRequest.status",
+           "properties.httpStatusCode", "properties.httpStatus", "DownstreamStatus")
+_TIME = ("time", "timestamp", "@timestamp", "ts", "requestTime", "requestTimeEpoch", "time_iso8601", "time_local",
+         "start_time", "started_at", "StartUTC")
+_CLIENT = ("ip", "sourceIp", "client_ip", "remote_addr", "request.remote_ip", "request.client_ip",
+           "httpRequest.remoteIp", "properties.clientIp", "properties.clientIP", "ClientHost",
+           "downstream_remote_address", "x_forwarded_for")
+_USER = ("user", "remote_user", "user_id", "consumer.username", "ClientUsername")
+_HEADERS = ("headers", "request.headers")
+
+
+def _field(d: dict[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        node: Any = d
+        for part in name.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node not in (None, "", "-"):
+            return node
+    return None
+
+
+def _client(value: Any) -> str | None:
+    """An address without its port (`10.0.0.1:51812`), the first of a forwarded list."""
+    if not isinstance(value, str):
+        return None
+    first = value.split(",", 1)[0].strip()
+    if first.count(":") == 1:  # an IPv4 address or a host with a port; IPv6 has more colons
+        first = first.split(":", 1)[0]
+    elif first.startswith("[") and "]" in first:
+        first = first[1:first.index("]")]
+    return first or None
+
+
+def _headers(value: Any) -> dict[str, str] | None:
+    """Headers as name -> text; Caddy logs each as a list of values."""
+    if not isinstance(value, dict):
+        return None
+    return {str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in value.items()}
+
+
+def json_record(d: Any) -> Observation | None:
+    """One call from a parsed JSON log record: the guard's events, or an access log of a gateway,
+    proxy, load balancer or framework (see `_METHOD` and its siblings for where each field is looked for)."""
     if not isinstance(d, dict):
         return None
     # The guard's own events (ApiEvent rows as JSON Lines).
@@ -273,17 +340,18 @@ def _json_line(line: str) -> Observation | None:
                  _time(d.get("time")), d.get("src_ip"), req.get("headers") or {}, req.get("body"))
         o.identity = d.get("actor_user_uid") or o.identity
         return o
-    method = d.get("method") or d.get("httpMethod") or d.get("http_method") or d.get("request_method")
+    method = _field(d, _METHOD)
     route = _gateway_route(d)
-    url = d.get("url") or d.get("path") or d.get("uri") or d.get("request_uri") or route or d.get("resourcePath")
+    url = _field(d, _URL) or route or d.get("resourcePath")
     if not isinstance(method, str) or not isinstance(url, str):
         return None
-    o = _obs(method, url, d.get("status") or d.get("statusCode") or d.get("status_code"),
-             _time(d.get("time") or d.get("timestamp") or d.get("requestTime") or d.get("requestTimeEpoch")),
-             d.get("ip") or d.get("sourceIp") or d.get("client_ip") or d.get("remote_addr"),
-             d.get("headers") if isinstance(d.get("headers"), dict) else None,
-             d.get("body") if isinstance(d.get("body"), dict | list) else None)
+    body = d.get("body")
+    o = _obs(method, url, _field(d, _STATUS), _time(_field(d, _TIME)), _client(_field(d, _CLIENT)),
+             _headers(_field(d, _HEADERS)), body if isinstance(body, dict | list) else None)
     o.route = route
+    user = _field(d, _USER)
+    if o.identity is None and isinstance(user, str):
+        o.identity = user
     return o
 
 

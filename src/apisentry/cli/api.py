@@ -26,13 +26,13 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _from_store(db: str, report: ReadReport) -> Iterator[Observation]:
-    from apisentry.api.traffic import _json_line
+    from apisentry.api.traffic import json_record
     from apisentry.store import Store
 
     with Store(db) as s:
         for (row,) in s.run("SELECT to_json(e) FROM events e WHERE cloud_provider = 'http'"):
             report.lines += 1
-            o = _json_line(row)
+            o = json_record(orjson.loads(row))
             if o is not None:
                 yield o
 
