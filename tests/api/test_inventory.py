@@ -4,6 +4,7 @@ the reconstructed OpenAPI document."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import time
 from collections import Counter
@@ -203,6 +204,21 @@ def test_json_access_logs_of_common_proxies_and_gateways(tmp_path: Path) -> None
     assert got["10.0.0.8"].status == 404 and got["192.0.2.44"].status == 200
     eps = {(e.method, e.path): e for e in build(obs)["endpoints"]}
     assert eps[("GET", "/api/users/{userId}")].calls == 6
+
+
+def test_gzipped_logs_are_read_by_their_magic_bytes(tmp_path: Path) -> None:
+    alb = ('https 2026-11-30T01:02:05.1Z app/lb/1 198.51.100.4:5555 10.0.0.1:80 0.001 0.002 0.000 200 200 10 20 '
+           '"GET https://api.example.com:443/api/users/13 HTTP/1.1" "ua" ECDHE TLSv1.2 arn\nnot an alb line\n')
+    # S3 delivers ALB logs gzipped; this one lost its .gz on the way.
+    (tmp_path / "alb-2026-11-30.log").write_bytes(gzip.compress(alb.encode()))
+    har = {"log": {"entries": [{"request": {"method": "GET", "url": "https://a.example/api/users/14", "headers": []},
+                                "response": {"status": 200}}]}}
+    (tmp_path / "session.har.gz").write_bytes(gzip.compress(json.dumps(har).encode()))
+    (tmp_path / "gw.jsonl.gz").write_bytes(gzip.compress(json.dumps({"httpMethod": "GET", "path": "/api/users/15"}).encode()))
+    obs, report = read([str(tmp_path)])
+    assert sorted(o.path for o in obs) == ["/api/users/13", "/api/users/14", "/api/users/15"]
+    assert report.skipped == {"not an ALB log line": 1}
+    assert report.examples["not an ALB log line"].endswith("alb-2026-11-30.log:2: not an alb line")
 
 
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:

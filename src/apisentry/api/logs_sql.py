@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from apisentry.api.traffic import Observation, ReadReport
+from apisentry.sources.sniff import open_bytes
 
 _RX = {
     "combined": (r'^(\S+) \S+ (\S+) \[([^\]]+)\] "([A-Z]{3,10}) (\S+)(?: [^"]*)?" (\d{3}) ',
@@ -28,6 +29,8 @@ _CLIENT_SAMPLE = ", ".join(f"min(m.ip) FILTER (WHERE hash(m.ip) % {_CLIENT_BUCKE
 
 def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
     rx, names, tsfmt = _RX[kind]
+    stream, compressed = open_bytes(path)  # by magic bytes: DuckDB goes by the name, and logs get renamed
+    stream.close()
     fields = ", ".join(f"'{n}'" for n in names)
     ts = (f"try_strptime(m.ts, '{tsfmt}')" if tsfmt else "try_cast(m.ts AS TIMESTAMPTZ)")
     usr = "nullif(m.usr, '-')" if "usr" in names else "NULL"
@@ -45,7 +48,8 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
         WITH parsed AS (
           SELECT line, regexp_extract(line, $rx$, [{fields}]) AS m
           FROM read_csv(?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
-                        header = false, auto_detect = false, strict_mode = false)
+                        header = false, auto_detect = false, strict_mode = false,
+                        compression = '{"gzip" if compressed else "none"}')
           WHERE trim(line) <> ''),
         grouped AS (
           SELECT m.method AS method, split_part({target}, '?', 1) AS path,
@@ -64,7 +68,7 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
         GROUP BY ALL""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path]).fetchall()
     con.close()
     out = []
-    reason = f"not a {kind} log line"
+    reason = "not an ALB log line" if kind == "alb" else f"not a {kind} log line"
     for method, p, status, user, calls, first, last, ips, qnames, example in rows:
         report.lines += int(calls)
         if not method:
@@ -90,8 +94,9 @@ def _line_number(path: str, line: str) -> str:
     """Where an unreadable line is, found by its text: DuckDB's scan does not number lines, and
     comparing bytes is cheap enough to run only for files that have such lines."""
     want = line.encode("utf-8", "surrogateescape")
-    with open(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
+    stream, _ = open_bytes(path)
+    with stream:
+        for n, raw in enumerate(stream, 1):
             if raw.rstrip(b"\r\n") == want:
                 return str(n)
     return "?"

@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, urlsplit
 import ijson
 import orjson
 
+from apisentry.sources.sniff import open_bytes
+
 
 @dataclass(slots=True)
 class Observation:
@@ -146,8 +148,9 @@ def _time_text(s: str) -> datetime | None:
 
 
 def sniff(path: Path) -> str:
-    with path.open("rb") as f:
-        head = f.read(4096).lstrip()
+    stream, _ = open_bytes(path)  # rotated and S3-delivered logs (ALB's always) are gzipped
+    with stream:
+        head = stream.read(4096).lstrip()
     if path.suffix.lower() == ".har" or (head.startswith(b"{") and b'"log"' in head[:300] and b'"entries"' in head):
         return "har"
     if head.startswith(b"{"):
@@ -196,8 +199,9 @@ def _har_entries(path: Path, report: ReadReport) -> Iterator[Any]:
     every complete entry before the break."""
     kept = 0
     broken = False
-    with path.open("rb") as f:
-        clean = _CleanText(f)
+    stream, _ = open_bytes(path)
+    with stream:
+        clean = _CleanText(stream)
         try:
             for entry in ijson.items(clean, "log.entries.item", use_float=True):
                 kept += 1
@@ -215,9 +219,10 @@ def _har_entries(path: Path, report: ReadReport) -> Iterator[Any]:
 
 
 def _has_entries(path: Path) -> bool:
-    with path.open("rb") as f:
+    stream, _ = open_bytes(path)
+    with stream:
         try:
-            return any(prefix == "log.entries" and event == "start_array" for prefix, event, _ in ijson.parse(f))
+            return any(prefix == "log.entries" and event == "start_array" for prefix, event, _ in ijson.parse(stream))
         except ijson.JSONError:
             return False
 
@@ -255,8 +260,9 @@ MAX_LINE = 32 << 20
 
 def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
     """JSON Lines access logs and guard events. (Combined and ALB logs go to logs_sql.)"""
-    with path.open("rb") as f:
-        for n, raw in enumerate(f, 1):
+    stream, _ = open_bytes(path)
+    with stream:
+        for n, raw in enumerate(stream, 1):
             if not raw.strip():
                 continue
             report.lines += 1
