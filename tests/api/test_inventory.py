@@ -89,6 +89,13 @@ def test_sources(tmp_path: Path) -> None:
     assert len(obs) == 5
     assert report.skipped["not a combined log line"] == 1 and sum(report.skipped.values()) == 2
     assert report.examples["not a combined log line"].endswith("access.log:2: garbage line")
+    # An unreadable line is shown to be fixed, never with its credentials.
+    (tmp_path / "leaky.log").write_text('203.0.113.7 - - [30/Nov/2026:01:02:03 +0000] "GET /a?x=1 HTTP/1.1" 200 5 "-" "c"\n'
+                                        'GET /api/login?user=ana&password=hunter2&api_key=k3y-123 Bearer abcdefghijklmnopqrstu\n')
+    _, leaky = read([str(tmp_path / "leaky.log")])
+    shown = leaky.examples["not a combined log line"]
+    assert "leaky.log:2" in shown and "user=ana" in shown
+    assert "hunter2" not in shown and "k3y-123" not in shown and "abcdefghijklmnopqrstu" not in shown
     inv = build(obs)
     eps = {(e.method, e.path): e for e in inv["endpoints"]}
     users = eps[("GET", "/api/users/{userId}")]

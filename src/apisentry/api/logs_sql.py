@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from apisentry.api.traffic import Observation, ReadReport
+from apisentry.guard.redact import redact_line
 from apisentry.sources.sniff import open_bytes
 
 _RX = {
@@ -73,7 +74,9 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
         report.lines += int(calls)
         if not method:
             report.skipped[reason] += int(calls)
-            report.examples.setdefault(reason, f"{path}:{_line_number(path, str(example))}: {str(example)[:120]}")
+            # The line is shown so the user can find and fix it, but never with its credentials.
+            report.examples.setdefault(reason, f"{path}:{_line_number(path, str(example))}: "
+                                               f"{redact_line(str(example))[:120]}")
             continue
         o = Observation(method, p or "/", [(q, "") for q in qnames or []], status,
                         _utc(first), ips[0] if ips else None, user, "basic" if user else "none")

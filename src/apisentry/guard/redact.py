@@ -30,6 +30,17 @@ def redact_text(text: str) -> str:
     return SECRET_VALUE.sub(REDACTED, text) if text else text
 
 
+# `name=value` in a query string, a form body or a log line.
+_NAMED_VALUE = re.compile(r"(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]{1,64})=([^&\s\"';,]+)")
+
+
+def redact_line(text: str) -> str:
+    """A raw line (an access-log line, a request line) with secret values and the values of
+    secret-named parameters (`?token=…`, `password=…`) replaced."""
+    return _NAMED_VALUE.sub(lambda m: f"{m.group(1)}={REDACTED}" if SECRET_NAME.search(m.group(1)) else m.group(0),
+                            redact_text(text))
+
+
 def redact_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, REDACTED if k.lower() in SECRET_HEADERS else redact_text(v)) for k, v in headers]
 
