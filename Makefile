@@ -18,6 +18,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	@rm -f demo.duckdb
 	$(BIN)/apisentry analyze samples/ --db demo.duckdb
+	$(BIN)/apisentry api inventory examples/api/shop.har examples/api/access.log --spec examples/api/openapi.yaml
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench setup.py

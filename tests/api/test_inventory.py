@@ -245,6 +245,60 @@ def test_risk_ranking_and_old_versions() -> None:
     assert any(x["kind"] == "zombie" and x["path"] == "/v1/customers/{customerId}" for x in f)
 
 
+def test_authentication_findings_follow_the_spec_and_what_the_source_can_see(tmp_path: Path) -> None:
+    spec = tmp_path / "api.yaml"
+    spec.write_text("""openapi: 3.0.3
+info: {title: t, version: '1'}
+components: {securitySchemes: {bearerAuth: {type: http, scheme: bearer}}}
+security: [{bearerAuth: []}]
+paths:
+  /v1/accounts/{id}: {get: {responses: {'200': {description: ok}}}}
+  /v1/invoices/{id}: {get: {responses: {'200': {description: ok}}}}
+  /v1/catalogue: {get: {security: [], responses: {'200': {description: ok}}}}
+  /v1/auth/token: {post: {security: [], responses: {'200': {description: ok}}}}
+""")
+    token = {"access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "expires_in": 3600}
+    obs = [_o("GET", "/v1/accounts/17", auth="none", response={"email": "a@b.io"}),  # spec requires credentials
+           _o("GET", "/v1/accounts/18", response={"email": "c@d.io"}),
+           _o("GET", "/v1/invoices/4", auth="none", response={"total": 3}),
+           _o("GET", "/v1/catalogue", auth="none", response={"items": []}),  # public by the spec
+           _o("POST", "/v1/auth/token", auth="none", response=token)]  # a login's job
+    found = {(f["kind"], f["path"]): f for f in build(obs, [load_spec(spec)])["findings"]}
+    accounts = found[("unauthenticated", "/v1/accounts/{id}")]
+    assert accounts["severity"] == "critical" and "spec requires" in accounts["title"]
+    assert accounts["detail"] == "1 of 2 successful call(s) without credentials; they got email"
+    assert found[("unauthenticated", "/v1/invoices/{id}")]["severity"] == "high"
+    assert not any(path in ("/v1/catalogue", "/v1/auth/token") for _, path in found)
+    # Without a spec: a login still issues tokens by design; sensitive data got by authenticated
+    # callers only is no finding; an access log cannot see credentials, so it claims nothing.
+    obs = [_o("POST", "/api/login", auth="none", response=token),
+           _o("GET", "/api/users/7", response={"email": "a@b.io"}), _o("GET", "/api/users/8", auth="none", status=401),
+           _o("GET", "/api/users/9", auth="none", response={"name": "x"}),
+           _o("GET", "/api/reports", auth="unknown")]
+    found = {(f["kind"], f["path"]): f for f in build(obs)["findings"]}
+    assert set(found) == {("unauthenticated", "/api/users/{userId}")}
+    assert found[("unauthenticated", "/api/users/{userId}")]["detail"] == "1 of 2 successful call(s) without credentials"
+
+
+def test_bundled_examples_show_what_the_readme_promises() -> None:
+    root = Path(__file__).parents[2] / "examples" / "api"
+    r = CliRunner().invoke(app, ["api", "inventory", str(root / "shop.har"), str(root / "access.log"),
+                                 "--spec", str(root / "openapi.yaml"), "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    kinds = {(f["kind"], f["method"], f["path"]) for f in doc["findings"]}
+    assert ("unauthenticated_sensitive", "GET", "/api/v1/internal/export") in kinds
+    assert ("shadow", "GET", "/api/v1/internal/export") in kinds
+    assert ("secret_in_response", "GET", "/api/v1/debug/env") in kinds
+    assert ("zombie", "GET", "/api/v1/orders/{orderId}/invoice") in kinds
+    assert ("undocumented_parameter", "GET", "/api/v1/users/{userId}") in kinds
+    assert ("orphan", "POST", "/api/v1/payments") in kinds
+    assert not any(p in ("/api/v1/auth/login", "/api/v1/products") for _, _, p in kinds)  # public by design
+    eps = {(e["method"], e["path"]): e for e in doc["endpoints"]}
+    assert set(eps[("GET", "/api/v1/products")]["auth"]) == {"none", "unknown"}  # the HAR saw headers, nginx did not
+    assert eps[("GET", "/api/v1/users/{userId}")]["callers"]["identities"] == ["4105"]  # one caller, eight users
+
+
 def test_reconstruction_infers_and_never_overwrites() -> None:
     schema = infer_schema([{"id": 1, "name": "a", "tags": ["x"]}, {"id": 2.5, "name": "b", "note": None}])
     assert schema["required"] == ["id", "name"]

@@ -35,7 +35,10 @@ class Endpoint:
     last_seen: datetime | None = None
     received: set[str] = field(default_factory=set)
     returned: set[str] = field(default_factory=set)
+    anon_ok: int = 0  # successful calls that carried no credentials
+    anon_returned: set[str] = field(default_factory=set)  # sensitive data those calls got back
     in_spec: bool | None = None
+    spec_auth: str | None = None  # "required" or "public" when a spec says; None when it does not
     deprecated: bool = False
     spec_params: set[str] = field(default_factory=set)
     request_schema: SchemaSketch = field(default_factory=SchemaSketch)  # JSON object bodies, all of them
@@ -83,8 +86,14 @@ class Endpoint:
         if o.query:
             self.received |= types_in(dict(o.query))
         if o.response is not None:
-            self.returned |= types_in(o.response)
+            returned = types_in(o.response)
+            self.returned |= returned
             self.response_schema.add(o.response)
+        else:
+            returned = set()
+        if o.auth == "none" and o.status is not None and 200 <= o.status < 300:
+            self.anon_ok += n
+            self.anon_returned |= returned
 
     def absorb(self, other: Endpoint) -> None:
         """Adds what another endpoint saw: the calls of one concrete path, summed into its template."""
@@ -108,6 +117,8 @@ class Endpoint:
                     mine["format"] = None
         self.received |= other.received
         self.returned |= other.returned
+        self.anon_ok += other.anon_ok
+        self.anon_returned |= other.anon_returned
         self.request_schema.merge(other.request_schema)
         self.response_schema.merge(other.response_schema)
 
@@ -178,6 +189,7 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
                 if match:
                     ep.deprecated = match.deprecated
                     ep.spec_params = {f"{p.where}.{p.name}" for p in match.params}
+                    ep.spec_auth = _spec_auth(match, specs)
         ep.absorb(raw)
     endpoints = sorted(eps.values(), key=lambda e: (e.path, e.method))
     findings = _findings(endpoints, specs)
@@ -198,21 +210,51 @@ def _finding(ep: Endpoint | None, kind: str, title: str, severity: str, category
             "method": method or (ep.method if ep else None), "path": path or (ep.path if ep else None), "detail": detail}
 
 
+def _spec_auth(op: Any, specs: list[Spec]) -> str | None:
+    """Whether the spec requires credentials for an operation: "required" when every alternative of
+    its `security` names a scheme, "public" when it allows none (`security: []` or `- {}`) in a spec
+    that defines schemes, None when the spec says nothing about security at all."""
+    if op.security and all(op.security):
+        return "required"
+    return "public" if any(s.schemes for s in specs) else None
+
+
+# Routes that hand credentials to callers who have none yet: answering them without credentials,
+# and returning a token or a secret, is their job.
+ISSUING_ROUTES = frozenset({"login", "signin", "signup", "register", "token", "tokens", "refresh", "authorize",
+                            "callback", "session", "sessions"})
+CREDENTIAL_TYPES = frozenset({"secret", "cloud_key", "private_key", "token"})
+
+
+def _issues_credentials(template: str) -> bool:
+    static = [seg for seg in template.lower().split("/") if seg and "{" not in seg]
+    return bool(static) and static[-1] in ISSUING_ROUTES
+
+
 def _findings(endpoints: list[Endpoint], specs: list[Spec]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for ep in endpoints:
         ok = sum(n for s, n in ep.statuses.items() if 200 <= s < 300)
-        unauth = ep.auth.get("none", 0) > 0 and len(ep.auth) == 1
-        sensitive = ep.returned - {"address"} if ep.returned else set()
-        if ok and unauth and sensitive:
-            out.append(_finding(ep, "unauthenticated_sensitive", "Answers without authentication and returns sensitive data",
-                                "critical", "API2:2023", f"returns {', '.join(sorted(sensitive))} to callers without credentials"))
-        elif ok and unauth and ep.method != "OPTIONS":
-            out.append(_finding(ep, "unauthenticated", "Answers without authentication", "medium", "API2:2023",
-                                f"{ok} successful call(s) without credentials"))
-        if {"secret", "cloud_key", "private_key", "token"} & ep.returned:
+        issuing = _issues_credentials(ep.path)
+        # What callers without credentials got back; an address alone is too common to rank.
+        exposed = ep.anon_returned - {"address"} - ({"token", "secret"} if issuing else set())
+        calls = f"{ep.anon_ok} of {ok} successful call(s) without credentials"
+        if ep.anon_ok and ep.method != "OPTIONS":
+            if ep.spec_auth == "required":
+                out.append(_finding(ep, "unauthenticated", "Answers without the credentials its spec requires",
+                                    "critical" if exposed else "high", "API2:2023",
+                                    calls + (f"; they got {', '.join(sorted(exposed))}" if exposed else "")))
+            elif exposed:
+                out.append(_finding(ep, "unauthenticated_sensitive",
+                                    "Answers without authentication and returns sensitive data", "critical", "API2:2023",
+                                    f"{calls}; they got {', '.join(sorted(exposed))}"))
+            elif ep.spec_auth is None and not issuing:
+                out.append(_finding(ep, "unauthenticated", "Answers without authentication", "medium", "API2:2023", calls))
+            # Otherwise the spec makes it public, or it is a login: answering without credentials is its job.
+        leaked = CREDENTIAL_TYPES & ep.returned - ({"token", "secret"} if issuing else set())
+        if leaked:
             out.append(_finding(ep, "secret_in_response", "Returns secrets", "high", "API3:2023",
-                                f"responses carry {', '.join(sorted({'secret', 'cloud_key', 'private_key', 'token'} & ep.returned))}"))
+                                f"responses carry {', '.join(sorted(leaked))}"))
         if specs and ep.in_spec is False:
             out.append(_finding(ep, "shadow", "Endpoint not in any spec (shadow API)", "high", "API9:2023",
                                 f"{ep.calls} call(s)"))

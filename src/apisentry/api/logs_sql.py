@@ -79,7 +79,7 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
                                                f"{redact_line(str(example))[:120]}")
             continue
         o = Observation(method, p or "/", [(q, "") for q in qnames or []], status,
-                        _utc(first), ips[0] if ips else None, user, "basic" if user else "none")
+                        _utc(first), ips[0] if ips else None, user, "basic" if user else "unknown")
         o.count = int(calls)
         o.time_last = _utc(last)
         o.clients = list(ips or [])

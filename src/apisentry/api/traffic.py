@@ -31,7 +31,9 @@ class Observation:
     time: datetime | None = None
     client: str | None = None
     identity: str | None = None
-    auth: str = "none"  # none | basic | bearer-jwt | bearer | other (Digest, SigV4, redacted) | api-key | cookie
+    # none | basic | bearer-jwt | bearer | other (Digest, SigV4, redacted) | api-key | cookie, or
+    # unknown where the source does not record headers (access logs): no credentials seen is not none sent.
+    auth: str = "none"
     content_type: str | None = None
     body: Any = None  # parsed JSON request body, when logged
     response: Any = None  # parsed JSON response body, when logged
@@ -111,7 +113,7 @@ def _obs(method: str, url: str, status: Any, when: datetime | None, client: str 
          headers: dict[str, str] | None = None, body: Any = None, response: Any = None) -> Observation:
     parts = urlsplit(url)
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
-    scheme, ident = auth_scheme(hdrs)
+    scheme, ident = auth_scheme(hdrs) if headers is not None else ("unknown", None)
     try:
         st = int(status) if status not in (None, "-", "") else None
     except (TypeError, ValueError):
