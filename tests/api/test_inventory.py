@@ -228,6 +228,22 @@ def test_gzipped_logs_are_read_by_their_magic_bytes(tmp_path: Path) -> None:
     assert report.examples["not an ALB log line"].endswith("alb-2026-11-30.log:2: not an alb line")
 
 
+def test_json_arrays_and_byte_order_marks(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"  # PowerShell and other Windows tools start UTF-8 files with one
+    records = [{"httpMethod": "GET", "path": f"/api/items/{i}", "status": 200} for i in (1, 2)]
+    (tmp_path / "export.json").write_bytes(bom + json.dumps([*records, {"x": 1}]).encode()[:-1] + b', {"httpMethod": "GE')
+    (tmp_path / "bom.jsonl").write_bytes(bom + json.dumps({"httpMethod": "GET", "path": "/api/items/3"}).encode() + b"\n")
+    har = {"log": {"entries": [{"request": {"method": "GET", "url": "https://a.example/api/items/4", "headers": []},
+                                "response": {"status": 200}}]}}
+    (tmp_path / "bom.har").write_bytes(bom + json.dumps(har).encode())
+    obs, report = read([str(tmp_path)])
+    assert sorted(o.path for o in obs) == ["/api/items/1", "/api/items/2", "/api/items/3", "/api/items/4"]
+    assert report.examples["JSON record without a method and a path"].endswith("export.json: record 3")
+    assert "export.json: after record 3" in \
+        report.examples["JSON array cut off or broken: the complete records before the break are kept"]
+    assert sum(report.skipped.values()) == 2
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

@@ -152,10 +152,10 @@ def _time_text(s: str) -> datetime | None:
 def sniff(path: Path) -> str:
     stream, _ = open_bytes(path)  # rotated and S3-delivered logs (ALB's always) are gzipped
     with stream:
-        head = stream.read(4096).lstrip()
+        head = stream.read(4096).removeprefix(codecs.BOM_UTF8).lstrip()
     if path.suffix.lower() == ".har" or (head.startswith(b"{") and b'"log"' in head[:300] and b'"entries"' in head):
         return "har"
-    if head.startswith(b"{"):
+    if head.startswith((b"{", b"[")):  # JSON Lines, or one JSON array of records
         return "jsonl"
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
     if _ALB.match(first):
@@ -180,12 +180,16 @@ class _CleanText:
         self.raw = raw
         self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
         self.replaced = 0
+        self.at_start = True
 
     def read(self, size: int | None = -1) -> bytes:
         if size == 0:
             return b""  # parsers probe with read(0) whether a stream gives bytes or text
         while True:
             chunk = self.raw.read(size if size and size > 0 else 1 << 16)
+            if self.at_start:
+                self.at_start = False
+                chunk = chunk.removeprefix(codecs.BOM_UTF8)  # Windows tools write one; JSON allows none
             pending = self.decoder.getstate()[0]
             if chunk and not pending and chunk.isascii() and len(chunk.translate(None, _CONTROL_BYTES)) == len(chunk):
                 return chunk
@@ -261,10 +265,16 @@ MAX_LINE = 32 << 20
 
 
 def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
-    """JSON Lines access logs and guard events. (Combined and ALB logs go to logs_sql.)"""
+    """JSON Lines access logs and guard events, or one JSON array of such records (exports from a
+    log service). (Combined and ALB logs go to logs_sql.)"""
     stream, _ = open_bytes(path)
     with stream:
+        if stream.peek(64)[:64].removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"["):  # type: ignore[attr-defined]
+            yield from _json_array(stream, path, report)
+            return
         for n, raw in enumerate(stream, 1):
+            if n == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
             if not raw.strip():
                 continue
             report.lines += 1
@@ -284,6 +294,23 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
                 o.body = o.response = None
                 report.skip(f"line over {MAX_BODY} bytes: endpoint kept, bodies not classified", f"{path}:{n}")
             yield o
+
+
+def _json_array(stream: IO[bytes], path: Path, report: ReadReport) -> Iterator[Observation]:
+    read = 0
+    try:
+        for record in ijson.items(_CleanText(stream), "item", use_float=True):
+            read += 1
+            report.lines += 1
+            o = json_record(record)
+            if o is None:
+                report.skip("JSON record without a method and a path", f"{path}: record {read}")
+                continue
+            yield o
+    except ijson.JSONError as e:
+        why = (str(e).strip().splitlines() or ["end of file"])[0]
+        report.skip("JSON array cut off or broken: the complete records before the break are kept",
+                    f"{path}: after record {read} ({why[:80]})")
 
 
 # Where JSON access logs keep each field, first match wins: flat names (API Gateway, nginx
