@@ -244,6 +244,33 @@ def test_json_arrays_and_byte_order_marks(tmp_path: Path) -> None:
     assert sum(report.skipped.values()) == 2
 
 
+def test_w3c_logs_of_cloudfront_and_iis(tmp_path: Path) -> None:
+    fields = "date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query"
+    rows = [["2026-11-30", "10:00:00", "LHR62-C2", "2390", "192.0.2.10", "GET", "d1.cloudfront.net", "/api/v1/users/42", "200",
+             "-", "Mozilla/5.0%20(X11)", "fields=name"],
+            ["2026-11-30", "10:00:05", "LHR62-C2", "2390", "192.0.2.11", "GET", "d1.cloudfront.net", "/api/v1/users/43", "404",
+             "-", "curl/8", "-"]]
+    cloudfront = f"#Version: 1.0\n#Fields: {fields}\n" + "".join("\t".join(r) + "\n" for r in rows) + "broken line\n"
+    (tmp_path / "E2EXAMPLE.2026-11-30-10.a1b2c3.gz").write_bytes(gzip.compress(cloudfront.encode()))
+    (tmp_path / "u_ex261130.log").write_text(
+        "#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n"
+        "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status\r\n"
+        "2026-11-30 10:00:01 10.0.0.5 GET /api/orders/77 - 443 CONTOSO\\ana 203.0.113.4 Mozilla/5.0+(Windows) 200\r\n"
+        "2026-11-30 10:00:03 10.0.0.5 GET /api/orders/78 expand=items 443 - 203.0.113.5 curl/8.0 200\r\n")
+    (tmp_path / "nofields.log").write_text("#Version: 1.0\n2026-11-30 10:00:01 GET /x 200\n")
+    obs, report = read([str(tmp_path)])
+    eps = {(e.method, e.path): e for e in build(obs)["endpoints"]}
+    users = eps[("GET", "/api/v1/users/{userId}")]
+    assert users.statuses == {200: 1, 404: 1} and "fields" in {k.split(".", 1)[1] for k in users.params}
+    assert users.first_seen is not None and users.first_seen.isoformat() == "2026-11-30T10:00:00+00:00"
+    assert set(users.clients) == {"192.0.2.10", "192.0.2.11"} and set(users.auth) == {"unknown"}
+    orders = eps[("GET", "/api/orders/{orderId}")]
+    assert orders.calls == 2 and orders.identities == {"CONTOSO\\ana": 1} and orders.auth == {"other": 1, "unknown": 1}
+    assert report.skipped == {"not a line of the W3C log's #Fields": 1,
+                              "W3C log without a #Fields: header naming cs-method, cs-uri-stem and sc-status": 1}
+    assert report.examples["not a line of the W3C log's #Fields"].endswith(":5: broken line")
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

@@ -4,6 +4,7 @@ of lines cost seconds. Lines the expression does not match are counted, with the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
@@ -12,12 +13,61 @@ from apisentry.api.traffic import Observation, ReadReport
 from apisentry.guard.redact import redact_line
 from apisentry.sources.sniff import open_bytes
 
-_RX = {
-    "combined": (r'^(\S+) \S+ (\S+) \[([^\]]+)\] "([A-Z]{3,10}) (\S+)(?: [^"]*)?" (\d{3}) ',
-                 ["ip", "usr", "ts", "method", "target", "status"], "%d/%b/%Y:%H:%M:%S %z"),
-    "alb": (r'^(?:https?|h2|ws|wss) (\S+) \S+ ([\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (\d{3}|-) \S+ \d+ \d+ "([A-Z-]+) (\S+) [^"]*"',
-            ["ts", "ip", "status", "method", "target"], None),
+
+@dataclass(frozen=True)
+class _Layout:
+    """How one kind of log line is read: a regular expression whose groups are `names`, and SQL over
+    those groups (`m.<name>`) for the time, the request target and the user."""
+
+    rx: str
+    names: list[str]
+    ts: str
+    target: str = "m.target"
+    usr: str = "nullif(m.usr, '-')"
+    header_lines: bool = False  # `#Version:`, `#Fields:` lines to pass over
+    user_scheme: str = "basic"  # how a logged user signed in: nginx's and Apache's user is basic auth's
+
+
+_LAYOUTS = {
+    "combined": _Layout(r'^(\S+) \S+ (\S+) \[([^\]]+)\] "([A-Z]{3,10}) (\S+)(?: [^"]*)?" (\d{3}) ',
+                        ["ip", "usr", "ts", "method", "target", "status"], "try_strptime(m.ts, '%d/%b/%Y:%H:%M:%S %z')"),
+    # The target is a full URL: the path and query only.
+    "alb": _Layout(r'^(?:https?|h2|ws|wss) (\S+) \S+ ([\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (\d{3}|-) \S+ \d+ \d+ "([A-Z-]+) (\S+) [^"]*"',
+                   ["ts", "ip", "status", "method", "target"], "try_cast(m.ts AS TIMESTAMPTZ)",
+                   target="regexp_replace(m.target, '^[a-z]+://[^/]+', '')", usr="NULL"),
 }
+
+# W3C extended logs (IIS, CloudFront) name their fields in a `#Fields:` header; these are read.
+_W3C_FIELDS = {"date": "date", "time": "time", "cs-method": "method", "cs-uri-stem": "stem", "cs-uri-query": "query",
+               "sc-status": "status", "c-ip": "ip", "cs-username": "usr"}
+
+
+def w3c_layout(path: str) -> _Layout | None:
+    """The layout a W3C extended log's `#Fields:` header describes (space-separated for IIS, tabs for
+    CloudFront), or None when it has no such header or lacks the method, path or status."""
+    fields: list[str] | None = None
+    sep = " "
+    stream, _ = open_bytes(path)
+    with stream:
+        for n, raw in enumerate(stream):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if line.startswith("#Fields:"):
+                fields = line[len("#Fields:"):].split()
+            elif fields is not None and line and not line.startswith("#"):
+                sep = "\t" if "\t" in line else " "
+                break
+            if n > 100:
+                break
+    if fields is None or not {"cs-method", "cs-uri-stem", "sc-status"} <= set(fields):
+        return None
+    cell = "[^\t]*" if sep == "\t" else "\\S*"
+    parts = [f"({cell})" if f in _W3C_FIELDS else cell for f in fields]
+    names = [_W3C_FIELDS[f] for f in fields if f in _W3C_FIELDS]
+    ts = "try_cast(m.date || ' ' || m.time AS TIMESTAMP)" if {"date", "time"} <= set(names) else "NULL"
+    query = "CASE WHEN m.query IN ('', '-') THEN '' ELSE '?' || m.query END" if "query" in names else "''"
+    return _Layout("^" + ("\\t" if sep == "\t" else " ").join(parts) + "$", names, ts, target=f"m.stem || {query}",
+                   usr="nullif(m.usr, '-')" if "usr" in names else "NULL", header_lines=True,
+                   user_scheme="other")  # IIS's user may have signed in with Windows authentication
 
 
 # Up to ten distinct callers per group in bounded state: the smallest address of each of ten hash
@@ -29,14 +79,14 @@ _CLIENT_SAMPLE = ", ".join(f"min(m.ip) FILTER (WHERE hash(m.ip) % {_CLIENT_BUCKE
 
 
 def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
-    rx, names, tsfmt = _RX[kind]
+    layout = w3c_layout(path) if kind == "w3c" else _LAYOUTS[kind]
+    if layout is None:
+        report.skip("W3C log without a #Fields: header naming cs-method, cs-uri-stem and sc-status", path)
+        return []
     stream, compressed = open_bytes(path)  # by magic bytes: DuckDB goes by the name, and logs get renamed
     stream.close()
+    rx, names, ts, usr, target = layout.rx, layout.names, layout.ts, layout.usr, layout.target
     fields = ", ".join(f"'{n}'" for n in names)
-    ts = (f"try_strptime(m.ts, '{tsfmt}')" if tsfmt else "try_cast(m.ts AS TIMESTAMPTZ)")
-    usr = "nullif(m.usr, '-')" if "usr" in names else "NULL"
-    # For ALB the target is a full URL: keep the path and query only.
-    target = ("regexp_replace(m.target, '^[a-z]+://[^/]+', '')" if kind == "alb" else "m.target")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
@@ -51,7 +101,7 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
           FROM read_csv(?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
                         header = false, auto_detect = false, strict_mode = false,
                         compression = '{"gzip" if compressed else "none"}')
-          WHERE trim(line) <> ''),
+          WHERE trim(line) <> ''{" AND NOT starts_with(line, '#')" if layout.header_lines else ""}),
         grouped AS (
           SELECT m.method AS method, split_part({target}, '?', 1) AS path,
                  try_cast(m.status AS INTEGER) AS status, {usr} AS usr,
@@ -69,7 +119,7 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
         GROUP BY ALL""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path]).fetchall()
     con.close()
     out = []
-    reason = "not an ALB log line" if kind == "alb" else f"not a {kind} log line"
+    reason = {"alb": "not an ALB log line", "w3c": "not a line of the W3C log's #Fields"}.get(kind, f"not a {kind} log line")
     for method, p, status, user, calls, first, last, ips, qnames, example in rows:
         report.lines += int(calls)
         if not method:
@@ -79,7 +129,7 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
                                                f"{redact_line(str(example))[:120]}")
             continue
         o = Observation(method, p or "/", [(q, "") for q in qnames or []], status,
-                        _utc(first), ips[0] if ips else None, user, "basic" if user else "unknown")
+                        _utc(first), ips[0] if ips else None, user, layout.user_scheme if user else "unknown")
         o.count = int(calls)
         o.time_last = _utc(last)
         o.clients = list(ips or [])

@@ -1,6 +1,7 @@
-"""Traffic sources, auto-detected per file: HAR, nginx/Apache combined logs, AWS ALB logs, JSON access
-logs (API Gateway, the guard's JSON Lines events, most frameworks). Each gives observations; a line
-that cannot be read is counted with its reason, and the rest go on."""
+"""Traffic sources, auto-detected per file: HAR, nginx/Apache combined logs, AWS ALB logs, W3C extended
+logs (IIS, CloudFront), JSON access logs (API Gateway, the guard's JSON Lines events, proxies and
+frameworks). Each gives observations; a line that cannot be read is counted with its reason, and the
+rest go on."""
 
 from __future__ import annotations
 
@@ -158,6 +159,8 @@ def sniff(path: Path) -> str:
     if head.startswith((b"{", b"[")):  # JSON Lines, or one JSON array of records
         return "jsonl"
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    if first.startswith(("#Software:", "#Version:", "#Fields:", "#Date:")):  # W3C extended: IIS, CloudFront
+        return "w3c"
     if _ALB.match(first):
         return "alb"
     if _COMBINED.match(first):
@@ -421,7 +424,7 @@ def stream(paths: list[str], fmt: str, report: ReadReport) -> Iterator[Observati
         if kind == "unknown":
             report.skip("unknown format (name it with --input-format)", str(f))
             continue
-        if kind in ("combined", "alb"):
+        if kind in ("combined", "alb", "w3c"):
             from apisentry.api.logs_sql import read_log
 
             yield from read_log(str(f), kind, report)

@@ -43,7 +43,7 @@ def inventory(
     db: Annotated[str | None, typer.Option("--db", help="Also read the guard's events from this store.")] = None,
     spec: Annotated[list[Path] | None, typer.Option("--spec", help="OpenAPI 3.x / Swagger 2 file (repeatable).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json, openapi or html.")] = "table",
-    input_format: Annotated[str, typer.Option("--input-format", help="auto, har, combined, alb or jsonl.")] = "auto",
+    input_format: Annotated[str, typer.Option("--input-format", help="auto, har, combined, alb, w3c or jsonl.")] = "auto",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
 ) -> None:
     """Every endpoint seen, templated, with parameters, auth, callers and sensitive data; shadow,
