@@ -150,6 +150,7 @@ def _wider(a: str, b: str) -> str:
 
 def _param(params: dict[str, dict[str, Any]], where: str, name: str, value: Any) -> None:
     key = f"{where}.{name}"
+    # A null says nothing of the type; it has always read as a string here, which any other type widens to.
     t = value_type(value) if isinstance(value, str) else "string" if value is None else json_type(value)
     fmt = format_of(value) if isinstance(value, str) and value else None
     cur = params.get(key)

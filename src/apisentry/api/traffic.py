@@ -192,7 +192,8 @@ class _CleanText:
             chunk = self.raw.read(size if size and size > 0 else 1 << 16)
             if self.at_start:
                 self.at_start = False
-                chunk = chunk.removeprefix(codecs.BOM_UTF8)  # Windows tools write one; JSON allows none
+                if chunk.startswith(codecs.BOM_UTF8):  # Windows tools write one; JSON allows none
+                    chunk = chunk[len(codecs.BOM_UTF8):] or self.raw.read(size if size and size > 0 else 1 << 16)
             pending = self.decoder.getstate()[0]
             if chunk and not pending and chunk.isascii() and len(chunk.translate(None, _CONTROL_BYTES)) == len(chunk):
                 return chunk
@@ -217,10 +218,9 @@ def _har_entries(path: Path, report: ReadReport) -> Iterator[Any]:
                 yield entry
         except ijson.JSONError as e:
             broken = True
-            why = (str(e).strip().splitlines() or ["end of file"])[0]
+            why = _parse_error(e)
             reason = "HAR file cut off" if "premature EOF" in why or why == "end of file" else "HAR file broken"
-            report.skip(f"{reason}: the complete entries before the break are kept",
-                        f"{path}: after entry {kept} ({why[:80]})")
+            report.skip(f"{reason}: the complete entries before the break are kept", f"{path}: after entry {kept} ({why})")
         if clean.replaced:
             report.skip("HAR file with binary bytes in its text: read with replacement characters", str(path))
     if not kept and not broken and not _has_entries(path):
@@ -231,9 +231,15 @@ def _has_entries(path: Path) -> bool:
     stream, _ = open_bytes(path)
     with stream:
         try:
-            return any(prefix == "log.entries" and event == "start_array" for prefix, event, _ in ijson.parse(stream))
+            return any(prefix == "log.entries" and event == "start_array"
+                       for prefix, event, _ in ijson.parse(_CleanText(stream)))
         except ijson.JSONError:
             return False
+
+
+def _parse_error(e: Exception) -> str:
+    """The first line of a parser's message (the rest quotes the broken text, which may hold secrets)."""
+    return (str(e).strip().splitlines() or ["end of file"])[0][:80]
 
 
 def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
@@ -287,7 +293,7 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
             try:
                 d = orjson.loads(raw)
             except orjson.JSONDecodeError as e:
-                report.skip("not JSON", f"{path}:{n} ({str(e)[:60]})")
+                report.skip("not JSON", f"{path}:{n} ({_parse_error(e)})")
                 continue
             o = json_record(d)
             if o is None:
@@ -311,9 +317,8 @@ def _json_array(stream: IO[bytes], path: Path, report: ReadReport) -> Iterator[O
                 continue
             yield o
     except ijson.JSONError as e:
-        why = (str(e).strip().splitlines() or ["end of file"])[0]
         report.skip("JSON array cut off or broken: the complete records before the break are kept",
-                    f"{path}: after record {read} ({why[:80]})")
+                    f"{path}: after record {read} ({_parse_error(e)})")
 
 
 # Where JSON access logs keep each field, first match wins: flat names (API Gateway, nginx

@@ -49,7 +49,10 @@ def open_bytes(path: str | os.PathLike[str]) -> tuple[IO[bytes], bool]:
     magic = raw.read(2)
     raw.seek(0)
     if magic == b"\x1f\x8b":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")), True
+        # Opened by name, so closing the stream closes the file too (a GzipFile over a file object
+        # leaves it open).
+        raw.close()
+        return cast(IO[bytes], gzip.open(path, "rb")), True
     return raw, False
 
 
