@@ -271,6 +271,28 @@ def test_w3c_logs_of_cloudfront_and_iis(tmp_path: Path) -> None:
     assert report.examples["not a line of the W3C log's #Fields"].endswith(":5: broken line")
 
 
+def test_hostile_records_are_skipped_with_their_reason(tmp_path: Path) -> None:
+    (tmp_path / "empty.log").write_text("")
+    (tmp_path / "noise.bin").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "weird.har").write_text(json.dumps({"log": {"entries": [
+        1, None, {"request": 5}, {"request": {"method": 7, "url": []}},
+        {"request": {"method": "GET", "url": "http://[::1:80/x", "headers": []}},
+        {"request": {"method": "GET", "url": "https://a.example/api/ok", "headers": [{"name": "Authorization", "value": 5}]},
+         "response": {"status": 200}}]}}))
+    (tmp_path / "weird.jsonl").write_text("\n".join(json.dumps(x) for x in [
+        {"method": "GET", "url": "http://[::1:80/x"}, {"method": ["GET"], "path": "/a"},
+        {"method": "GET", "path": "/api/fine", "status": "abc", "time": "not a time", "headers": {"Authorization": 5}}]))
+    (tmp_path / "no-ip.log").write_text("#Fields: date time cs-method cs-uri-stem sc-status\n2026-13-45 99:99:99 GET /api/w3c 200\n")
+    obs, report = read([str(tmp_path)])
+    assert sorted(o.path for o in obs) == ["/api/fine", "/api/ok", "/api/w3c"]
+    fine = next(o for o in obs if o.path == "/api/fine")
+    assert fine.status is None and fine.time is None and fine.auth == "other"
+    assert next(o for o in obs if o.path == "/api/w3c").time is None  # a bad date costs the time, not the call
+    assert report.skipped == {"empty file": 1, "unknown format (name it with --input-format)": 1,
+                              "HAR entry of the wrong shape": 4, "HAR entry with an unreadable URL": 1,
+                              "JSON line with an unreadable URL": 1, "JSON line without a method and a path": 1}
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

@@ -109,7 +109,7 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
                      list_filter(string_split(split_part({target}, '?', 2), '&'), lambda x: x <> ''),
                      lambda x: split_part(x, '=', 1)))) AS names,
                  count(*) AS calls, min({ts}) AS first, max({ts}) AS last,
-                 [{_CLIENT_SAMPLE}] AS ips, any_value(line) AS example
+                 [{_CLIENT_SAMPLE if "ip" in names else "NULL::VARCHAR"}] AS ips, any_value(line) AS example
           FROM parsed
           GROUP BY ALL)
         SELECT method, path, status, usr, sum(calls), min(first), max(last),

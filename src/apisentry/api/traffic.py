@@ -110,9 +110,17 @@ def _json(text: str | bytes | None) -> Any:
         return None
 
 
+class UnreadableURL(ValueError):
+    """A record whose URL cannot be split into a path and a query (`http://[::1:80/x`)."""
+
+
 def _obs(method: str, url: str, status: Any, when: datetime | None, client: str | None,
          headers: dict[str, str] | None = None, body: Any = None, response: Any = None) -> Observation:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise UnreadableURL(str(e)) from e
+    headers = {str(k): str(v) for k, v in headers.items()} if headers is not None else None
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
     scheme, ident = auth_scheme(hdrs) if headers is not None else ("unknown", None)
     try:
@@ -154,6 +162,8 @@ def sniff(path: Path) -> str:
     stream, _ = open_bytes(path)  # rotated and S3-delivered logs (ALB's always) are gzipped
     with stream:
         head = stream.read(4096).removeprefix(codecs.BOM_UTF8).lstrip()
+    if not head:
+        return "empty"
     if path.suffix.lower() == ".har" or (head.startswith(b"{") and b'"log"' in head[:300] and b'"entries"' in head):
         return "har"
     if head.startswith((b"{", b"[")):  # JSON Lines, or one JSON array of records
@@ -265,8 +275,11 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
             rbody = _json(rtext) if "json" in str(content.get("mimeType", "")) else None
             yield _obs(req["method"], req["url"], resp.get("status"), _time(entry.get("startedDateTime")),
                        None, headers, body, rbody)
+        except UnreadableURL as ex:
+            report.skip("HAR entry with an unreadable URL", f"{path}: entry {i} ({ex})")
         except (KeyError, TypeError, AttributeError) as ex:
-            report.skip(f"HAR entry without {ex}", f"{path}: entry {i}")
+            report.skip(f"HAR entry without {ex}" if isinstance(ex, KeyError) else "HAR entry of the wrong shape",
+                        f"{path}: entry {i} ({type(ex).__name__})")
 
 
 # Big enough for any access-log record with its bodies; bigger lines are skipped with a count.
@@ -295,7 +308,11 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
             except orjson.JSONDecodeError as e:
                 report.skip("not JSON", f"{path}:{n} ({_parse_error(e)})")
                 continue
-            o = json_record(d)
+            try:
+                o = json_record(d)
+            except UnreadableURL as e:
+                report.skip("JSON line with an unreadable URL", f"{path}:{n} ({e})")
+                continue
             if o is None:
                 report.skip("JSON line without a method and a path", f"{path}:{n}")
                 continue
@@ -311,7 +328,11 @@ def _json_array(stream: IO[bytes], path: Path, report: ReadReport) -> Iterator[O
         for record in ijson.items(_CleanText(stream), "item", use_float=True):
             read += 1
             report.lines += 1
-            o = json_record(record)
+            try:
+                o = json_record(record)
+            except UnreadableURL as e:
+                report.skip("JSON record with an unreadable URL", f"{path}: record {read} ({e})")
+                continue
             if o is None:
                 report.skip("JSON record without a method and a path", f"{path}: record {read}")
                 continue
@@ -426,6 +447,9 @@ def stream(paths: list[str], fmt: str, report: ReadReport) -> Iterator[Observati
             report.skip("no such file", p)
     for f in files:
         kind = fmt if fmt != "auto" else sniff(f)
+        if kind == "empty":
+            report.skip("empty file", str(f))
+            continue
         if kind == "unknown":
             report.skip("unknown format (name it with --input-format)", str(f))
             continue

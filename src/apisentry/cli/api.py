@@ -26,13 +26,17 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _from_store(db: str, report: ReadReport) -> Iterator[Observation]:
-    from apisentry.api.traffic import json_record
+    from apisentry.api.traffic import UnreadableURL, json_record
     from apisentry.store import Store
 
     with Store(db) as s:
         for (row,) in s.run("SELECT to_json(e) FROM events e WHERE cloud_provider = 'http'"):
             report.lines += 1
-            o = json_record(orjson.loads(row))
+            try:
+                o = json_record(orjson.loads(row))
+            except UnreadableURL:
+                report.skip("guard event with an unreadable URL", db)
+                continue
             if o is not None:
                 yield o
 
