@@ -293,6 +293,19 @@ def test_hostile_records_are_skipped_with_their_reason(tmp_path: Path) -> None:
                               "JSON line with an unreadable URL": 1, "JSON line without a method and a path": 1}
 
 
+def test_specs_of_the_wrong_shape_are_an_error_that_names_them(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text('1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/v1/orders/55 HTTP/1.1" 200 1 "-" "x"\n')
+    for name, text, says in [("list.yaml", "openapi: 3.0.0\npaths: [1, 2]\n", "`paths` is not a mapping"),
+                             ("params.yaml", "openapi: 3.0.0\npaths: {/a: {get: {parameters: 5, responses: {}}}}\n",
+                              "not a valid OpenAPI document"),
+                             ("schemes.yaml", "openapi: 3.0.0\npaths: {}\ncomponents: {securitySchemes: [1]}\n",
+                              "not a valid OpenAPI document")]:
+        (tmp_path / name).write_text(text)
+        r = CliRunner().invoke(app, ["api", "inventory", str(log), "--spec", str(tmp_path / name)])
+        assert r.exit_code == 2 and name in r.stderr and says in r.stderr, r.stderr
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

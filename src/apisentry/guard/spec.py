@@ -132,8 +132,22 @@ def _count_nodes(node: Any, limit: int) -> int:
 
 
 def compile_spec(doc: Any, name: str = "spec") -> Spec:
+    """A spec ready to match requests. Specs are user input: one of the wrong shape (`paths: [1, 2]`)
+    is a SpecError that names the file, never a crash."""
+    try:
+        return _compile_spec(doc, name)
+    except SpecError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as e:
+        raise SpecError(f"{name}: not a valid OpenAPI document ({type(e).__name__}: {str(e)[:120]})") from e
+
+
+def _compile_spec(doc: Any, name: str) -> Spec:
     if not isinstance(doc, dict):
         raise SpecError(f"{name}: not an OpenAPI document (top level is not an object)")
+    for key in ("paths", "components"):
+        if not isinstance(doc.get(key) or {}, dict):
+            raise SpecError(f"{name}: `{key}` is not a mapping")
     if _count_nodes(doc, MAX_SCHEMA_NODES) > MAX_SCHEMA_NODES:
         raise SpecError(f"{name}: more than {MAX_SCHEMA_NODES} nodes (a YAML alias bomb or a runaway spec)")
     version = str(doc.get("openapi") or doc.get("swagger") or "")
