@@ -306,6 +306,43 @@ def test_specs_of_the_wrong_shape_are_an_error_that_names_them(tmp_path: Path) -
         assert r.exit_code == 2 and name in r.stderr and says in r.stderr, r.stderr
 
 
+def test_guard_events_in_the_store_are_a_source(tmp_path: Path) -> None:
+    import warnings
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from apisentry.guard.asgi import GuardMiddleware
+    from apisentry.guard.sink import StoreSink
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    async def user(request: Request) -> JSONResponse:
+        return JSONResponse({"id": request.path_params["uid"], "email": "ana@example.org"})
+
+    db = str(tmp_path / "guard.duckdb")
+    sink = StoreSink(db)
+    web = Starlette(routes=[Route("/v1/users/{uid}", user)])
+    web.add_middleware(GuardMiddleware, sink=sink)  # type: ignore[arg-type]
+    client = TestClient(web)
+    jwt = "eyJhbGciOiJIUzI1NiJ9." + base64.urlsafe_b64encode(b'{"sub":"ana"}').decode().rstrip("=") + ".c2ln"
+    for uid in (17, 18, 19):
+        assert client.get(f"/v1/users/{uid}?fields=email", headers={"Authorization": f"Bearer {jwt}"}).status_code == 200
+    assert client.get("/v1/users/20").status_code == 200  # no credentials
+    sink.close()
+    r = CliRunner().invoke(app, ["api", "inventory", "--db", db, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    (ep,) = json.loads(r.stdout)["endpoints"]
+    assert (ep["method"], ep["path"], ep["calls"]) == ("GET", "/v1/users/{userId}", 4)
+    assert ep["auth"] == ["bearer-jwt", "none"] and ep["callers"]["identities"] == ["ana"]
+    assert [p["name"] for p in ep["params"]] == ["fields"]
+    assert "4 records read, 4 calls, 1 endpoints" in r.stderr
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

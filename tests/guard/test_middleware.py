@@ -48,7 +48,8 @@ def test_asgi_allows_and_passes_the_body_untouched() -> None:
     row = sink.rows[0]
     assert (row["http_method"], row["http_status"], row["status"]) == ("POST", 200, "success")
     logged = json.loads(row["request"])
-    assert logged["headers"]["authorization"] == "[REDACTED]"
+    assert logged["headers"]["authorization"] == "Bearer [REDACTED]"  # the scheme, never the credentials
+    assert "abc.def.ghi" not in row["raw"]
     assert logged["body"]["password"] == "[REDACTED]" and logged["body"]["note"] == "O'Brien & Sons"
     assert "hunter2" not in row["raw"]
 

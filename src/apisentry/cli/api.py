@@ -29,16 +29,19 @@ def _from_store(db: str, report: ReadReport) -> Iterator[Observation]:
     from apisentry.api.traffic import UnreadableURL, json_record
     from apisentry.store import Store
 
-    with Store(db) as s:
-        for (row,) in s.run("SELECT to_json(e) FROM events e WHERE cloud_provider = 'http'"):
-            report.lines += 1
-            try:
-                o = json_record(orjson.loads(row))
-            except UnreadableURL:
-                report.skip("guard event with an unreadable URL", db)
-                continue
-            if o is not None:
-                yield o
+    with Store(db) as s, s.session() as con:
+        # In batches from a cursor of its own: a store of millions of calls is never all in memory.
+        cur = con.execute("SELECT to_json(e) FROM events e WHERE cloud_provider = 'http'")
+        while batch := cur.fetchmany(10_000):
+            for (row,) in batch:
+                report.lines += 1
+                try:
+                    o = json_record(orjson.loads(row))
+                except UnreadableURL:
+                    report.skip("guard event with an unreadable URL", db)
+                    continue
+                if o is not None:
+                    yield o
 
 
 @api_app.command()

@@ -41,8 +41,25 @@ def redact_line(text: str) -> str:
                             redact_text(text))
 
 
+# Authorization schemes, which say how a caller signed in but not with what: kept in front of the
+# redacted credentials, so a stored event still tells a bearer token from basic auth.
+AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "negotiate", "ntlm", "aws4-hmac-sha256", "token", "apikey",
+                          "dpop", "hoba", "mutual", "sharedkey"})
+_JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def redact_authorization(value: str) -> str:
+    """`Bearer [REDACTED JWT]`, `Basic [REDACTED]`; a value without a known scheme is redacted whole."""
+    scheme, _, credentials = value.strip().partition(" ")
+    if scheme.lower() not in AUTH_SCHEMES or not credentials:
+        return REDACTED
+    jwt = scheme.lower() == "bearer" and _JWT_SHAPE.fullmatch(credentials.strip())
+    return f"{scheme} [REDACTED JWT]" if jwt else f"{scheme} {REDACTED}"
+
+
 def redact_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(k, REDACTED if k.lower() in SECRET_HEADERS else redact_text(v)) for k, v in headers]
+    return [(k, redact_authorization(v) if k.lower() in ("authorization", "proxy-authorization")
+             else REDACTED if k.lower() in SECRET_HEADERS else redact_text(v)) for k, v in headers]
 
 
 def redact_json(doc: Any, depth: int = 0) -> Any:
