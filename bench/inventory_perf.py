@@ -27,7 +27,8 @@ sys.path.insert(0, HERE)
 RUN = """
 import resource, sys, time
 t = time.perf_counter()
-from apisentry.api.traffic import ReadReport, stream
+from apisentry.api.sources import stream
+from apisentry.api.traffic import ReadReport
 from apisentry.api.inventory import build
 rep = ReadReport()
 inv = build(stream([sys.argv[1]], "auto", rep))

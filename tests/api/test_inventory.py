@@ -19,8 +19,9 @@ from apisentry.api.inventory import build
 from apisentry.api.reconstruct import reconstruct
 from apisentry.api.schemas import SchemaSketch, infer_schema
 from apisentry.api.sensitive import classify, luhn, types_in
+from apisentry.api.sources import read
 from apisentry.api.templating import Templater, segment_kind
-from apisentry.api.traffic import Observation, read
+from apisentry.api.traffic import Observation
 from apisentry.cli.main import app
 from apisentry.guard.spec import load_spec
 
@@ -281,10 +282,12 @@ def test_hostile_records_are_skipped_with_their_reason(tmp_path: Path) -> None:
          "response": {"status": 200}}]}}))
     (tmp_path / "weird.jsonl").write_text("\n".join(json.dumps(x) for x in [
         {"method": "GET", "url": "http://[::1:80/x"}, {"method": ["GET"], "path": "/a"},
-        {"method": "GET", "path": "/api/fine", "status": "abc", "time": "not a time", "headers": {"Authorization": 5}}]))
+        {"method": "GET", "path": "/api/fine", "status": "abc", "time": "not a time", "headers": {"Authorization": 5}},
+        {"method": "GET", "path": "/api/epoch", "ts": 1e30}]))
     (tmp_path / "no-ip.log").write_text("#Fields: date time cs-method cs-uri-stem sc-status\n2026-13-45 99:99:99 GET /api/w3c 200\n")
     obs, report = read([str(tmp_path)])
-    assert sorted(o.path for o in obs) == ["/api/fine", "/api/ok", "/api/w3c"]
+    assert sorted(o.path for o in obs) == ["/api/epoch", "/api/fine", "/api/ok", "/api/w3c"]
+    assert next(o for o in obs if o.path == "/api/epoch").time is None  # out of any calendar
     fine = next(o for o in obs if o.path == "/api/fine")
     assert fine.status is None and fine.time is None and fine.auth == "other"
     assert next(o for o in obs if o.path == "/api/w3c").time is None  # a bad date costs the time, not the call

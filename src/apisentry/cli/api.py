@@ -26,7 +26,8 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _from_store(db: str, report: ReadReport) -> Iterator[Observation]:
-    from apisentry.api.traffic import UnreadableURL, json_record
+    from apisentry.api.json_logs import json_record
+    from apisentry.api.traffic import UnreadableURL
     from apisentry.store import Store
 
     with Store(db) as s, s.session() as con:
@@ -58,7 +59,8 @@ def inventory(
     # Imported here: `apisentry` starts faster when a command does not need the inventory.
     from apisentry.api.inventory import build, load_specs
     from apisentry.api.reconstruct import reconstruct
-    from apisentry.api.traffic import ReadReport, stream
+    from apisentry.api.sources import stream
+    from apisentry.api.traffic import ReadReport
     from apisentry.guard.spec import SpecError
 
     if fmt not in ("table", "json", "openapi", "html"):

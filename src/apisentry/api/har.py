@@ -1,0 +1,86 @@
+"""HAR files (browsers' and proxies' captures), streamed one entry at a time."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ijson
+
+from apisentry.api.json_text import CleanText, parse_error
+from apisentry.api.traffic import (
+    MAX_BODY,
+    Observation,
+    ReadReport,
+    UnreadableURL,
+    observation,
+    parse_json,
+    parse_time,
+)
+from apisentry.sources.sniff import open_bytes
+
+
+def _har_entries(path: Path, report: ReadReport) -> Iterator[Any]:
+    """The file's entries, streamed one at a time, so a HAR of any size reads in little memory.
+    A HAR cut off mid-write (a browser closed during export, a full disk) or broken part-way keeps
+    every complete entry before the break."""
+    kept = 0
+    broken = False
+    stream, _ = open_bytes(path)
+    with stream:
+        clean = CleanText(stream)
+        try:
+            for entry in ijson.items(clean, "log.entries.item", use_float=True):
+                kept += 1
+                yield entry
+        except ijson.JSONError as e:
+            broken = True
+            why = parse_error(e)
+            reason = "HAR file cut off" if "premature EOF" in why or why == "end of file" else "HAR file broken"
+            report.skip(f"{reason}: the complete entries before the break are kept", f"{path}: after entry {kept} ({why})")
+        if clean.replaced:
+            report.skip("HAR file with binary bytes in its text: read with replacement characters", str(path))
+    if not kept and not broken and not _has_entries(path):
+        report.skip("not a HAR file: no list at log.entries", str(path))
+
+
+def _has_entries(path: Path) -> bool:
+    stream, _ = open_bytes(path)
+    with stream:
+        try:
+            return any(prefix == "log.entries" and event == "start_array"
+                       for prefix, event, _ in ijson.parse(CleanText(stream)))
+        except ijson.JSONError:
+            return False
+
+
+def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
+    for i, entry in enumerate(_har_entries(path, report)):
+        report.lines += 1
+        try:
+            req = entry["request"]
+            headers = {h["name"]: h["value"] for h in req.get("headers") or []}
+            post = req.get("postData") or {}
+            if len(str(post.get("text") or "")) > MAX_BODY:
+                report.skip(f"request body over {MAX_BODY} bytes: endpoint kept, body not classified", f"{path}: entry {i}")
+            body = parse_json(post.get("text")) if "json" in str(post.get("mimeType", "")) else None
+            resp = entry.get("response") or {}
+            content = resp.get("content") or {}
+            rtext = content.get("text")
+            if rtext and content.get("encoding") == "base64":
+                try:
+                    rtext = base64.b64decode(rtext).decode("utf-8")
+                except (ValueError, UnicodeDecodeError):
+                    report.skip("binary or broken base64 response body: endpoint kept, body not classified",
+                                f"{path}: entry {i}")
+                    rtext = None
+            rbody = parse_json(rtext) if "json" in str(content.get("mimeType", "")) else None
+            yield observation(req["method"], req["url"], resp.get("status"), parse_time(entry.get("startedDateTime")),
+                       None, headers, body, rbody)
+        except UnreadableURL as ex:
+            report.skip("HAR entry with an unreadable URL", f"{path}: entry {i} ({ex})")
+        except (KeyError, TypeError, AttributeError) as ex:
+            report.skip(f"HAR entry without {ex}" if isinstance(ex, KeyError) else "HAR entry of the wrong shape",
+                        f"{path}: entry {i} ({type(ex).__name__})")

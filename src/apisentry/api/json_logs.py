@@ -1,0 +1,177 @@
+"""JSON access logs: JSON Lines or one JSON array of records, from API Gateway, proxies, load
+balancers, frameworks, and the guard's own events."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+import orjson
+
+from apisentry.api.json_text import CleanText, parse_error
+from apisentry.api.traffic import (
+    MAX_BODY,
+    Observation,
+    ReadReport,
+    UnreadableURL,
+    observation,
+    parse_json,
+    parse_time,
+)
+from apisentry.sources.sniff import open_bytes
+
+# Big enough for any access-log record with its bodies; bigger lines are skipped with a count.
+MAX_LINE = 32 << 20
+
+
+def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
+    """JSON Lines access logs and guard events, or one JSON array of such records (exports from a
+    log service). (Combined and ALB logs go to logs_sql.)"""
+    stream, _ = open_bytes(path)
+    with stream:
+        if stream.peek(64)[:64].removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"["):  # type: ignore[attr-defined]
+            yield from _json_array(stream, path, report)
+            return
+        for n, raw in enumerate(stream, 1):
+            if n == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            if not raw.strip():
+                continue
+            report.lines += 1
+            if len(raw) > MAX_LINE:
+                report.skip(f"JSON line over {MAX_LINE >> 20} MB", f"{path}:{n}")
+                continue
+            try:
+                d = orjson.loads(raw)
+            except orjson.JSONDecodeError as e:
+                report.skip("not JSON", f"{path}:{n} ({parse_error(e)})")
+                continue
+            o = _checked(d, report, "JSON line", f"{path}:{n}")
+            if o is None:
+                continue
+            if len(raw) > MAX_BODY and (o.body is not None or o.response is not None):
+                o.body = o.response = None
+                report.skip(f"line over {MAX_BODY} bytes: endpoint kept, bodies not classified", f"{path}:{n}")
+            yield o
+
+
+def _checked(d: Any, report: ReadReport, what: str, where: str) -> Observation | None:
+    """The call a parsed record stands for, or None with the reason in the report."""
+    try:
+        o = json_record(d)
+    except UnreadableURL as e:
+        report.skip(f"{what} with an unreadable URL", f"{where} ({e})")
+        return None
+    if o is None:
+        report.skip(f"{what} without a method and a path", where)
+    return o
+
+
+def _json_array(stream: IO[bytes], path: Path, report: ReadReport) -> Iterator[Observation]:
+    read = 0
+    try:
+        for record in ijson.items(CleanText(stream), "item", use_float=True):
+            read += 1
+            report.lines += 1
+            o = _checked(record, report, "JSON record", f"{path}: record {read}")
+            if o is not None:
+                yield o
+    except ijson.JSONError as e:
+        report.skip("JSON array cut off or broken: the complete records before the break are kept",
+                    f"{path}: after record {read} ({parse_error(e)})")
+
+
+# Where JSON access logs keep each field, first match wins: flat names (API Gateway, nginx
+# `escape=json`, Envoy and Istio), then nested ones (Caddy and Kong under `request`, Google Cloud's
+# `httpRequest`, Azure's `properties`), then Traefik's capitalised names.
+_METHOD = ("method", "httpMethod", "http_method", "request_method", "request.method", "httpRequest.requestMethod",
+           "properties.httpMethod", "RequestMethod")
+_URL = ("url", "path", "uri", "request_uri", "request.uri", "request.url", "request.path", "httpRequest.requestUrl",
+        "properties.requestUri", "RequestPath")
+_STATUS = ("status", "statusCode", "status_code", "response_code", "response.status", "httpRequest.status",
+           "properties.httpStatusCode", "properties.httpStatus", "DownstreamStatus")
+_TIME = ("time", "timestamp", "@timestamp", "ts", "requestTime", "requestTimeEpoch", "time_iso8601", "time_local",
+         "start_time", "started_at", "StartUTC")
+_CLIENT = ("ip", "sourceIp", "client_ip", "remote_addr", "request.remote_ip", "request.client_ip",
+           "httpRequest.remoteIp", "properties.clientIp", "properties.clientIP", "ClientHost",
+           "downstream_remote_address", "x_forwarded_for")
+_USER = ("user", "remote_user", "user_id", "consumer.username", "ClientUsername")
+_HEADERS = ("headers", "request.headers")
+
+
+def _field(d: dict[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        node: Any = d
+        for part in name.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node not in (None, "", "-"):
+            return node
+    return None
+
+
+def _client(value: Any) -> str | None:
+    """An address without its port (`10.0.0.1:51812`), the first of a forwarded list."""
+    if not isinstance(value, str):
+        return None
+    first = value.split(",", 1)[0].strip()
+    if first.count(":") == 1:  # an IPv4 address or a host with a port; IPv6 has more colons
+        first = first.split(":", 1)[0]
+    elif first.startswith("[") and "]" in first:
+        first = first[1:first.index("]")]
+    return first or None
+
+
+def _headers(value: Any) -> dict[str, str] | None:
+    """Headers as name -> text; Caddy logs each as a list of values."""
+    if not isinstance(value, dict):
+        return None
+    return {str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in value.items()}
+
+
+def json_record(d: Any) -> Observation | None:
+    """One call from a parsed JSON log record: the guard's events, or an access log of a gateway,
+    proxy, load balancer or framework (see `_METHOD` and its siblings for where each field is looked for)."""
+    if not isinstance(d, dict):
+        return None
+    # The guard's own events (ApiEvent rows as JSON Lines).
+    if d.get("cloud_provider") == "http" and d.get("request"):
+        req = parse_json(d["request"]) if isinstance(d["request"], str) else d["request"]
+        if not isinstance(req, dict):
+            return None
+        q = "&".join(f"{k}={v}" for k, v in (req.get("query") or {}).items())
+        o = observation(d.get("http_method") or "GET", (req.get("path") or "/") + (f"?{q}" if q else ""), d.get("http_status"),
+                 parse_time(d.get("time")), d.get("src_ip"), req.get("headers") or {}, req.get("body"))
+        o.identity = d.get("actor_user_uid") or o.identity
+        return o
+    method = _field(d, _METHOD)
+    route = _gateway_route(d)
+    url = _field(d, _URL) or route or d.get("resourcePath")
+    if not isinstance(method, str) or not isinstance(url, str):
+        return None
+    body = d.get("body")
+    o = observation(method, url, _field(d, _STATUS), parse_time(_field(d, _TIME)), _client(_field(d, _CLIENT)),
+             _headers(_field(d, _HEADERS)), body if isinstance(body, dict | list) else None)
+    o.route = route
+    user = _field(d, _USER)
+    if o.identity is None and isinstance(user, str):
+        o.identity = user
+    return o
+
+
+# A route as API Gateway names it: `/pets/{petId}`, or `GET /pets/{petId}` for HTTP APIs.
+_ROUTE = re.compile(r"^(?:[A-Z]+ )?(/[^\s?#]*)$")
+
+
+def _gateway_route(d: dict[str, Any]) -> str | None:
+    """The template API Gateway matched, from `$context.resourcePath` (REST APIs) or
+    `$context.routeKey` (HTTP APIs): the API's own routes, better than any guess from paths.
+    A greedy proxy (`/{proxy+}`) or `$default` hands every path to one backend and says nothing."""
+    raw = d.get("resourcePath") or d.get("routeKey")
+    m = _ROUTE.match(raw) if isinstance(raw, str) else None
+    if m is None or "+}" in m.group(1):
+        return None
+    return m.group(1)

@@ -1,0 +1,75 @@
+"""Which reader a traffic file needs, found from its first bytes, and every file's observations
+as one stream: HAR, nginx/Apache combined logs, AWS ALB logs, W3C extended logs (IIS, CloudFront),
+JSON access logs. A line that cannot be read is counted with its reason, and the rest go on."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from apisentry.api.har import read_har
+from apisentry.api.json_logs import read_json_lines
+from apisentry.api.logs_sql import read_log
+from apisentry.api.traffic import Observation, ReadReport
+from apisentry.sources.sniff import open_bytes
+
+_COMBINED = re.compile(r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]{3,10}) (?P<target>\S+)(?: [^"]*)?" '
+                       r'(?P<status>\d{3}) \S+(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?')
+_ALB = re.compile(r'^(?:https?|h2|ws|wss) (?P<time>\S+) \S+ (?P<ip>[\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (?P<status>\d{3}|-) \S+ \d+ \d+ '
+                  r'"(?P<method>[A-Z-]+) (?P<url>\S+) [^"]*"')
+
+
+def sniff(path: Path) -> str:
+    stream, _ = open_bytes(path)  # rotated and S3-delivered logs (ALB's always) are gzipped
+    with stream:
+        head = stream.read(4096).removeprefix(codecs.BOM_UTF8).lstrip()
+    if not head:
+        return "empty"
+    if path.suffix.lower() == ".har" or (head.startswith(b"{") and b'"log"' in head[:300] and b'"entries"' in head):
+        return "har"
+    if head.startswith((b"{", b"[")):  # JSON Lines, or one JSON array of records
+        return "jsonl"
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    if first.startswith(("#Software:", "#Version:", "#Fields:", "#Date:")):  # W3C extended: IIS, CloudFront
+        return "w3c"
+    if _ALB.match(first):
+        return "alb"
+    if _COMBINED.match(first):
+        return "combined"
+    return "unknown"
+
+
+def stream(paths: list[str], fmt: str, report: ReadReport) -> Iterator[Observation]:
+    """Observations from files and folders, one at a time; what cannot be read goes to `report`."""
+    files: list[Path] = []
+    for p in paths:
+        pp = Path(p)
+        if pp.is_dir():
+            files.extend(sorted(x for x in pp.rglob("*") if x.is_file()))
+        elif pp.is_file():
+            files.append(pp)
+        else:
+            report.skip("no such file", p)
+    for f in files:
+        kind = fmt if fmt != "auto" else sniff(f)
+        if kind == "empty":
+            report.skip("empty file", str(f))
+            continue
+        if kind == "unknown":
+            report.skip("unknown format (name it with --input-format)", str(f))
+            continue
+        if kind in ("combined", "alb", "w3c"):
+            yield from read_log(str(f), kind, report)
+        elif kind == "har":
+            yield from read_har(f, report)
+        else:
+            yield from read_json_lines(f, report)
+
+
+def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadReport]:
+    """Every observation at once; the inventory streams them instead (`stream`)."""
+    report = ReadReport()
+    out = list(stream(paths, fmt, report))
+    return out, report
