@@ -346,6 +346,27 @@ def test_guard_events_in_the_store_are_a_source(tmp_path: Path) -> None:
     assert "4 records read, 4 calls, 1 endpoints" in r.stderr
 
 
+def test_har_form_bodies_are_read_as_fields(tmp_path: Path) -> None:
+    har = {"log": {"entries": [
+        {"request": {"method": "POST", "url": "https://a.example/login", "headers": [],
+                     "postData": {"mimeType": "application/x-www-form-urlencoded; charset=UTF-8",
+                                  "text": "user=ana&password=hunter2&remember=true"}},
+         "response": {"status": 302}},
+        {"request": {"method": "POST", "url": "https://a.example/login", "headers": [],
+                     "postData": {"mimeType": "application/x-www-form-urlencoded",
+                                  "params": [{"name": "user", "value": "ben"}, {"name": "password", "value": "x"}]}},
+         "response": {"status": 302}}]}}
+    (tmp_path / "login.har").write_text(json.dumps(har))
+    obs, report = read([str(tmp_path / "login.har")])
+    assert not report.skipped and [o.body for o in obs] == [{"user": "ana", "password": "hunter2", "remember": "true"},
+                                                          {"user": "ben", "password": "x"}]
+    (ep,) = build(obs)["endpoints"]
+    assert ep.received == {"secret"} and {p["name"] for p in ep.to_dict()["params"]} == {"user", "password", "remember"}
+    assert ep.params["body.remember"]["type"] == "boolean"
+    body = reconstruct([ep])["paths"]["/login"]["post"]["requestBody"]["content"]
+    assert list(body) == ["application/x-www-form-urlencoded"] and body["application/x-www-form-urlencoded"]["schema"]["required"] == ["password", "user"]
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

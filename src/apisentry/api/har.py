@@ -6,6 +6,7 @@ import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import ijson
 
@@ -56,6 +57,21 @@ def _has_entries(path: Path) -> bool:
             return False
 
 
+def _request_body(post: dict[str, Any]) -> Any:
+    """A JSON body, or a form's fields (`user=ana&password=…`, a login's usual shape) as an object."""
+    mime = str(post.get("mimeType", "")).lower()
+    text = post.get("text")
+    if "json" in mime:
+        return parse_json(text)
+    if "x-www-form-urlencoded" in mime:
+        if isinstance(text, str) and len(text) <= MAX_BODY:
+            return dict(parse_qsl(text, keep_blank_values=True))
+        params = post.get("params")  # some exporters give the fields only
+        if isinstance(params, list):
+            return {str(p.get("name")): str(p.get("value", "")) for p in params if isinstance(p, dict) and p.get("name")}
+    return None
+
+
 def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
     for i, entry in enumerate(_har_entries(path, report)):
         report.lines += 1
@@ -65,7 +81,7 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
             post = req.get("postData") or {}
             if len(str(post.get("text") or "")) > MAX_BODY:
                 report.skip(f"request body over {MAX_BODY} bytes: endpoint kept, body not classified", f"{path}: entry {i}")
-            body = parse_json(post.get("text")) if "json" in str(post.get("mimeType", "")) else None
+            body = _request_body(post)
             resp = entry.get("response") or {}
             content = resp.get("content") or {}
             rtext = content.get("text")
@@ -77,8 +93,11 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
                                 f"{path}: entry {i}")
                     rtext = None
             rbody = parse_json(rtext) if "json" in str(content.get("mimeType", "")) else None
-            yield observation(req["method"], req["url"], resp.get("status"), parse_time(entry.get("startedDateTime")),
-                       None, headers, body, rbody)
+            o = observation(req["method"], req["url"], resp.get("status"), parse_time(entry.get("startedDateTime")),
+                            None, headers, body, rbody)
+            if o.content_type is None and post.get("mimeType"):
+                o.content_type = str(post["mimeType"])  # exporters that leave the header out still say it here
+            yield o
         except UnreadableURL as ex:
             report.skip("HAR entry with an unreadable URL", f"{path}: entry {i} ({ex})")
         except (KeyError, TypeError, AttributeError) as ex:

@@ -42,6 +42,7 @@ class Endpoint:
     deprecated: bool = False
     spec_params: set[str] = field(default_factory=set)
     request_schema: SchemaSketch = field(default_factory=SchemaSketch)  # JSON object bodies, all of them
+    request_media: Counter[str] = field(default_factory=Counter)  # their media types: JSON, a form, ...
     response_schema: SchemaSketch = field(default_factory=SchemaSketch)
     records: int = 0  # observations summed here; the templater weighs a path by them, as it always has
 
@@ -81,6 +82,7 @@ class Endpoint:
             for k, v in o.body.items():
                 _param(self.params, "body", str(k), v)
             self.request_schema.add(o.body)
+            self.request_media[(o.content_type or "application/json").split(";", 1)[0].strip().lower()] += n
         if o.body is not None:
             self.received |= types_in(o.body)
         if o.query:
@@ -120,6 +122,7 @@ class Endpoint:
         self.anon_ok += other.anon_ok
         self.anon_returned |= other.anon_returned
         self.request_schema.merge(other.request_schema)
+        self.request_media.update(other.request_media)
         self.response_schema.merge(other.response_schema)
 
     def _seen(self, first: datetime, last: datetime) -> None:

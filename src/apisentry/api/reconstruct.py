@@ -31,7 +31,8 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     if ep.request_schema.seen:
-        op["requestBody"] = {"content": {"application/json": {"schema": ep.request_schema.schema()}}}
+        media = ep.request_media.most_common(1)[0][0] if ep.request_media else "application/json"
+        op["requestBody"] = {"content": {media: {"schema": ep.request_schema.schema()}}}
     responses: dict[str, Any] = {}
     for status in sorted(ep.statuses):
         responses[str(status)] = {"description": "observed"}
