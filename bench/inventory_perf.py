@@ -8,6 +8,7 @@ plus each entry's body texts (orjson); the peer is npm `har-to-openapi` on the s
 (after `make bench-deps`).
 
     python bench/inventory_perf.py [--lines 1000000 4000000 8000000] [--har 100000 400000]
+                                   [--fresh-ids 1000000 4000000 8000000]
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import argparse
 import os
 import platform
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -81,7 +84,12 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
-def make_log(path: str, lines: int, seed: int = 1) -> None:
+_ID = re.compile(r"(?<=/)(?:\d{3,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?=/|$)")
+
+
+def make_log(path: str, lines: int, seed: int = 1, fresh_ids: bool = False) -> None:
+    """With `fresh_ids`, every number and UUID in a path is new on each line, as order ids and
+    user ids are in real traffic: the paths never repeat, the endpoints do."""
     from openapi_traffic import generate
 
     calls = generate(n_specs=60, seed=seed, per_op=20)
@@ -90,6 +98,9 @@ def make_log(path: str, lines: int, seed: int = 1) -> None:
         for i in range(lines):
             c = calls[rng.randrange(len(calls))]
             target = c.path + (f"?{c.query}" if c.query else "")
+            if fresh_ids:
+                target = _ID.sub(lambda m: str(uuid.UUID(int=rng.getrandbits(128))) if "-" in m.group(0)
+                                 else str(rng.randrange(10**6, 10**9)), target)
             f.write(f'203.0.113.{i % 250} - - [30/Nov/2026:01:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d} +0000] '
                     f'"{c.method} {target} HTTP/1.1" {rng.choice([200, 200, 200, 201, 204, 404, 500])} {rng.randint(10, 9000)} '
                     f'"-" "Mozilla/5.0"\n')
@@ -161,25 +172,31 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, nargs="*", default=[1_000_000])
     ap.add_argument("--har", type=int, nargs="*", default=[], help="HAR entries, one file each")
+    ap.add_argument("--fresh-ids", type=int, nargs="*", default=[], help="log lines whose ids never repeat")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="apisentry-inv-bench-")
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     if a.har:
         har_rows(work, a.har)
-    if not a.lines:
-        return
+    if a.lines:
+        log_rows(work, a.lines, fresh_ids=False)
+    if a.fresh_ids:
+        log_rows(work, a.fresh_ids, fresh_ids=True)
+
+
+def log_rows(work: str, sizes: list[int], fresh_ids: bool) -> None:
     print("\n| input | lines | floor: read + split s | inventory s | lines/s | endpoints | peak RSS MB "
           "| floor: DuckDB scan RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|")
-    for n in a.lines:
+    for n in sizes:
         log = os.path.join(work, f"access-{n}.log")
-        make_log(log, n)
+        make_log(log, n, fresh_ids=fresh_ids)
         floor = float(subprocess.run([sys.executable, "-c", FLOOR, log], capture_output=True, text=True,
                                      check=True).stdout)
         scan_rss = float(subprocess.run([sys.executable, "-c", SCAN, log], capture_output=True, text=True,
                                         check=True).stdout)
         out = subprocess.run([sys.executable, "-c", RUN, log], capture_output=True, text=True, check=True).stdout.split()
         secs, eps, lines, rss = float(out[0]), int(out[1]), int(out[2]), float(out[3])
-        print(f"| nginx combined | {lines:,} | {floor:.1f} | {secs:.1f} | {lines / secs:,.0f} | {eps:,} | {rss:.0f} "
+        print(f"| nginx combined{', fresh ids' if fresh_ids else ''} | {lines:,} | {floor:.1f} | {secs:.1f} | {lines / secs:,.0f} | {eps:,} | {rss:.0f} "
               f"| {scan_rss:.0f} |", flush=True)
         os.remove(log)
 

@@ -367,6 +367,63 @@ def test_har_form_bodies_are_read_as_fields(tmp_path: Path) -> None:
     assert list(body) == ["application/x-www-form-urlencoded"] and body["application/x-www-form-urlencoded"]["schema"]["required"] == ["password", "user"]
 
 
+_SEGMENTS = ["12", "123", "4567", "20200301", "123456789012", "-123", "6f1c2a3b-1111-2222-3333-444455556666",
+             "6F1C2A3B11112222333344445555666", "507f1f77bcf86cd799439011", "deadbeef1234", "qM935", "AB-77-CD",
+             "se-28529731", "PROJ-1234", "page-2024", "v1", "v2024", "V2024a", "v1beta1", "oauth2", "authorise3ds2",
+             "searchAds360Fields", "p2sVpnGateways", "int64s", "k8s", "2fa-login", "4od", "a2p", "ec2", "abcd12ef34gh",
+             "cus_NffrFeUfNV2Hib", "ord_20240101x", "INV-2024-0001", "2024-01-01", "20240101T1000Z", "ana@example.org",
+             "ana@example.json", "42.json", "Products(42)", "user.signup", "abc", "me", "x1234y", "1234abcd", "_5678",
+             "9z9z9z9z9", "999999999", "a%201234", "acct-12345678-prod", "us-east-1", "ip-10-0-0-1"]
+
+
+def test_stand_ins_replace_only_what_the_templater_always_makes_a_parameter() -> None:
+    from apisentry.api.templating import PARAM, _affix, _stand_in, canonical_path
+
+    collapsed = {seg: _stand_in(seg) for seg in _SEGMENTS}
+    for seg, stand_in in collapsed.items():
+        if stand_in is not None:
+            assert segment_kind(seg) == segment_kind(stand_in) and segment_kind(seg) not in ("static", "version", "date")
+            assert _affix(seg)[1] == PARAM == _affix(stand_in)[1], seg
+            assert _stand_in(stand_in) == stand_in  # canonical paths are their own canonical path
+    assert {seg for seg, x in collapsed.items() if x} >= {"123", "6f1c2a3b-1111-2222-3333-444455556666", "qM935",
+                                                          "507f1f77bcf86cd799439011", "ana@example.org", "cus_NffrFeUfNV2Hib"}
+    assert not {seg for seg, x in collapsed.items() if x} & {"12", "20200301", "PROJ-1234", "v2024", "oauth2",
+                                                             "searchAds360Fields", "ana@example.json", "42.json", "me"}
+    assert canonical_path("/v2/orders/123456/items/12") == "/v2/orders/999999999/items/12"
+
+
+def test_access_logs_group_by_shape_in_sql_never_beyond_the_templater() -> None:
+    import duckdb
+
+    from apisentry.api.logs_sql import _SHAPE
+    from apisentry.api.templating import _stand_in
+
+    rows = duckdb.connect().execute(f"SELECT p, {_SHAPE} FROM (SELECT ?::VARCHAR AS p)", ["/".join(_SEGMENTS)]).fetchall()
+    shaped = dict(zip(_SEGMENTS, rows[0][1].split("/"), strict=True))
+    for seg, out in shaped.items():
+        assert out == seg or _stand_in(seg) is not None, seg  # SQL groups only what Python would
+    assert shaped["123456789012"] == "999999999" and shaped["507f1f77bcf86cd799439011"] != "507f1f77bcf86cd799439011"
+    assert shaped["x1234y"] == "9z9z9z9z9" and shaped["PROJ-1234"] == "PROJ-1234" and shaped["v2024"] == "v2024"
+
+
+def test_fresh_ids_in_every_call_make_no_new_paths(tmp_path: Path) -> None:
+    import uuid
+
+    lines = []
+    for i in range(3000):
+        path = (f"/api/v1/orders/{uuid.UUID(int=i * 7919)}" if i % 3 else f"/api/v1/users/{10_000 + i}/cart")
+        lines.append(f'203.0.113.{i % 200} - - [30/Nov/2026:01:02:{i % 60:02d} +0000] "GET {path} HTTP/1.1" 200 5 "-" "c"')
+    lines += ['203.0.113.9 - - [30/Nov/2026:01:03:00 +0000] "GET /api/v1/users/me/cart HTTP/1.1" 200 5 "-" "c"'] * 5
+    (tmp_path / "a.log").write_text("\n".join(lines) + "\n")
+    har = {"log": {"entries": [{"request": {"method": "GET", "url": f"https://a.example/api/v1/orders/{uuid.uuid4()}",
+                                            "headers": []}, "response": {"status": 200}} for _ in range(200)]}}
+    (tmp_path / "b.har").write_text(json.dumps(har))
+    obs, _ = read([str(tmp_path)])
+    assert len([o for o in obs if o.samples]) < 10  # the log arrives grouped by shape, not by path
+    eps = {e.path: e.calls for e in build(obs)["endpoints"]}
+    assert eps == {"/api/v1/orders/{orderId}": 2200, "/api/v1/users/{userId}/cart": 1000, "/api/v1/users/me/cart": 5}
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

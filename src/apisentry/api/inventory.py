@@ -14,7 +14,7 @@ from typing import Any
 
 from apisentry.api.schemas import SchemaSketch, format_of, json_type, value_type
 from apisentry.api.sensitive import types_in
-from apisentry.api.templating import Templater
+from apisentry.api.templating import Templater, canonical_path
 from apisentry.api.traffic import Observation
 from apisentry.guard.spec import Spec, load_spec
 
@@ -44,7 +44,7 @@ class Endpoint:
     request_schema: SchemaSketch = field(default_factory=SchemaSketch)  # JSON object bodies, all of them
     request_media: Counter[str] = field(default_factory=Counter)  # their media types: JSON, a form, ...
     response_schema: SchemaSketch = field(default_factory=SchemaSketch)
-    records: int = 0  # observations summed here; the templater weighs a path by them, as it always has
+    records: int = 0  # observations summed here; the templater weighs a path by them
 
     def to_dict(self) -> dict[str, Any]:
         span = (self.last_seen - self.first_seen).total_seconds() if self.first_seen and self.last_seen else 0
@@ -166,35 +166,62 @@ def _param(params: dict[str, dict[str, Any]], where: str, name: str, value: Any)
             cur["format"] = None  # a format holds only if every value had it
 
 
+# Concrete paths kept per shape for the templater to learn from; the rest of a shape's calls are
+# summed under its stand-in path (see `canonical_path`).
+SAMPLE_PATHS = 32
+
+
 def build(observations: Iterable[Observation], specs: list[Spec] | None = None) -> dict[str, Any]:
-    """The inventory of a stream of observations. Each is summed into its concrete path as it comes,
-    so memory follows the distinct paths, not the calls; the paths are then templated together and
-    summed into their endpoints."""
+    """The inventory of a stream of observations. Each is summed into its shape as it comes: its
+    path with identifiers replaced by stand-ins (`/orders/<uuid>` for every order), so memory
+    follows the API's shapes, not its calls or its ids. The first concrete paths of each shape,
+    and the stand-in path for the rest, are then templated together, and the shapes are summed
+    into their endpoints."""
     specs = specs or []
-    by_path: dict[tuple[str, str, str | None], Endpoint] = {}
+    shapes: dict[tuple[str, str, str | None], Endpoint] = {}
+    samples: dict[tuple[str, str, str | None], dict[str, int]] = {}
     for o in observations:
-        raw = by_path.get((o.method, o.path, o.route))
-        if raw is None:
-            raw = by_path[(o.method, o.path, o.route)] = Endpoint(o.method, o.path)
-        raw.add(o)
+        # A gateway's route is the endpoint already; its paths only serve to match a spec.
+        key = (o.method, o.route if o.route is not None else canonical_path(o.path), o.route)
+        shape = shapes.get(key)
+        if shape is None:
+            shape = shapes[key] = Endpoint(o.method, key[1])
+            samples[key] = {}
+        shape.add(o)
+        seen = samples[key]
+        for concrete in o.samples or (o.path,):
+            if concrete in seen:
+                seen[concrete] += 1
+            elif len(seen) < SAMPLE_PATHS:
+                seen[concrete] = 1
     known = [op.template if base == "" else base + op.template for s in specs for op in s.operations for base in s.base_paths]
-    untemplated = [(path, raw.records) for (_, path, route), raw in by_path.items() if route is None]
-    templ = Templater([p for p, _ in untemplated], known, [n for _, n in untemplated])
+    paths: list[str] = []
+    counts: list[int] = []
+    for key, shape in shapes.items():
+        if key[2] is None:
+            paths += samples[key]
+            counts += samples[key].values()
+            if (rest := shape.records - sum(samples[key].values())) > 0:
+                paths.append(key[1])  # the stand-in path carries the calls not sampled
+                counts.append(rest)
+    templ = Templater(paths, known, counts)
     eps: dict[tuple[str, str], Endpoint] = {}
-    for (method, raw_path, route), raw in by_path.items():
-        path = route or templ.template(raw_path)
+    for key, shape in shapes.items():
+        method, _, route = key
+        first = next(iter(samples[key]))  # every path of a shape has the same template
+        path = route or templ.template(first)
         ep = eps.get((method, path))
         if ep is None:
             ep = eps[(method, path)] = Endpoint(method, path)
             # A gateway's path has the stage in front (`/prod/pets/12`); its route, like a spec, has not.
-            match = _spec_match(specs, method, raw_path) or (route and _spec_match(specs, method, route))
+            match = _spec_match(specs, method, first) or (route and _spec_match(specs, method, route))
             if specs:
                 ep.in_spec = match is not None
                 if match:
                     ep.deprecated = match.deprecated
                     ep.spec_params = {f"{p.where}.{p.name}" for p in match.params}
                     ep.spec_auth = _spec_auth(match, specs)
-        ep.absorb(raw)
+        ep.absorb(shape)
     endpoints = sorted(eps.values(), key=lambda e: (e.path, e.method))
     findings = _findings(endpoints, specs)
     return {"endpoints": endpoints, "findings": findings}

@@ -4,11 +4,14 @@ of lines cost seconds. Lines the expression does not match are counted, with the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
+from apisentry.api.templating import STAND_INS
 from apisentry.api.traffic import Observation, ReadReport
 from apisentry.guard.redact import redact_line
 from apisentry.sources.sniff import open_bytes
@@ -70,6 +73,27 @@ def w3c_layout(path: str) -> _Layout | None:
                    user_scheme="other")  # IIS's user may have signed in with Windows authentication
 
 
+# Paths grouped by shape, so a fresh id in every line makes no new group: the bare identifiers that
+# `templating.canonical_path` replaces, found segment by segment (RE2 has no lookaround). Never more
+# than Python's rules: anything grouped here must get one template there. Letters with digits count
+# only with a run of four or more digits, which no route name has (`oauth2`, `searchAds360Fields`),
+# and not as a version (`v2024`) or a numbered key (`PROJ-1234`, `page-2024`), which the templater
+# judges by themselves.
+_SHAPE_RULES = [
+    (r"[0-9]{3,7}|[0-9]{9,}", STAND_INS["int"]),
+    (r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}", STAND_INS["uuid"]),
+    (r"([0-9a-fA-F]{24}|[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-f]{12,})", STAND_INS["hash"]),
+]
+_SHAPE = ("array_to_string(list_transform(string_split(p, '/'), lambda s: CASE "
+          + " ".join(f"WHEN regexp_full_match(s, '{rx}') AND regexp_matches(s, '[0-9]') THEN '{stand_in}'"
+                     for rx, stand_in in _SHAPE_RULES)
+          + " WHEN regexp_full_match(s, '[A-Za-z0-9_-]*[A-Za-z][A-Za-z0-9_-]*') AND regexp_matches(s, '[0-9]{4}')"
+            " AND NOT regexp_matches(s, '^[vV][0-9]') AND NOT regexp_full_match(s, '[A-Za-z]+-[0-9]+')"
+            f" THEN '{STAND_INS['mixed']}' ELSE s END), '/')")
+SAMPLE_BUCKETS = 32
+_SAMPLES = ", ".join(f"min(p) FILTER (WHERE hash(p) % {SAMPLE_BUCKETS} = {k})" for k in range(SAMPLE_BUCKETS))
+
+
 # Up to ten distinct callers per group in bounded state: the smallest address of each of ten hash
 # buckets. `list(DISTINCT ip)` kept every (group, address) pair, so memory grew with the number of
 # requests (416 MB at 1M lines, 756 MB at 4M, for the same 51k groups).
@@ -78,11 +102,11 @@ _CLIENT_SAMPLE = ", ".join(f"min(m.ip) FILTER (WHERE hash(m.ip) % {_CLIENT_BUCKE
                            for k in range(_CLIENT_BUCKETS))
 
 
-def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
+def read_log(path: str, kind: str, report: ReadReport) -> Iterator[Observation]:
     layout = w3c_layout(path) if kind == "w3c" else _LAYOUTS[kind]
     if layout is None:
         report.skip("W3C log without a #Fields: header naming cs-method, cs-uri-stem and sc-status", path)
-        return []
+        return
     stream, compressed = open_bytes(path)  # by magic bytes: DuckDB goes by the name, and logs get renamed
     stream.close()
     rx, names, ts, usr, target = layout.rx, layout.names, layout.ts, layout.usr, layout.target
@@ -95,32 +119,44 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
     # (method, path, status, user, set of query names) groups, not the number of lines; a second,
     # small aggregation folds the name sets. No DISTINCT aggregates: DuckDB's grew with the input
     # even when the distinct values did not. Unmatched lines form the group with an empty method.
-    rows = con.execute(f"""
+    cur = con.execute(f"""
         WITH parsed AS (
           SELECT line, regexp_extract(line, $rx$, [{fields}]) AS m
           FROM read_csv(?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
                         header = false, auto_detect = false, strict_mode = false,
                         compression = '{"gzip" if compressed else "none"}')
           WHERE trim(line) <> ''{" AND NOT starts_with(line, '#')" if layout.header_lines else ""}),
+        targets AS (
+          SELECT line, m, split_part({target}, '?', 1) AS p FROM parsed),
         grouped AS (
-          SELECT m.method AS method, split_part({target}, '?', 1) AS path,
+          SELECT m.method AS method, {_SHAPE} AS shape,
                  try_cast(m.status AS INTEGER) AS status, {usr} AS usr,
                  list_sort(list_distinct(list_transform(
                      list_filter(string_split(split_part({target}, '?', 2), '&'), lambda x: x <> ''),
                      lambda x: split_part(x, '=', 1)))) AS names,
                  count(*) AS calls, min({ts}) AS first, max({ts}) AS last,
-                 [{_CLIENT_SAMPLE if "ip" in names else "NULL::VARCHAR"}] AS ips, any_value(line) AS example
-          FROM parsed
+                 [{_CLIENT_SAMPLE if "ip" in names else "NULL::VARCHAR"}] AS ips, any_value(line) AS example,
+                 [{_SAMPLES}] AS samples
+          FROM targets
           GROUP BY ALL)
-        SELECT method, path, status, usr, sum(calls), min(first), max(last),
+        SELECT method, shape, status, usr, sum(calls), min(first), max(last),
                list_slice(list_distinct(flatten(list(ips))), 1, {_CLIENT_BUCKETS}),
-               list_distinct(flatten(list(names))), any_value(example)
+               list_distinct(flatten(list(names))), any_value(example),
+               list_slice(list_sort(list_distinct(flatten(list(samples)))), 1, {SAMPLE_BUCKETS})
         FROM grouped
-        GROUP BY ALL""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path]).fetchall()
-    con.close()
-    out = []
+        GROUP BY ALL""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path])
+    try:
+        # In batches: with a fresh id in every path, there are as many groups as lines.
+        while batch := cur.fetchmany(10_000):
+            yield from _observations(batch, path, kind, layout, report)
+    finally:
+        con.close()
+
+
+def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _Layout,
+                  report: ReadReport) -> Iterator[Observation]:
     reason = {"alb": "not an ALB log line", "w3c": "not a line of the W3C log's #Fields"}.get(kind, f"not a {kind} log line")
-    for method, p, status, user, calls, first, last, ips, qnames, example in rows:
+    for method, p, status, user, calls, first, last, ips, qnames, example, samples in rows:
         report.lines += int(calls)
         if not method:
             report.skipped[reason] += int(calls)
@@ -133,8 +169,8 @@ def read_log(path: str, kind: str, report: ReadReport) -> list[Observation]:
         o.count = int(calls)
         o.time_last = _utc(last)
         o.clients = list(ips or [])
-        out.append(o)
-    return out
+        o.samples = [x or "/" for x in samples or []] or None
+        yield o
 
 
 def _utc(d: datetime | None) -> datetime | None:

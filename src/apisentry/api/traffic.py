@@ -35,6 +35,9 @@ class Observation:
     time_last: datetime | None = None
     clients: list[str] = field(default_factory=list)
     route: str | None = None  # the template a gateway matched (`/pets/{petId}`), when its log says so
+    # Access logs are grouped by shape before Python sees them (`logs_sql`): then `path` is the
+    # shape and these are some of the concrete paths it stands for.
+    samples: list[str] | None = None
 
 
 @dataclass
