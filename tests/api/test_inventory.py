@@ -367,7 +367,7 @@ def test_har_form_bodies_are_read_as_fields(tmp_path: Path) -> None:
     assert list(body) == ["application/x-www-form-urlencoded"] and body["application/x-www-form-urlencoded"]["schema"]["required"] == ["password", "user"]
 
 
-_SEGMENTS = ["12", "123", "4567", "20200301", "123456789012", "-123", "6f1c2a3b-1111-2222-3333-444455556666",
+_SEGMENTS = ["12", "123", "4567", "20200301", "12345678", "20201399", "123456789012", "-123", "6f1c2a3b-1111-2222-3333-444455556666",
              "6F1C2A3B11112222333344445555666", "507f1f77bcf86cd799439011", "deadbeef1234", "qM935", "AB-77-CD",
              "se-28529731", "PROJ-1234", "page-2024", "v1", "v2024", "V2024a", "v1beta1", "oauth2", "authorise3ds2",
              "searchAds360Fields", "p2sVpnGateways", "int64s", "k8s", "2fa-login", "4od", "a2p", "ec2", "abcd12ef34gh",
@@ -387,6 +387,7 @@ def test_stand_ins_replace_only_what_the_templater_always_makes_a_parameter() ->
             assert _stand_in(stand_in) == stand_in  # canonical paths are their own canonical path
     assert {seg for seg, x in collapsed.items() if x} >= {"123", "6f1c2a3b-1111-2222-3333-444455556666", "qM935",
                                                           "507f1f77bcf86cd799439011", "ana@example.org", "cus_NffrFeUfNV2Hib"}
+    assert collapsed["12345678"] and collapsed["20201399"]  # eight digits, but no date
     assert not {seg for seg, x in collapsed.items() if x} & {"12", "20200301", "PROJ-1234", "v2024", "oauth2",
                                                              "searchAds360Fields", "ana@example.json", "42.json", "me"}
     assert canonical_path("/v2/orders/123456/items/12") == "/v2/orders/999999999/items/12"
@@ -404,6 +405,7 @@ def test_access_logs_group_by_shape_in_sql_never_beyond_the_templater() -> None:
         assert out == seg or _stand_in(seg) is not None, seg  # SQL groups only what Python would
     assert shaped["123456789012"] == "999999999" and shaped["507f1f77bcf86cd799439011"] != "507f1f77bcf86cd799439011"
     assert shaped["x1234y"] == "9z9z9z9z9" and shaped["PROJ-1234"] == "PROJ-1234" and shaped["v2024"] == "v2024"
+    assert shaped["12345678"] == "999999999" and shaped["20200301"] == "20200301"
 
 
 def test_fresh_ids_in_every_call_make_no_new_paths(tmp_path: Path) -> None:

@@ -119,8 +119,8 @@ def _unused(name: str, used: set[str]) -> str:
 
 
 # Identifiers that are parameters whatever the traffic around them says: a UUID, a hash, an e-mail
-# address, a number of three or more digits (not eight: `20200301` may be a dated API version),
-# letters mixed with digits. `canonical_path` puts one stand-in of the same kind in their place, so
+# address, a number of three or more digits (not a compact date: `20200301` may be a dated API
+# version), letters mixed with digits. `canonical_path` puts one stand-in of the same kind in their place, so
 # the inventory can sum a million `/orders/<uuid>` calls as one path and keep a bounded sample of
 # the real ones for the templater (see `inventory.build`). Each stand-in reads as its kind.
 STAND_INS = {"int": "999999999", "uuid": "00000000-0000-4000-8000-000000000000", "hash": "f0f0f0f0f0f0f0f0f0f0f0f0",
@@ -132,7 +132,7 @@ def _stand_in(seg: str) -> str | None:
     """The stand-in for a bare identifier segment, or None when the segment needs the templater's
     judgement (words, versions, small numbers, dates, text, anything with an affix)."""
     if seg.isdigit():
-        return STAND_INS["int"] if len(seg) >= 3 and len(seg) != 8 else None
+        return STAND_INS["int"] if len(seg) >= 3 and not _DATE_VERSION.match(seg) else None
     # Not cached: these are the values that never repeat, and they would only push out the rest.
     kind_of = segment_kind.__wrapped__
     if "@" in seg:  # an address has dots, so it is judged whole (`ana@example.json` is a format)
