@@ -1,6 +1,7 @@
-"""Access logs without bodies, read set-based in DuckDB: one regular expression per line in C++,
-then one GROUP BY down to (method, path, status, user). Python only sees the groups, so millions
-of lines cost seconds. Lines the expression does not match are counted, with the first one shown."""
+"""Access logs without bodies (nginx/Apache combined, AWS ALB, W3C extended: IIS and CloudFront), read
+set-based in DuckDB: one regular expression per line in C++, then one GROUP BY down to (method,
+shape, status, user). Python only sees the groups, so millions of lines cost seconds. Lines the
+expression does not match are counted, with the first one shown."""
 
 from __future__ import annotations
 
@@ -119,8 +120,8 @@ def read_log(path: str, kind: str, report: ReadReport) -> Iterator[Observation]:
     con.execute("SET enable_progress_bar = false")
     con.execute("SET memory_limit = '1GB'")
     # One streaming pass: lines group as they are read, so memory follows the number of distinct
-    # (method, path, status, user, set of query names) groups, not the number of lines; a second,
-    # small aggregation folds the name sets. No DISTINCT aggregates: DuckDB's grew with the input
+    # (method, shape, status, user, set of query names) groups, not the number of lines or ids; a
+    # second, small aggregation folds the name sets. No DISTINCT aggregates: DuckDB's grew with the input
     # even when the distinct values did not. Unmatched lines form the group with an empty method.
     cur = con.execute(f"""
         WITH parsed AS (
