@@ -426,6 +426,26 @@ def test_fresh_ids_in_every_call_make_no_new_paths(tmp_path: Path) -> None:
     assert eps == {"/api/v1/orders/{orderId}": 2200, "/api/v1/users/{userId}/cart": 1000, "/api/v1/users/me/cart": 5}
 
 
+def test_gzip_files_cut_short_keep_what_came_before_the_break(tmp_path: Path) -> None:
+    def cut(name: str, text: str) -> None:
+        data = gzip.compress(text.encode())
+        (tmp_path / name).write_bytes(data[: len(data) // 2])  # a download that stopped half-way
+
+    har = {"log": {"entries": [{"request": {"method": "GET", "url": f"https://a.example/api/h/{i}", "headers": []},
+                                "response": {"status": 200}} for i in range(3000)]}}
+    cut("session.har.gz", json.dumps(har))
+    cut("gw.jsonl.gz", "".join(json.dumps({"method": "GET", "path": f"/api/j/{i}"}) + "\n" for i in range(20000)))
+    cut("access.log.gz", "".join(f'1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/l/{i} HTTP/1.1" 200 5 "-" "c"\n'
+                                 for i in range(20000)))
+    (tmp_path / "garbage.gz").write_bytes(b"\x1f\x8b" + bytes(100))
+    obs, report = read([str(tmp_path)])
+    calls = Counter(o.path.split("/")[2] for o in obs for _ in range(o.count))
+    assert calls["h"] > 500 and calls["j"] > 5000 and calls["l"] > 5000  # the part before the break
+    assert report.skipped["file cut off or unreadable: what came before the break is kept"] == 3  # HAR, JSON, garbage
+    assert report.skipped["gzip file cut off: the lines before the break are kept"] == 1
+    assert report.skipped["not a combined log line"] <= 1  # the line the break cut in two
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

@@ -5,6 +5,10 @@ expression does not match are counted, with the first one shown."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,6 +117,34 @@ def read_log(path: str, kind: str, report: ReadReport) -> Iterator[Observation]:
         return
     stream, compressed = open_bytes(path)  # by magic bytes: DuckDB goes by the name, and logs get renamed
     stream.close()
+    try:
+        # The whole file is scanned and grouped before the first group comes back, so a failure
+        # here comes before anything was yielded.
+        yield from _read(path, compressed, kind, layout, report)
+    except duckdb.IOException:
+        if not compressed:
+            raise
+        # DuckDB refuses a gzip file cut short as a whole; Python's reader gets up to the break.
+        with tempfile.TemporaryDirectory(prefix="apisentry-log-") as work:
+            plain = os.path.join(work, "salvaged.log")
+            if not _decompress_until_break(path, plain):
+                report.skip("gzip file cut off: the lines before the break are kept", path)
+            yield from _read(plain, False, kind, layout, report, shown_as=path)
+
+
+def _decompress_until_break(path: str, out: str) -> bool:
+    """Whether the whole file decompressed; the lines before a break are written either way."""
+    stream, _ = open_bytes(path)
+    with stream, open(out, "wb") as w:
+        try:
+            shutil.copyfileobj(stream, w)
+        except (EOFError, OSError, zlib.error):
+            return False
+    return True
+
+
+def _read(path: str, compressed: bool, kind: str, layout: _Layout, report: ReadReport,
+          shown_as: str | None = None) -> Iterator[Observation]:
     rx, names, ts, usr, target = layout.rx, layout.names, layout.ts, layout.usr, layout.target
     fields = ", ".join(f"'{n}'" for n in names)
     con = duckdb.connect()
@@ -152,20 +184,20 @@ def read_log(path: str, kind: str, report: ReadReport) -> Iterator[Observation]:
     try:
         # In batches: with a fresh id in every path, there are as many groups as lines.
         while batch := cur.fetchmany(10_000):
-            yield from _observations(batch, path, kind, layout, report)
+            yield from _observations(batch, shown_as or path, kind, layout, report, path)
     finally:
         con.close()
 
 
 def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _Layout,
-                  report: ReadReport) -> Iterator[Observation]:
+                  report: ReadReport, read_from: str) -> Iterator[Observation]:
     reason = {"alb": "not an ALB log line", "w3c": "not a line of the W3C log's #Fields"}.get(kind, f"not a {kind} log line")
     for method, p, status, user, calls, first, last, ips, qnames, example, samples in rows:
         report.lines += int(calls)
         if not method:
             report.skipped[reason] += int(calls)
             # The line is shown so the user can find and fix it, but never with its credentials.
-            report.examples.setdefault(reason, f"{path}:{_line_number(path, str(example))}: "
+            report.examples.setdefault(reason, f"{path}:{_line_number(read_from, str(example))}: "
                                                f"{redact_line(str(example))[:120]}")
             continue
         o = Observation(method, p or "/", [(q, "") for q in qnames or []], status,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,19 +54,23 @@ def stream(paths: list[str], fmt: str, report: ReadReport) -> Iterator[Observati
         else:
             report.skip("no such file", p)
     for f in files:
-        kind = fmt if fmt != "auto" else sniff(f)
-        if kind == "empty":
-            report.skip("empty file", str(f))
-            continue
-        if kind == "unknown":
-            report.skip("unknown format (name it with --input-format)", str(f))
-            continue
-        if kind in ("combined", "alb", "w3c"):
-            yield from read_log(str(f), kind, report)
-        elif kind == "har":
-            yield from read_har(f, report)
-        else:
-            yield from read_json_lines(f, report)
+        try:
+            kind = fmt if fmt != "auto" else sniff(f)
+            if kind == "empty":
+                report.skip("empty file", str(f))
+                continue
+            if kind == "unknown":
+                report.skip("unknown format (name it with --input-format)", str(f))
+                continue
+            if kind in ("combined", "alb", "w3c"):
+                yield from read_log(str(f), kind, report)
+            elif kind == "har":
+                yield from read_har(f, report)
+            else:
+                yield from read_json_lines(f, report)
+        except (EOFError, OSError, zlib.error) as e:
+            # A download cut short or a corrupt archive: what was read before the break is kept.
+            report.skip("file cut off or unreadable: what came before the break is kept", f"{f} ({type(e).__name__}: {e})")
 
 
 def read(paths: list[str], fmt: str = "auto") -> tuple[list[Observation], ReadReport]:
