@@ -446,6 +446,17 @@ def test_gzip_files_cut_short_keep_what_came_before_the_break(tmp_path: Path) ->
     assert report.skipped["not a combined log line"] <= 1  # the line the break cut in two
 
 
+def test_log_lines_duckdb_cannot_read_are_counted_with_their_line(tmp_path: Path) -> None:
+    ok = '1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/a/{} HTTP/1.1" 200 5 "-" "c"\n'
+    (tmp_path / "mixed.log").write_bytes(
+        ok.format(1).encode() + b'1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/\xff\xfe HTTP/1.1" 200 5 "-" "c"\n'
+        + ok.format("x" * (3 << 20)).encode() + ok.format(2).encode())
+    obs, report = read([str(tmp_path / "mixed.log")])
+    assert sum(o.count for o in obs) == 2 and {o.path for o in obs} == {"/api/a/1", "/api/a/2"}
+    assert report.examples["unreadable log line (invalid encoding)"].endswith("mixed.log:2")
+    assert report.examples["unreadable log line (line size over maximum)"].endswith("mixed.log:3")
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}
