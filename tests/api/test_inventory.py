@@ -457,6 +457,17 @@ def test_log_lines_duckdb_cannot_read_are_counted_with_their_line(tmp_path: Path
     assert report.examples["unreadable log line (line size over maximum)"].endswith("mixed.log:3")
 
 
+def test_cli_refuses_an_unknown_input_format_and_an_unwritable_report(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text('1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/v1/orders/55 HTTP/1.1" 200 1 "-" "x"\n')
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--input-format", "nginx"])
+    assert r.exit_code == 2 and "unknown input format nginx" in r.stderr and "combined" in r.stderr
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--out", str(tmp_path / "missing" / "r.json")])
+    assert r.exit_code == 2 and "cannot write the report" in r.stderr and "missing" in r.stderr
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "cannot write the report" in r.stderr
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

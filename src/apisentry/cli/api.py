@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from apisentry.api.traffic import Observation, ReadReport
 
+INPUT_FORMATS = ("auto", "har", "combined", "alb", "w3c", "jsonl")
+
 api_app = typer.Typer(no_args_is_help=True, help="API visibility: the endpoints your traffic really uses.")
 err = Console(stderr=True, soft_wrap=True)
 
@@ -65,6 +67,9 @@ def inventory(
 
     if fmt not in ("table", "json", "openapi", "html"):
         err.print(f"[red]unknown format {escape(fmt)}: table, json, openapi or html[/red]")
+        raise typer.Exit(2)
+    if input_format not in INPUT_FORMATS:
+        err.print(f"[red]unknown input format {escape(input_format)}: {', '.join(INPUT_FORMATS)}[/red]")
         raise typer.Exit(2)
     if not paths and not db:
         err.print("[red]give traffic files or --db[/red]")
