@@ -468,6 +468,16 @@ def test_cli_refuses_an_unknown_input_format_and_an_unwritable_report(tmp_path: 
     assert r.exit_code == 2 and "cannot write the report" in r.stderr
 
 
+def test_combined_logs_with_a_virtual_host_or_an_ipv6_client(tmp_path: Path) -> None:
+    (tmp_path / "vhost.log").write_text(
+        'api.example.com:443 203.0.113.7 - ana [30/Nov/2026:01:02:03 +0000] "GET /v1/orders/5521 HTTP/1.1" 200 12 "-" "c"\n'
+        '2001:db8::1 - - [30/Nov/2026:01:02:04 +0000] "GET /v1/orders/5522 HTTP/1.1" 404 0 "-" "c"\n')
+    obs, report = read([str(tmp_path / "vhost.log")])
+    assert not report.skipped
+    assert sorted((o.clients[0], o.identity, o.status) for o in obs) == [("2001:db8::1", None, 404),
+                                                                         ("203.0.113.7", "ana", 200)]
+
+
 def test_oversized_json_line_keeps_its_endpoint(tmp_path: Path) -> None:
     f = tmp_path / "big.jsonl"
     big = {"method": "POST", "path": "/api/upload", "status": 201, "body": {"blob": "x" * (2 << 20)}}

@@ -37,7 +37,8 @@ class _Layout:
 
 
 _LAYOUTS = {
-    "combined": _Layout(r'^(\S+) \S+ (\S+) \[([^\]]+)\] "([A-Z]{3,10}) (\S+)(?: [^"]*)?" (\d{3}) ',
+    # Apache's vhost_combined puts `host:port` first; an IPv6 client alone never leaves three fields.
+    "combined": _Layout(r'^(?:\S+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] "([A-Z]{3,10}) (\S+)(?: [^"]*)?" (\d{3}) ',
                         ["ip", "usr", "ts", "method", "target", "status"], "try_strptime(m.ts, '%d/%b/%Y:%H:%M:%S %z')"),
     # The target is a full URL: the path and query only.
     "alb": _Layout(r'^(?:https?|h2|ws|wss) (\S+) \S+ ([\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (\d{3}|-) \S+ \d+ \d+ "([A-Z-]+) (\S+) [^"]*"',

@@ -16,7 +16,7 @@ from apisentry.api.logs_sql import read_log
 from apisentry.api.traffic import Observation, ReadReport
 from apisentry.sources.sniff import open_bytes
 
-_COMBINED = re.compile(r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]{3,10}) (?P<target>\S+)(?: [^"]*)?" '
+_COMBINED = re.compile(r'^(?:\S+:\d+ )?(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]{3,10}) (?P<target>\S+)(?: [^"]*)?" '
                        r'(?P<status>\d{3}) \S+(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?')
 _ALB = re.compile(r'^(?:https?|h2|ws|wss) (?P<time>\S+) \S+ (?P<ip>[\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (?P<status>\d{3}|-) \S+ \d+ \d+ '
                   r'"(?P<method>[A-Z-]+) (?P<url>\S+) [^"]*"')
