@@ -50,7 +50,7 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
             except orjson.JSONDecodeError as e:
                 report.skip("not JSON", f"{path}:{n} ({parse_error(e)})")
                 continue
-            o = _checked(d, report, "JSON line", f"{path}:{n}")
+            o = checked_record(d, report, "JSON line", f"{path}:{n}")
             if o is None:
                 continue
             if len(raw) > MAX_BODY and (o.body is not None or o.response is not None):
@@ -59,7 +59,7 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
             yield o
 
 
-def _checked(d: Any, report: ReadReport, what: str, where: str) -> Observation | None:
+def checked_record(d: Any, report: ReadReport, what: str, where: str) -> Observation | None:
     """The call a parsed record stands for, or None with the reason in the report."""
     try:
         o = json_record(d)
@@ -77,7 +77,7 @@ def _json_array(stream: IO[bytes], path: Path, report: ReadReport) -> Iterator[O
         for record in ijson.items(CleanText(stream), "item", use_float=True):
             read += 1
             report.lines += 1
-            o = _checked(record, report, "JSON record", f"{path}: record {read}")
+            o = checked_record(record, report, "JSON record", f"{path}: record {read}")
             if o is not None:
                 yield o
     except ijson.JSONError as e:
@@ -143,8 +143,9 @@ def json_record(d: Any) -> Observation | None:
         if not isinstance(req, dict):
             return None
         q = "&".join(f"{k}={v}" for k, v in (req.get("query") or {}).items())
-        o = observation(d.get("http_method") or "GET", (req.get("path") or "/") + (f"?{q}" if q else ""), d.get("http_status"),
-                 parse_time(d.get("time")), d.get("src_ip"), req.get("headers") or {}, req.get("body"))
+        o = observation(d.get("http_method") or "GET", (req.get("path") or "/") + (f"?{q}" if q else ""),
+                        d.get("http_status"), parse_time(d.get("time")), d.get("src_ip"), req.get("headers") or {},
+                        req.get("body"))
         o.identity = d.get("actor_user_uid") or o.identity
         return o
     method = _field(d, _METHOD)
@@ -154,7 +155,7 @@ def json_record(d: Any) -> Observation | None:
         return None
     body = d.get("body")
     o = observation(method, url, _field(d, _STATUS), parse_time(_field(d, _TIME)), _client(_field(d, _CLIENT)),
-             _headers(_field(d, _HEADERS)), body if isinstance(body, dict | list) else None)
+                    _headers(_field(d, _HEADERS)), body if isinstance(body, dict | list) else None)
     o.route = route
     user = _field(d, _USER)
     if o.identity is None and isinstance(user, str):

@@ -6,6 +6,7 @@ expression does not match are counted, with the first one shown."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import zlib
@@ -45,6 +46,13 @@ _LAYOUTS = {
                    ["ts", "ip", "status", "method", "target"], "try_cast(m.ts AS TIMESTAMPTZ)",
                    target="regexp_replace(m.target, '^[a-z]+://[^/]+', '')", usr="NULL"),
 }
+
+def is_line_of(kind: str, line: str) -> bool:
+    """Whether a line reads as this kind of log (`combined`, `alb`), by the pattern that parses it."""
+    return _LINE_PATTERNS[kind].match(line) is not None
+
+
+_LINE_PATTERNS = {kind: re.compile(layout.rx) for kind, layout in _LAYOUTS.items()}
 
 # W3C extended logs (IIS, CloudFront) name their fields in a `#Fields:` header; these are read.
 _W3C_FIELDS = {"date": "date", "time": "time", "cs-method": "method", "cs-uri-stem": "stem", "cs-uri-query": "query",

@@ -5,21 +5,18 @@ JSON access logs. A line that cannot be read is counted with its reason, and the
 from __future__ import annotations
 
 import codecs
-import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from apisentry.api.har import read_har
 from apisentry.api.json_logs import read_json_lines
-from apisentry.api.logs_sql import read_log
+from apisentry.api.logs_sql import is_line_of, read_log
 from apisentry.api.traffic import Observation, ReadReport
 from apisentry.sources.sniff import open_bytes
 
-_COMBINED = re.compile(r'^(?:\S+:\d+ )?(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]{3,10}) (?P<target>\S+)(?: [^"]*)?" '
-                       r'(?P<status>\d{3}) \S+(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?')
-_ALB = re.compile(r'^(?:https?|h2|ws|wss) (?P<time>\S+) \S+ (?P<ip>[\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (?P<status>\d{3}|-) \S+ \d+ \d+ '
-                  r'"(?P<method>[A-Z-]+) (?P<url>\S+) [^"]*"')
+# What `--input-format` may name: a reader each, or `auto` to sniff.
+INPUT_FORMATS = ("auto", "har", "combined", "alb", "w3c", "jsonl")
 
 
 def sniff(path: Path) -> str:
@@ -35,10 +32,9 @@ def sniff(path: Path) -> str:
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
     if first.startswith(("#Software:", "#Version:", "#Fields:", "#Date:")):  # W3C extended: IIS, CloudFront
         return "w3c"
-    if _ALB.match(first):
-        return "alb"
-    if _COMBINED.match(first):
-        return "combined"
+    for kind in ("alb", "combined"):  # by the patterns that read them, so sniffing and reading agree
+        if is_line_of(kind, first):
+            return kind
     return "unknown"
 
 

@@ -120,11 +120,11 @@ def _unused(name: str, used: set[str]) -> str:
 
 # Identifiers that are parameters whatever the traffic around them says: a UUID, a hash, an e-mail
 # address, a number of three or more digits (not a compact date: `20200301` may be a dated API
-# version), letters mixed with digits. `canonical_path` puts one stand-in of the same kind in their place, so
-# the inventory can sum a million `/orders/<uuid>` calls as one path and keep a bounded sample of
-# the real ones for the templater (see `inventory.build`). Each stand-in reads as its kind.
+# version), letters mixed with digits. `canonical_path` puts one stand-in of the same kind in their
+# place, so the inventory can sum a million `/orders/<uuid>` calls as one path and keep a bounded
+# sample of the real ones for the templater (see `inventory.build`). Each stand-in reads as its kind.
 STAND_INS = {"int": "999999999", "uuid": "00000000-0000-4000-8000-000000000000", "hash": "f0f0f0f0f0f0f0f0f0f0f0f0",
-              "email": "someone@example.invalid", "mixed": "9z9z9z9z9"}
+             "email": "someone@example.invalid", "mixed": "9z9z9z9z9"}
 _NOT_BARE = re.compile(r"[.:;()%,=~'!*$]")  # affixes, encodings, OData, matrix: left to the templater
 
 

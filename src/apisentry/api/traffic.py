@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from apisentry.guard.redact import REDACTED_JWT
+
 
 @dataclass(slots=True)
 class Observation:
@@ -71,7 +73,7 @@ def auth_scheme(headers: dict[str, str]) -> tuple[str, str | None]:
         return "basic", user or None
     if low.startswith("bearer "):
         tok = a[7:].strip()
-        if tok == "[REDACTED JWT]":  # the guard's own events keep the scheme and the token's shape (guard/redact.py)
+        if tok == REDACTED_JWT:  # the guard's own events keep the scheme and the token's shape
             return "bearer-jwt", None
         if tok.count(".") == 2 and tok.startswith("eyJ"):
             try:

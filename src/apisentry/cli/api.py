@@ -21,15 +21,12 @@ if TYPE_CHECKING:
 
     from apisentry.api.traffic import Observation, ReadReport
 
-INPUT_FORMATS = ("auto", "har", "combined", "alb", "w3c", "jsonl")
-
 api_app = typer.Typer(no_args_is_help=True, help="API visibility: the endpoints your traffic really uses.")
 err = Console(stderr=True, soft_wrap=True)
 
 
 def _from_store(db: str, report: ReadReport) -> Iterator[Observation]:
-    from apisentry.api.json_logs import json_record
-    from apisentry.api.traffic import UnreadableURL
+    from apisentry.api.json_logs import checked_record
     from apisentry.store import Store
 
     with Store(db) as s, s.session() as con:
@@ -38,12 +35,7 @@ def _from_store(db: str, report: ReadReport) -> Iterator[Observation]:
         while batch := cur.fetchmany(10_000):
             for (row,) in batch:
                 report.lines += 1
-                try:
-                    o = json_record(orjson.loads(row))
-                except UnreadableURL:
-                    report.skip("guard event with an unreadable URL", db)
-                    continue
-                if o is not None:
+                if (o := checked_record(orjson.loads(row), report, "guard event", db)) is not None:
                     yield o
 
 
@@ -61,7 +53,7 @@ def inventory(
     # Imported here: `apisentry` starts faster when a command does not need the inventory.
     from apisentry.api.inventory import build, load_specs
     from apisentry.api.reconstruct import reconstruct
-    from apisentry.api.sources import stream
+    from apisentry.api.sources import INPUT_FORMATS, stream
     from apisentry.api.traffic import ReadReport
     from apisentry.guard.spec import SpecError
 

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 REDACTED = "[REDACTED]"
+# A bearer token that was a JWT: the shape is kept, so a stored event still says how the caller signed in.
+REDACTED_JWT = "[REDACTED JWT]"
 
 SECRET_HEADERS = frozenset({
     "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-auth-token",
@@ -54,7 +56,7 @@ def redact_authorization(value: str) -> str:
     if scheme.lower() not in AUTH_SCHEMES or not credentials:
         return REDACTED
     jwt = scheme.lower() == "bearer" and _JWT_SHAPE.fullmatch(credentials.strip())
-    return f"{scheme} [REDACTED JWT]" if jwt else f"{scheme} {REDACTED}"
+    return f"{scheme} {REDACTED_JWT}" if jwt else f"{scheme} {REDACTED}"
 
 
 def redact_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
