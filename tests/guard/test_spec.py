@@ -148,3 +148,108 @@ def test_indexed_match_agrees_with_trying_every_operation() -> None:
         op, known = spec.match("GET", path)
         assert known == bool(every), path
         assert (op.template if op else None) == (every[0].template if every else None), path
+
+
+def _body_op(schema: dict, components: dict | None = None, params: list | None = None) -> dict:
+    op: dict = {"requestBody": {"content": {"application/json": {"schema": schema}}}, "responses": {}}
+    if params:
+        op["parameters"] = params
+    return {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/x": {"post": op}},
+            "components": {"schemas": components or {}}}
+
+
+def test_broken_keywords_are_dropped_with_a_warning_and_the_rest_is_checked() -> None:
+    """Real specs carry patterns no regex engine reads (AWS IoT's `[^\\p\\{C\\}]*`) and bounds of
+    the wrong type (`maxLength: "0"`); one of them used to refuse the whole spec."""
+    doc = _body_op({"$ref": "#/components/schemas/Job"},
+                   {"Job": {"type": "object", "properties": {
+                       "details": {"type": "string", "pattern": "[^\\p\\{C\\}]*\\+"},
+                       "retries": {"type": "integer", "maximum": 5}}}},
+                   [{"name": "tag", "in": "query", "schema": {"type": "string", "maxLength": "0"}}])
+    spec = compile_spec(doc, "iot.json")
+    assert len(spec.warnings) == 2
+    assert any("#/components/schemas/Job/properties/details/pattern` ignored" in w and "regex" in w
+               for w in spec.warnings), spec.warnings
+    assert any("parameter tag: `maxLength` ignored" in w for w in spec.warnings), spec.warnings
+    g = Guard(spec=spec)
+    assert g.inspect(HttpRequest("POST", "/x", "tag=a", JSON, b'{"details": "ok", "retries": 2}')).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/x", "tag=a", JSON, b'{"details": "ok", "retries": 9}')).action == "block"
+    assert g.inspect(HttpRequest("POST", "/x", "tag=a", JSON, b'{"details": 7}')).action == "block"
+
+
+def test_refs_into_other_operations_resolve() -> None:
+    """DigitalOcean, Codat and others $ref a parameter or schema of another path: the pointer
+    escapes `/` as `~1`, percent-encodes braces and indexes lists."""
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+        "/users/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True,
+                                                "schema": {"type": "integer"}}], "responses": {}},
+                        "put": {"requestBody": {"content": {"application/json": {"schema": {
+                            "type": "object", "properties": {"name": {"type": "string"}}}}}}, "responses": {}}},
+        "/users/{id}/copy": {"post": {
+            "parameters": [{"$ref": "#/paths/~1users~1%7Bid%7D/get/parameters/0"}],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "$ref": "#/paths/~1users~1%7Bid%7D/put/requestBody/content/application~1json/schema"}}}},
+            "responses": {}}}}}
+    spec = compile_spec(doc)
+    assert spec.warnings == []
+    g = Guard(spec=spec)
+    assert g.inspect(HttpRequest("POST", "/users/7/copy", "", JSON, b'{"name": "ana"}')).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/users/x/copy", "", JSON, b'{"name": "ana"}')).action == "block"
+    assert g.inspect(HttpRequest("POST", "/users/7/copy", "", JSON, b'{"name": 5}')).action == "block"
+
+
+def test_ref_into_a_read_only_property_still_resolves() -> None:
+    """Request bodies drop readOnly properties (mass assignment), and Azure's specs $ref such a
+    property from another schema (`.../properties/provisioningState`)."""
+    components = {
+        "Gateway": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "state": {"type": "string", "enum": ["ok", "failed"], "readOnly": True}}},
+        "Listener": {"type": "object", "properties": {
+            "lastState": {"$ref": "#/components/schemas/Gateway/properties/state"}}}}
+    doc = _body_op({"type": "object", "properties": {"gateway": {"$ref": "#/components/schemas/Gateway"},
+                                                     "listener": {"$ref": "#/components/schemas/Listener"}}},
+                   components)
+    spec = compile_spec(doc)
+    assert spec.warnings == []
+    g = Guard(spec=spec)
+    assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"listener": {"lastState": "ok"}}')).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"listener": {"lastState": "odd"}}')).action == "block"
+    v = g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"gateway": {"name": "a", "state": "ok"}}'))
+    assert v.action == "block" and any("readOnly property" in d.message for d in v.detections)
+
+
+def test_operations_sharing_a_schema_share_its_validator() -> None:
+    """A validator compiles all that its schema reaches; Microsoft Graph has thousands of
+    operations over the same entities, and compiling each copy took gigabytes."""
+    schema = {"$ref": "#/components/schemas/Item"}
+    doc = _body_op(schema, {"Item": {"type": "object", "properties": {"n": {"type": "integer"}}}})
+    doc["paths"]["/y"] = {"put": doc["paths"]["/x"]["post"], "patch": {
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}, "responses": {}}}
+    ops = {(o.method, o.template): o for o in compile_spec(doc).operations}
+    assert ops[("POST", "/x")].body_validator is ops[("PUT", "/y")].body_validator
+    assert ops[("PATCH", "/y")].body_validator is not ops[("PUT", "/y")].body_validator
+
+
+def test_properties_of_the_wrong_shape_do_not_stop_the_spec() -> None:
+    doc = _body_op({"type": "object"}, {"Odd": {"type": "object", "properties": ["a", "b"]}})
+    spec = compile_spec(doc)
+    assert [op.template for op in spec.operations] == ["/x"]
+
+
+def test_nesting_beyond_reason_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "deep.yaml"
+    nested = "".join(" " * (6 + i) + "a:\n" for i in range(300)) + " " * 306 + "x"
+    p.write_text("openapi: 3.0.0\npaths: {}\ncomponents:\n  schemas:\n    Deep:\n" + nested + "\n")
+    with pytest.raises(SpecError, match=r"deep\.yaml: nested more than 200 levels"):
+        load_spec(p)
+
+
+def test_routes_without_validators(tmp_path: Path) -> None:
+    """The inventory reads routes, parameters and security only, and skips compiling schemas."""
+    spec = load_spec(DATA / "shop.yaml", validators=False)
+    full = load_spec(DATA / "shop.yaml")
+    assert [(o.method, o.template, [p.name for p in o.params], o.security) for o in spec.operations] == \
+        [(o.method, o.template, [p.name for p in o.params], o.security) for o in full.operations]
+    assert all(o.body_validator is None and all(p.validator is None for p in o.params) for o in spec.operations)
+    assert any(o.body_validator is not None for o in full.operations)

@@ -8,18 +8,21 @@ breaks the schema, undeclared or readOnly properties (mass assignment).
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import orjson
 import yaml
 
-MAX_SPEC_BYTES = 20 * 1024 * 1024
-MAX_SCHEMA_NODES = 200_000  # a spec (or YAML alias bomb) larger than this is refused
+from apisentry.guard.schema_validators import MISSING, SchemaValidators, lookup, pointer
+
+# Microsoft Graph's beta spec is 47 MB and 1.5M nodes; a YAML alias bomb reaches billions, and
+# counting stops at the limit (about a second).
+MAX_SPEC_BYTES = 64 * 1024 * 1024
+MAX_SCHEMA_NODES = 5_000_000  # a spec (or YAML alias bomb) larger than this is refused
+MAX_DEPTH = 200  # real specs nest about 30 levels at most
 
 
 class SpecError(ValueError):
@@ -65,6 +68,7 @@ class Spec:
     base_paths: list[str]
     read_only: frozenset[str]
     title: str = ""
+    warnings: list[str] = field(default_factory=list)  # parts of the spec that are not checked, and why
     # Operations by (segment count, first segment), None standing for a templated first segment:
     # a request is matched against a handful of path regexes, not against every operation.
     index: dict[tuple[int, str | None], list[Operation]] = field(default_factory=dict, init=False, repr=False)
@@ -99,7 +103,9 @@ class Spec:
         return None, False
 
 
-def load_spec(path: str | Path) -> Spec:
+def load_spec(path: str | Path, validators: bool = True) -> Spec:
+    """The spec in a file. Without `validators`, only routes, parameters and security are read (what
+    the inventory needs), which is several times faster on large specs."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -111,57 +117,61 @@ def load_spec(path: str | Path) -> Spec:
         doc = orjson.loads(data) if data.lstrip()[:1] in (b"{", b"[") else yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (orjson.JSONDecodeError, yaml.YAMLError) as e:
         raise SpecError(f"{p}: not JSON or YAML: {str(e).splitlines()[0]}") from e
-    return compile_spec(doc, str(p))
+    return compile_spec(doc, str(p), validators)
 
 
 def _count_nodes(node: Any, limit: int) -> int:
     """Nodes reachable without following $ref, counting shared (aliased) nodes each time they
-    are reached: this is what a walk would cost, so an alias bomb is refused here."""
+    are reached: this is what a walk would cost, so an alias bomb is refused here. So is nesting
+    deeper than MAX_DEPTH, which the copies made to compile a spec could not follow."""
     n = 0
-    stack = [node]
+    stack: list[tuple[Any, int]] = [(node, 0)]
     while stack:
-        cur = stack.pop()
+        cur, depth = stack.pop()
         n += 1
         if n > limit:
             return n
+        if depth > MAX_DEPTH:
+            raise SpecError(f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(cur, dict):
-            stack.extend(cur.values())
+            stack.extend((v, depth + 1) for v in cur.values())
         elif isinstance(cur, list):
-            stack.extend(cur)
+            stack.extend((v, depth + 1) for v in cur)
     return n
 
 
-def compile_spec(doc: Any, name: str = "spec") -> Spec:
+def compile_spec(doc: Any, name: str = "spec", validators: bool = True) -> Spec:
     """A spec ready to match requests. Specs are user input: one of the wrong shape (`paths: [1, 2]`)
     is a SpecError that names the file, never a crash."""
     try:
-        return _compile_spec(doc, name)
+        return _compile_spec(doc, name, validators)
     except SpecError:
         raise
     except (AttributeError, TypeError, KeyError, ValueError, IndexError) as e:
         raise SpecError(f"{name}: not a valid OpenAPI document ({type(e).__name__}: {str(e)[:120]})") from e
 
 
-def _compile_spec(doc: Any, name: str) -> Spec:
+def _compile_spec(doc: Any, name: str, validators: bool) -> Spec:
     if not isinstance(doc, dict):
         raise SpecError(f"{name}: not an OpenAPI document (top level is not an object)")
     for key in ("paths", "components"):
         if not isinstance(doc.get(key) or {}, dict):
             raise SpecError(f"{name}: `{key}` is not a mapping")
-    if _count_nodes(doc, MAX_SCHEMA_NODES) > MAX_SCHEMA_NODES:
+    try:
+        nodes = _count_nodes(doc, MAX_SCHEMA_NODES)
+    except SpecError as e:
+        raise SpecError(f"{name}: {e}") from e
+    if nodes > MAX_SCHEMA_NODES:
         raise SpecError(f"{name}: more than {MAX_SCHEMA_NODES} nodes (a YAML alias bomb or a runaway spec)")
     version = str(doc.get("openapi") or doc.get("swagger") or "")
     if version.startswith("2"):
         doc = _from_swagger2(doc)
     elif not version.startswith("3"):
         raise SpecError(f"{name}: neither `openapi: 3.x` nor `swagger: 2.0`")
-    draft31 = version.startswith("3.1")
     components = doc.get("components") or {}
-    root = {"components": components}
-    if not draft31:
-        root = _nullable_to_type(copy.deepcopy(root))
+    # Schemas $ref components and, in some specs, other operations (`#/paths/~1users/get/...`).
+    schemas = SchemaValidators(components, doc.get("paths") or {}, version.startswith("3.1")) if validators else None
     read_only = frozenset(_read_only_names(components.get("schemas") or {}))
-    strict_root = _strict_components(copy.deepcopy(root))
     ops: list[Operation] = []
     global_security = doc.get("security") or []
     for template, item in (doc.get("paths") or {}).items():
@@ -174,8 +184,7 @@ def _compile_spec(doc: Any, name: str) -> Spec:
             if not isinstance(op, dict):
                 continue
             where = f"{name}: {method.upper()} {template}"
-            ops.append(_operation(method.upper(), template, op, common, doc, root, strict_root, draft31,
-                                  read_only, global_security, where))
+            ops.append(_operation(method.upper(), template, op, common, doc, schemas, global_security, where))
     schemes = {}
     for sname, s in ((components.get("securitySchemes") or {}).items()):
         s = _resolve(s, doc, name)
@@ -186,7 +195,8 @@ def _compile_spec(doc: Any, name: str) -> Spec:
                    key=len, reverse=True) or [""]
     if "" not in bases:
         bases.append("")
-    return Spec(ops, schemes, bases, read_only, str((doc.get("info") or {}).get("title", "")))
+    return Spec(ops, schemes, bases, read_only, str((doc.get("info") or {}).get("title", "")),
+                schemas.warnings if schemas else [])
 
 
 def _base_path(url: str) -> str:
@@ -199,15 +209,12 @@ def _base_path(url: str) -> str:
 def _resolve(node: Any, doc: dict[str, Any], name: str, depth: int = 0) -> Any:
     while isinstance(node, dict) and "$ref" in node:
         ref = node["$ref"]
-        if not isinstance(ref, str) or not ref.startswith("#/"):
+        keys = pointer(ref) if isinstance(ref, str) else None
+        if keys is None:
             raise SpecError(f"{name}: only local $refs are supported, not {ref!r}")
-        cur: Any = doc
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(cur, dict) or part not in cur:
-                raise SpecError(f"{name}: $ref {ref} does not resolve")
-            cur = cur[part]
-        node = cur
+        node = lookup(doc, keys)
+        if node is MISSING:
+            raise SpecError(f"{name}: $ref {ref} does not resolve")
         depth += 1
         if depth > 32:
             raise SpecError(f"{name}: $ref {ref} is a cycle of references")
@@ -232,8 +239,7 @@ def _path_regex(template: str) -> tuple[re.Pattern[str], int]:
 
 
 def _operation(method: str, template: str, op: dict[str, Any], common: list[Any], doc: dict[str, Any],
-               root: dict[str, Any], strict_root: dict[str, Any], draft31: bool, read_only: frozenset[str],
-               global_security: Any, where: str) -> Operation:
+               schemas: SchemaValidators | None, global_security: Any, where: str) -> Operation:
     regex, static = _path_regex(template)
     o = Operation(method, template, regex, static_len=static, deprecated=bool(op.get("deprecated")))
     seen: dict[tuple[str, str], Param] = {}
@@ -243,9 +249,8 @@ def _operation(method: str, template: str, op: dict[str, Any], common: list[Any]
             continue
         schema = p.get("schema") or {}
         param = Param(str(p["name"]), str(p.get("in", "")), bool(p.get("required")) or p.get("in") == "path", schema)
-        if not draft31:
-            schema = _nullable_to_type(copy.deepcopy(schema))
-        param.validator = _compile({**root, **_schema_ref(schema)}, draft31, f"{where} parameter {param.name}")
+        if schemas:
+            param.validator = schemas.param(schema, f"{where} parameter {param.name}")
         seen[(param.where, param.name.lower() if param.where == "header" else param.name)] = param
     o.params = list(seen.values())
     rb = _resolve(op.get("requestBody"), doc, where) if op.get("requestBody") is not None else None
@@ -254,61 +259,12 @@ def _operation(method: str, template: str, op: dict[str, Any], common: list[Any]
         content = rb.get("content") or {}
         o.content_types = [str(c).split(";")[0].strip().lower() for c in content]
         for ctype, media in content.items():
-            if "json" in str(ctype).lower() and isinstance(media, dict) and media.get("schema") is not None:
-                schema = media["schema"]
-                if not draft31:
-                    schema = _nullable_to_type(copy.deepcopy(schema))
-                schema = _strict(copy.deepcopy(schema), set())
-                o.body_validator = _compile({**strict_root, **_schema_ref(schema)}, draft31, f"{where} request body")
+            if schemas and "json" in str(ctype).lower() and isinstance(media, dict) and media.get("schema") is not None:
+                o.body_validator = schemas.body(media["schema"], f"{where} request body")
                 break
     sec = op.get("security", global_security)
     o.security = [s for s in sec if isinstance(s, dict)] if isinstance(sec, list) else []
     return o
-
-
-def _schema_ref(schema: Any) -> dict[str, Any]:
-    """A schema made a root document that still carries `components`, so its local $refs resolve."""
-    if isinstance(schema, dict):
-        return schema
-    return {} if schema is True or schema is None else {"not": {}}
-
-
-_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-_FORMATS = {
-    # OpenAPI's own formats, which JSON Schema does not define.
-    "int32": lambda v: isinstance(v, str) or _INT_RANGES["int32"][0] <= int(v) <= _INT_RANGES["int32"][1],
-    "int64": lambda v: isinstance(v, str) or _INT_RANGES["int64"][0] <= int(v) <= _INT_RANGES["int64"][1],
-}
-
-
-def _compile(schema: dict[str, Any], draft31: bool, where: str) -> Any:
-    # OpenAPI 3.0 schemas are brought to 2020-12 first (nullable, boolean exclusive bounds), so one
-    # validator class serves every version, with format checking on (uuid, date-time, email, ...).
-    try:
-        return jsonschema_rs.Draft202012Validator(schema, validate_formats=True, formats=_FORMATS)
-    except (ValueError, jsonschema_rs.ValidationError) as e:
-        raise SpecError(f"{where}: schema does not compile: {str(e).splitlines()[0]}") from e
-
-
-def _nullable_to_type(node: Any) -> Any:
-    """OpenAPI 3.0 to JSON Schema 2020-12: `nullable: true` is `type: [T, "null"]`, and
-    `exclusiveMaximum: true` beside `maximum` is `exclusiveMaximum: <maximum>`."""
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            if cur.get("nullable") is True and isinstance(cur.get("type"), str):
-                cur["type"] = [cur["type"], "null"]
-            for ex, bound in (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum")):
-                if isinstance(cur.get(ex), bool):
-                    if cur[ex] and bound in cur:
-                        cur[ex] = cur.pop(bound)
-                    else:
-                        del cur[ex]
-            stack.extend(cur.values())
-        elif isinstance(cur, list):
-            stack.extend(cur)
-    return node
 
 
 def _read_only_names(schemas: dict[str, Any]) -> list[str]:
@@ -317,57 +273,16 @@ def _read_only_names(schemas: dict[str, Any]) -> list[str]:
     while stack:
         cur = stack.pop()
         if isinstance(cur, dict):
-            for k, v in (cur.get("properties") or {}).items():
+            props = cur.get("properties")
+            props = props if isinstance(props, dict) else {}
+            for k, v in props.items():
                 if isinstance(v, dict) and v.get("readOnly") is True:
                     out.append(k)
             stack.extend(v for k, v in cur.items() if k != "properties")
-            stack.extend((cur.get("properties") or {}).values())
+            stack.extend(props.values())
         elif isinstance(cur, list):
             stack.extend(cur)
     return out
-
-
-def _strict_components(root: dict[str, Any]) -> dict[str, Any]:
-    """Components with every object closed, except schemas that are parts of an allOf/anyOf/oneOf
-    (closing a part would reject the properties its siblings add)."""
-    schemas = (root.get("components") or {}).get("schemas") or {}
-    parts: set[str] = set()
-    stack: list[Any] = [root]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            for comb in ("allOf", "anyOf", "oneOf"):
-                for item in cur.get(comb) or []:
-                    if isinstance(item, dict) and isinstance(item.get("$ref"), str):
-                        parts.add(item["$ref"].rsplit("/", 1)[-1])
-            stack.extend(cur.values())
-        elif isinstance(cur, list):
-            stack.extend(cur)
-    for name, schema in schemas.items():
-        if name not in parts:
-            _strict(schema, parts)
-    return root
-
-
-def _strict(schema: Any, parts: set[str]) -> Any:
-    """Objects in a request body accept only the properties they declare (mass assignment), and
-    never readOnly ones. Schemas composed with allOf/anyOf/oneOf are left open."""
-    stack = [schema]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            props = cur.get("properties")
-            if isinstance(props, dict) and "additionalProperties" not in cur and not any(
-                    k in cur for k in ("allOf", "anyOf", "oneOf")):
-                for k in [k for k, v in props.items() if isinstance(v, dict) and v.get("readOnly") is True]:
-                    del props[k]
-                cur["additionalProperties"] = False
-            for k, v in cur.items():
-                if k not in ("allOf", "anyOf", "oneOf"):
-                    stack.append(v)
-        elif isinstance(cur, list):
-            stack.extend(cur)
-    return schema
 
 
 def _from_swagger2(doc: dict[str, Any]) -> dict[str, Any]:
