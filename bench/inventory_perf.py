@@ -26,21 +26,22 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from peak_memory import PEAK_MB  # noqa: E402
 
 RUN = """
-import resource, sys, time
+import sys, time
 t = time.perf_counter()
 from apisentry.api.sources import stream
 from apisentry.api.traffic import ReadReport
 from apisentry.api.inventory import build
 rep = ReadReport()
 inv = build(stream([sys.argv[1]], "auto", rep))
-print(time.perf_counter() - t, len(inv["endpoints"]), rep.lines, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(time.perf_counter() - t, len(inv["endpoints"]), rep.lines, PEAK_MB)
 """
 
 # HAR floors: the entries parsed one at a time, as the reader streams them; then their bodies too.
 HAR_FLOOR = """
-import ijson, orjson, resource, sys, time
+import ijson, orjson, sys, time
 t = time.perf_counter()
 n = 0
 with open(sys.argv[1], "rb") as f:
@@ -53,7 +54,7 @@ with open(sys.argv[1], "rb") as f:
                         orjson.loads(text)
                     except orjson.JSONDecodeError:
                         pass
-print(time.perf_counter() - t, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(time.perf_counter() - t, n, PEAK_MB)
 """
 
 # The peer's own time and peak memory, from a parent that only waits for it.
@@ -75,14 +76,16 @@ print(time.perf_counter() - t)
 
 # The memory floor: DuckDB reading the same file line by line, with nothing kept.
 SCAN = """
-import duckdb, resource, sys
+import duckdb, sys
 con = duckdb.connect()
 con.execute("SET memory_limit = '1GB'")
 con.execute("SELECT count(*) FROM read_csv(?, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
             "escape = '', header = false, auto_detect = false)", [sys.argv[1]]).fetchall()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(PEAK_MB)
 """
 
+
+RUN, HAR_FLOOR, SCAN = (code.replace("PEAK_MB", PEAK_MB) for code in (RUN, HAR_FLOOR, SCAN))
 
 _ID = re.compile(r"(?<=/)(?:\d{3,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?=/|$)")
 

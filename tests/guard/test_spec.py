@@ -253,3 +253,11 @@ def test_routes_without_validators(tmp_path: Path) -> None:
         [(o.method, o.template, [p.name for p in o.params], o.security) for o in full.operations]
     assert all(o.body_validator is None and all(p.validator is None for p in o.params) for o in spec.operations)
     assert any(o.body_validator is not None for o in full.operations)
+
+
+def test_the_guard_logs_what_it_does_not_check(caplog: pytest.LogCaptureFixture) -> None:
+    doc = _body_op({"type": "object", "properties": {"id": {"type": "string", "pattern": "\\p{XDigit}+"}}})
+    with caplog.at_level("WARNING", logger="apisentry.guard"):
+        Guard(spec=compile_spec(doc, "hex.json"))
+    assert [r.getMessage() for r in caplog.records] == [
+        'spec: hex.json: POST /x request body: `properties/id/pattern` ignored: "\\\\p{XDigit}+" is not a "regex"']

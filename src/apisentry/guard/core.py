@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -12,11 +13,15 @@ from apisentry.guard.request_values import collect_values
 from apisentry.guard.scanner import Scanner, value_scores
 from apisentry.guard.spec import Spec, load_spec
 
+log = logging.getLogger("apisentry.guard")
+
 
 class Guard:
     def __init__(self, config: GuardConfig | None = None, spec: Spec | str | Path | None = None) -> None:
         self.config = config or GuardConfig()
         self.spec = load_spec(spec) if isinstance(spec, str | Path) else spec
+        for warning in self.spec.warnings if self.spec else []:
+            log.warning("spec: %s", warning)  # at start-up: what of the spec the guard does not check
         self.scanner = Scanner(disabled=frozenset(self.config.disabled_detectors))
         self._scanners: dict[frozenset[str], Scanner] = {}
 
