@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from openapi_spec_validator import validate as validate_openapi
 from typer.testing import CliRunner
 
 from apisentry.api.inventory import build
@@ -23,7 +25,7 @@ from apisentry.api.sources import read
 from apisentry.api.templating import Templater, segment_kind
 from apisentry.api.traffic import Observation
 from apisentry.cli.main import app
-from apisentry.guard.spec import load_spec
+from apisentry.guard.spec import compile_spec, load_spec
 
 SHOP = Path(__file__).parent.parent / "data" / "guard" / "shop.yaml"
 
@@ -562,6 +564,51 @@ def test_reconstruction_infers_and_never_overwrites() -> None:
     fresh = reconstruct(inv["endpoints"])
     body = fresh["paths"]["/v1/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["items"]["items"]["required"] == ["qty", "sku"]
+
+
+def _merged(base: dict[str, Any], obs: list[Observation]) -> dict[str, Any]:
+    doc = reconstruct(build(obs, [compile_spec(base)])["endpoints"], base)
+    validate_openapi(orjson.loads(orjson.dumps(doc)))  # one valid document, in the spec's own dialect
+    return doc
+
+
+_BASE_PATHS = {"/users/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True, "type": "string"}],
+                                       "responses": {"200": {"description": "ok"}}}}}
+
+
+def test_merge_writes_paths_relative_to_the_server_with_the_spec_names() -> None:
+    """An observed `/v1/users/{userId}` is the spec's `/users/{id}` under `servers: .../v1`; before,
+    every endpoint of such a spec was added a second time with the server path in front."""
+    base = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "servers": [{"url": "https://api.example.com/v1"}],
+            "paths": {"/users/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True,
+                                                              "schema": {"type": "string"}}],
+                                              "responses": {"200": {"description": "ok"}}}}}}
+    obs = [_o("GET", f"/v1/users/{n}") for n in (1041, 2203, 3377)] + \
+          [_o("DELETE", f"/v1/users/{n}", 204) for n in (1041, 2203, 3377)] + \
+          [_o("POST", "/v1/users/1041/notes", 201, body={"text": "hi", "pinned": None}), _o("GET", "/healthz", auth="none")]
+    doc = _merged(base, obs)
+    assert sorted(doc["paths"]) == ["/healthz", "/users/{id}", "/users/{id}/notes"]
+    assert doc["paths"]["/users/{id}"]["get"] == base["paths"]["/users/{id}"]["get"]  # never overwritten
+    assert [p["name"] for p in doc["paths"]["/users/{id}"]["delete"]["parameters"]] == ["id"]
+    note = doc["paths"]["/users/{id}/notes"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert note["properties"]["pinned"] == {"nullable": True}  # OpenAPI 3.0 has no "null" type
+    # outside the server's /v1: its own server, so a client does not call /v1/healthz
+    assert doc["paths"]["/healthz"]["servers"] == [{"url": "https://api.example.com"}]
+
+
+def test_merge_into_swagger2_stays_swagger2() -> None:
+    base = {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "basePath": "/api", "paths": _BASE_PATHS}
+    obs = [_o("GET", "/api/users/7"), _o("PUT", "/api/users/7", body={"name": "ana", "age": 31, "nick": None}),
+           _o("GET", "/api/orders", query=[("limit", "5")], response={"items": [{"id": 1}]})]
+    doc = _merged(base, obs)
+    assert "components" not in doc and doc["securityDefinitions"] == {"bearerAuth": {
+        "type": "apiKey", "in": "header", "name": "Authorization"}}
+    put = doc["paths"]["/users/{id}"]["put"]
+    body = next(p for p in put["parameters"] if p["in"] == "body")
+    assert body["schema"]["properties"]["nick"] == {"x-nullable": True} and put["consumes"] == ["application/json"]
+    orders = doc["paths"]["/orders"]["get"]
+    assert orders["parameters"] == [{"name": "limit", "in": "query", "required": True, "type": "integer"}]
+    assert orders["responses"]["200"]["schema"]["properties"]["items"]["type"] == "array"
 
 
 def test_schema_sketches_merge_like_one_sketch_of_everything() -> None:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -55,7 +54,7 @@ def inventory(
     from apisentry.api.reconstruct import reconstruct
     from apisentry.api.sources import INPUT_FORMATS, stream
     from apisentry.api.traffic import ReadReport
-    from apisentry.guard.spec import SpecError
+    from apisentry.guard.spec import SpecError, read_document
 
     if fmt not in ("table", "json", "openapi", "html"):
         err.print(f"[red]unknown format {escape(fmt)}: table, json, openapi or html[/red]")
@@ -75,10 +74,10 @@ def inventory(
     obs = stream(paths or [], input_format, report)
     result = build(chain(obs, _from_store(db, report)) if db else obs, specs)
     if fmt == "openapi":
-        base = None
-        if spec:
-            base = yaml.safe_load(spec[0].read_text())
-        data = orjson.dumps(reconstruct(result["endpoints"], base), option=orjson.OPT_INDENT_2) + b"\n"
+        base = read_document(spec[0]) if spec else None  # loaded once already: known to parse
+        # Into the first spec go the endpoints no spec documents; what the specs say stays as it is.
+        eps = [e for e in result["endpoints"] if not e.in_spec]
+        data = orjson.dumps(reconstruct(eps, base), option=orjson.OPT_INDENT_2) + b"\n"
     elif fmt == "json":
         data = orjson.dumps({"endpoints": [e.to_dict() for e in result["endpoints"]], "findings": result["findings"]},
                             option=orjson.OPT_INDENT_2) + b"\n"

@@ -106,6 +106,11 @@ class Spec:
 def load_spec(path: str | Path, validators: bool = True) -> Spec:
     """The spec in a file. Without `validators`, only routes, parameters and security are read (what
     the inventory needs), which is several times faster on large specs."""
+    return compile_spec(read_document(path), str(path), validators)
+
+
+def read_document(path: str | Path) -> Any:
+    """A spec file parsed, JSON or YAML, with the size limit and errors that name the file."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -114,10 +119,9 @@ def load_spec(path: str | Path, validators: bool = True) -> Spec:
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(f"{p}: {len(data)} bytes, more than the {MAX_SPEC_BYTES} a spec may have")
     try:
-        doc = orjson.loads(data) if data.lstrip()[:1] in (b"{", b"[") else yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return orjson.loads(data) if data.lstrip()[:1] in (b"{", b"[") else yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (orjson.JSONDecodeError, yaml.YAMLError) as e:
         raise SpecError(f"{p}: not JSON or YAML: {str(e).splitlines()[0]}") from e
-    return compile_spec(doc, str(p), validators)
 
 
 def _count_nodes(node: Any, limit: int) -> int:
