@@ -3,7 +3,9 @@ guard and `api inventory --spec` use), counting specs refused and the keywords d
 warning; then the largest specs one process each, with time and peak memory against the floor of
 parsing the same file alone (orjson), measured in the same run.
 
-    python bench/spec_load.py [--largest 6]     (after `make bench-deps`)
+    python bench/spec_load.py [--largest 6] [--also amazonaws.com/quicksight.json]   (after `make bench-deps`)
+
+`routes s` loads the same spec without compiling its schemas, as `api inventory --spec` does.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:
 print(secs, int(hwm.split()[1]) / 1024)
 """
 LOAD = ONE.format(body="from apisentry.guard.spec import load_spec\nspec = load_spec(sys.argv[1])")
+ROUTES = ONE.format(body="from apisentry.guard.spec import load_spec\nspec = load_spec(sys.argv[1], validators=False)")
 PARSE = ONE.format(body="import orjson\ndoc = orjson.loads(open(sys.argv[1], 'rb').read())")
 
 
@@ -47,6 +50,7 @@ def run(code: str, path: str) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--largest", type=int, default=6)
+    ap.add_argument("--also", nargs="*", default=["amazonaws.com/quicksight.json"], help="more specs, by name")
     a = ap.parse_args()
     files = spec_files()
     if not files:
@@ -69,18 +73,21 @@ def main() -> None:
         for w in spec.warnings:
             reasons["not checked" if "not checked" in w else "keyword ignored"] += 1
     print(f"\n{len(files)} specs in {time.perf_counter() - t0:.0f} s: {dict(counts)}; warnings: {dict(reasons)}")
-    print("\n| spec | MB | operations | floor: parse s | load s | floor: parse peak MB | load peak MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for f in sorted(files, key=os.path.getsize, reverse=True)[:a.largest]:
+    print("\n| spec | MB | operations | floor: parse s | load s | routes s | floor: parse peak MB | load peak MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    chosen = sorted(files, key=os.path.getsize, reverse=True)[:a.largest]
+    chosen += [f for f in files if f.split("/api/", 1)[-1] in a.also and f not in chosen]
+    for f in chosen:
         parse_s, parse_mb = run(PARSE, f)
         try:
             load_s, load_mb = run(LOAD, f)
+            routes_s, _ = run(ROUTES, f)
             ops = len(load_spec(f).operations)
         except (subprocess.CalledProcessError, SpecError) as e:
-            print(f"| {os.path.relpath(f, os.path.dirname(os.path.dirname(f)))} | failed: {str(e)[:80]} |")
+            print(f"| {f.split('/api/', 1)[-1]} | failed: {str(e)[:80]} |")
             continue
         name = f.split("/api/", 1)[-1]
-        print(f"| {name} | {os.path.getsize(f) / 1e6:.1f} | {ops:,} | {parse_s:.2f} | {load_s:.2f} | {parse_mb:.0f} "
+        print(f"| {name} | {os.path.getsize(f) / 1e6:.1f} | {ops:,} | {parse_s:.2f} | {load_s:.2f} | {routes_s:.2f} | {parse_mb:.0f} "
               f"| {load_mb:.0f} |", flush=True)
 
 

