@@ -129,6 +129,8 @@ def test_sources(tmp_path: Path) -> None:
     ("cardNumber", "4111111111111111", {"card_number"}), ("pan", "5500005555555559", {"card_number"}),
     ("mobilePhoneNumber", "+44 7700 900123", {"phone"}), ("contact_tel", "030 1234567", {"phone"}),
     ("dateOfBirth", "1990-02-03", {"date_of_birth"}), ("customer_dob", "03/02/1990", {"date_of_birth"}),
+    ("address__street__iexact", "Baker Street", {"address"}), ("contact_phone__ic", "+1 555 0100 200", {"phone"}),
+    ("social_security_number", "AB123456C", {"national_id"}), ("secretText", "opensesame", {"secret"}),
 ])
 def test_field_names_are_read_by_their_words(key: str, value: Any, kinds: set[str]) -> None:
     assert classify(key, value) == kinds

@@ -86,21 +86,30 @@ _NOT_POSTAL_VALUE = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}(?:/\d+)?|[0-9a-f]{0
                                r"|(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}|[a-z][a-z0-9+.-]*://\S*|true|false|\S+@\S+)$", re.I)
 
 
+# Django-style filters name a field, then how it is compared: `address__street__iexact`.
+_LOOKUPS = {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "regex",
+            "iregex", "in", "gt", "gte", "lt", "lte", "isnull", "ne", "nie", "nisw", "niew", "ic", "overlap"}
+
+
 def key_kinds(key: str) -> tuple[bool, bool, bool, bool, bool, bool]:
-    w = [x for x in words(key) if not x.isdigit()]
+    parts = key.split("__")
+    while len(parts) > 1 and parts[-1].lower() in _LOOKUPS:
+        parts.pop()
+    w = [x for x in words("_".join(parts)) if not x.isdigit()]
     if not w:
         return (False,) * 6
     head, prev = w[-1], (w[-2] if len(w) > 1 else "")
     secret = (head in _SECRET_HEADS or (head == "key" and prev in _KEY_OF) or (head == "token" and prev in _TOKEN_OF)
               or (head == "pass" and (prev in _PASS_OF or len(w) == 1))
-              or (head in ("string", "value") and prev == "secret"))  # AWS Secrets Manager's SecretString
+              or (head in ("string", "value", "text") and prev == "secret"))  # AWS Secrets Manager's SecretString
     dob = ("dob" in w or "birthdate" in w or "birthday" in w or "dateofbirth" in w
            or ("birth" in w and (head in ("date", "day", "birth") or "date" in w)))
     postal_head = head in _ADDRESS_HEADS and (head != "line" or prev in ("address", "street"))
     address = ((postal_head and not set(w) & _NOT_POSTAL)
                or ("postal" in w and head == "code") or (head == "code" and prev == "zip"))
     national = (head in _NATIONAL_HEADS or (prev in ("ssn", "passport", "national", "tax", "vat") and head in _NUMBER_HEADS)
-                or (prev == "identification" and "national" in w))
+                or (prev == "identification" and "national" in w)
+                or ("social" in w and "security" in w and head in _NUMBERS | {"security"}))
     card = (head in _CARD_HEADS or (head == "card" and prev in ("credit", "debit", "payment", "bank", ""))
             or (prev in _CARD_HEADS | {"card"} and head in _NUMBERS))
     phone = head in _PHONE_WORDS or (prev in _PHONE_WORDS and head in _NUMBERS)
