@@ -696,6 +696,22 @@ def test_cli_json_contract(tmp_path: Path) -> None:
     assert json.loads(r.stdout)["openapi"] == "3.1.0"
 
 
+def test_cli_merges_into_a_yaml_spec_with_numeric_status_keys(tmp_path: Path) -> None:
+    """A YAML spec's `200:` is a number to YAML; writing the merged document crashed on it."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: /api}]\npaths:\n"
+                    "  /orders: {get: {responses: {200: {description: ok}}}}\n")
+    log = tmp_path / "a.log"
+    log.write_text('1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/orders HTTP/1.1" 200 1 "-" "x"\n'
+                   '1.2.3.4 - - [30/Nov/2026:01:02:04 +0000] "GET /api/refunds HTTP/1.1" 200 1 "-" "x"\n')
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--format", "openapi", "--spec", str(spec)])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    validate_openapi(doc)
+    assert doc["paths"]["/orders"] == {"get": {"responses": {"200": {"description": "ok"}}}}
+    assert list(doc["paths"]["/refunds"]) == ["get"]
+
+
 def test_cli_summary_counts_calls_not_log_groups(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     line = '1.2.3.4 - - [30/Nov/2026:01:02:0{} +0000] "GET /api/v1/orders/55 HTTP/1.1" 200 1 "-" "x"\n'

@@ -261,3 +261,19 @@ def test_the_guard_logs_what_it_does_not_check(caplog: pytest.LogCaptureFixture)
         Guard(spec=compile_spec(doc, "hex.json"))
     assert [r.getMessage() for r in caplog.records] == [
         'spec: hex.json: POST /x request body: `properties/id/pattern` ignored: "\\\\p{XDigit}+" is not a "regex"']
+
+
+def test_yaml_dates_and_numeric_keys_are_the_strings_meant(tmp_path: Path) -> None:
+    """YAML reads `example: 2024-01-01` as a date and `200:` as a number; a date in one example
+    made the validator refuse the whole spec."""
+    p = tmp_path / "dated.yaml"
+    p.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    post:\n"
+                 "      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/X'}}}}\n"
+                 "      responses: {200: {description: ok}}\n"
+                 "components:\n  schemas:\n    X: {type: object, properties: {d: {type: string, format: date,"
+                 " example: 2024-01-01, default: 2024-02-02}}}\n")
+    spec = load_spec(p)
+    assert spec.warnings == []
+    g = Guard(spec=spec)
+    assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"d": "2024-01-01"}')).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"d": 5}')).action == "block"

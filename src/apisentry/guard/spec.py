@@ -119,9 +119,21 @@ def read_document(path: str | Path) -> Any:
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(f"{p}: {len(data)} bytes, more than the {MAX_SPEC_BYTES} a spec may have")
     try:
-        return orjson.loads(data) if data.lstrip()[:1] in (b"{", b"[") else yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        if data.lstrip()[:1] in (b"{", b"["):
+            return orjson.loads(data)
+        doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (orjson.JSONDecodeError, yaml.YAMLError) as e:
         raise SpecError(f"{p}: not JSON or YAML: {str(e).splitlines()[0]}") from e
+    # YAML reads `example: 2024-01-01` as a date and `200:` as a number, which no JSON tool takes
+    # (a validator refused the whole spec for one such example); as JSON they are the strings meant.
+    # Counted first: an alias bomb would be expanded by the conversion.
+    try:
+        nodes = _count_nodes(doc, MAX_SCHEMA_NODES)
+    except SpecError as e:
+        raise SpecError(f"{p}: {e}") from e
+    if nodes > MAX_SCHEMA_NODES:
+        raise SpecError(f"{p}: more than {MAX_SCHEMA_NODES} nodes (a YAML alias bomb or a runaway spec)")
+    return orjson.loads(orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS))
 
 
 def _count_nodes(node: Any, limit: int) -> int:
