@@ -126,14 +126,17 @@ def read_document(path: str | Path) -> Any:
         raise SpecError(f"{p}: not JSON or YAML: {str(e).splitlines()[0]}") from e
     # YAML reads `example: 2024-01-01` as a date and `200:` as a number, which no JSON tool takes
     # (a validator refused the whole spec for one such example); as JSON they are the strings meant.
-    # Counted first: an alias bomb would be expanded by the conversion.
+    _check_size(doc, str(p))  # first: the conversion would expand an alias bomb
+    return orjson.loads(orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS))
+
+
+def _check_size(doc: Any, name: str) -> None:
     try:
         nodes = _count_nodes(doc, MAX_SCHEMA_NODES)
     except SpecError as e:
-        raise SpecError(f"{p}: {e}") from e
+        raise SpecError(f"{name}: {e}") from e
     if nodes > MAX_SCHEMA_NODES:
-        raise SpecError(f"{p}: more than {MAX_SCHEMA_NODES} nodes (a YAML alias bomb or a runaway spec)")
-    return orjson.loads(orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS))
+        raise SpecError(f"{name}: more than {MAX_SCHEMA_NODES} nodes (a YAML alias bomb or a runaway spec)")
 
 
 def _count_nodes(node: Any, limit: int) -> int:
@@ -173,12 +176,7 @@ def _compile_spec(doc: Any, name: str, validators: bool) -> Spec:
     for key in ("paths", "components"):
         if not isinstance(doc.get(key) or {}, dict):
             raise SpecError(f"{name}: `{key}` is not a mapping")
-    try:
-        nodes = _count_nodes(doc, MAX_SCHEMA_NODES)
-    except SpecError as e:
-        raise SpecError(f"{name}: {e}") from e
-    if nodes > MAX_SCHEMA_NODES:
-        raise SpecError(f"{name}: more than {MAX_SCHEMA_NODES} nodes (a YAML alias bomb or a runaway spec)")
+    _check_size(doc, name)
     version = str(doc.get("openapi") or doc.get("swagger") or "")
     if version.startswith("2"):
         doc = _from_swagger2(doc)
