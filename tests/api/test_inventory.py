@@ -626,13 +626,19 @@ def test_merge_writes_paths_relative_to_the_server_with_the_spec_names() -> None
 def test_merge_into_swagger2_stays_swagger2() -> None:
     base = {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "basePath": "/api", "paths": _BASE_PATHS}
     obs = [_o("GET", "/api/users/7"), _o("PUT", "/api/users/7", body={"name": "ana", "age": 31, "nick": None}),
-           _o("GET", "/api/orders", query=[("limit", "5")], response={"items": [{"id": 1}]})]
+           _o("GET", "/api/orders", query=[("limit", "5")], response={"items": [{"id": 1}]}),
+           _o("POST", "/api/login", body={"user": "ana", "remember": True, "prefs": {"lang": "en"}},
+              content_type="application/x-www-form-urlencoded")]
     doc = _merged(base, obs)
     assert "components" not in doc and doc["securityDefinitions"] == {"bearerAuth": {
         "type": "apiKey", "in": "header", "name": "Authorization"}}
     put = doc["paths"]["/users/{id}"]["put"]
     body = next(p for p in put["parameters"] if p["in"] == "body")
     assert body["schema"]["properties"]["nick"] == {"x-nullable": True} and put["consumes"] == ["application/json"]
+    login = doc["paths"]["/login"]["post"]
+    assert login["consumes"] == ["application/x-www-form-urlencoded"]
+    assert {p["name"]: p["type"] for p in login["parameters"]} == {"user": "string", "remember": "boolean",
+                                                                  "prefs": "string"}
     orders = doc["paths"]["/orders"]["get"]
     assert orders["parameters"] == [{"name": "limit", "in": "query", "required": True, "type": "integer"}]
     assert orders["responses"]["200"]["schema"]["properties"]["items"]["type"] == "array"

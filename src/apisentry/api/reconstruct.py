@@ -138,7 +138,7 @@ def _operation(ep: Endpoint, key: str, dialect: str) -> dict[str, Any]:
         if request is not None:
             if "form" in media:
                 params += [{"name": k, "in": "formData", "required": k in request.get("required", []),
-                            "type": s.get("type", "string")} for k, s in (request.get("properties") or {}).items()]
+                            "type": _form_type(s)} for k, s in (request.get("properties") or {}).items()]
             else:
                 params.append({"name": "body", "in": "body", "required": True, "schema": request})
             op["consumes"] = [media]
@@ -156,6 +156,12 @@ def _operation(ep: Endpoint, key: str, dialect: str) -> dict[str, Any]:
     if schemes:
         op["security"] = [{s: []} for s in schemes] + ([{}] if "none" in ep.auth else [])
     return op
+
+
+def _form_type(schema: dict[str, Any]) -> str:
+    """Swagger 2.0 form fields are scalars; anything else travels as text."""
+    t = schema.get("type")
+    return t if t in ("string", "number", "integer", "boolean") else "string"
 
 
 def _down(schema: dict[str, Any], dialect: str) -> dict[str, Any]:
