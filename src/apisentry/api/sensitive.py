@@ -17,8 +17,9 @@ _AWS_KEY = re.compile(r"^(?:AKIA|ASIA)[0-9A-Z]{16}$")
 _JWT = re.compile(r"^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*$")
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 _GITHUB = re.compile(r"^gh[pousr]_[A-Za-z0-9]{36,}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{2}/\d{2}/\d{4}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{2}/\d{2}/\d{4}$")  # a date, or the start of a date-time
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
 
 def luhn(digits: str) -> bool:
     d = [int(c) for c in digits if c.isdigit()]
@@ -51,10 +52,10 @@ def classify(key: str, value: Any) -> set[str]:
 def _key_kinds(key: str) -> tuple[bool, bool, bool, bool, bool, bool]:
     """What a field's name says (secret, birth date, address, national id, card, phone): names repeat
     across every body, so each is read once."""
-    return key_kinds(key)
+    return _read_name(key)
 
 
-def words(key: str) -> list[str]:
+def _name_words(key: str) -> list[str]:
     """A field name's words, lower case: `X-AppSecretToken`, `app_secret_token` and `appSecretToken`
     are `x app secret token`; `IPAddress` is `ip address`, `ssn4` is `ssn 4`."""
     return [w.lower() for w in _WORDS.findall(key)]
@@ -91,11 +92,11 @@ _LOOKUPS = {"exact", "iexact", "contains", "icontains", "startswith", "istartswi
             "iregex", "in", "gt", "gte", "lt", "lte", "isnull", "ne", "nie", "nisw", "niew", "ic", "overlap"}
 
 
-def key_kinds(key: str) -> tuple[bool, bool, bool, bool, bool, bool]:
+def _read_name(key: str) -> tuple[bool, bool, bool, bool, bool, bool]:
     parts = key.split("__")
     while len(parts) > 1 and parts[-1].lower() in _LOOKUPS:
         parts.pop()
-    w = [x for x in words("_".join(parts)) if not x.isdigit()]
+    w = [x for x in _name_words("_".join(parts)) if not x.isdigit()]
     if not w:
         return (False,) * 6
     head, prev = w[-1], (w[-2] if len(w) > 1 else "")
