@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from apisentry.api.inventory import Endpoint
+from apisentry.guard.spec import server_origin, server_path
 
 _SCHEMES = {"bearer-jwt": ("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}),
             "bearer": ("bearerAuth", {"type": "http", "scheme": "bearer"}),
@@ -44,8 +45,10 @@ def reconstruct(endpoints: list[Endpoint], base: dict[str, Any] | None = None, t
         if not isinstance(item, dict) or "$ref" in item or method in item:
             continue  # never overwrite what the spec already says
         item[method] = _operation(ep, key, dialect)
+        # Not under the spec's server path: its own server. Swagger 2.0 puts every path under its
+        # basePath and has no such override, so there the path reads as if under it.
         if outside and dialect != "2.0":
-            item.setdefault("servers", [{"url": _origin(doc)}])  # not under the spec's server path
+            item.setdefault("servers", [{"url": _origin(doc)}])
         for a in ep.auth:
             if a in _SCHEMES:
                 name, scheme = _SCHEMES[a]
@@ -69,18 +72,13 @@ def _base_paths(doc: dict[str, Any]) -> list[str]:
     else:
         servers = doc.get("servers")
         urls = [str(s.get("url", "")) for s in servers if isinstance(s, dict)] if isinstance(servers, list) else []
-    out = set()
-    for url in urls:
-        path = re.sub(r"^(?:[a-z][a-z0-9+.-]*:)?//[^/]*", "", url, flags=re.IGNORECASE)
-        out.add(re.sub(r"\{[^}]*\}", "", path).rstrip("/"))
-    return sorted(out, key=len, reverse=True) or [""]
+    return sorted({server_path(url) for url in urls}, key=len, reverse=True) or [""]
 
 
 def _origin(doc: dict[str, Any]) -> str:
     servers = doc.get("servers")
     url = str(servers[0].get("url", "")) if isinstance(servers, list) and servers and isinstance(servers[0], dict) else ""
-    m = re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//[^/]*", url, re.IGNORECASE)
-    return m.group(0) if m else "/"
+    return server_origin(url) or "/"
 
 
 def _shape(template: str) -> str:

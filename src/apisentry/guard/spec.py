@@ -205,7 +205,7 @@ def _compile_spec(doc: Any, name: str, validators: bool) -> Spec:
         if isinstance(s, dict):
             schemes[sname] = SecurityScheme(sname, str(s.get("type", "")), str(s.get("scheme", "")).lower(),
                                             str(s.get("in", "")), str(s.get("name", "")))
-    bases = sorted({_base_path(str(srv.get("url", ""))) for srv in (doc.get("servers") or []) if isinstance(srv, dict)},
+    bases = sorted({server_path(str(srv.get("url", ""))) for srv in (doc.get("servers") or []) if isinstance(srv, dict)},
                    key=len, reverse=True) or [""]
     if "" not in bases:
         bases.append("")
@@ -213,11 +213,20 @@ def _compile_spec(doc: Any, name: str, validators: bool) -> Spec:
                 schemas.warnings if schemas else [])
 
 
-def _base_path(url: str) -> str:
-    m = re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//[^/]*", url, re.IGNORECASE)
-    path = url[m.end():] if m else url
+def server_path(url: str) -> str:
+    """The path of a server URL, without its variables: `https://{region}.api.example.com/v1/` is `/v1`."""
+    path = _ORIGIN.sub("", url, count=1)
     path = re.sub(r"\{[^}]*\}", "", path)
     return path.rstrip("/")
+
+
+def server_origin(url: str) -> str:
+    """The scheme and host of a server URL (`https://api.example.com`), or "" for a relative one."""
+    m = _ORIGIN.match(url)
+    return m.group(0) if m else ""
+
+
+_ORIGIN = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//[^/]*", re.IGNORECASE)
 
 
 def _resolve(node: Any, doc: dict[str, Any], name: str, depth: int = 0) -> Any:
