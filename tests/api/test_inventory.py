@@ -136,6 +136,71 @@ def test_field_names_are_read_by_their_words(key: str, value: Any, kinds: set[st
     assert classify(key, value) == kinds
 
 
+def _browser_entry(method: str, url: str, rtype: str | None = None, dest: str | None = None, status: int = 200,
+                   mime: str = "application/json", text: str = "{}") -> dict[str, Any]:
+    headers = [{"name": "Accept", "value": "*/*"}] + ([{"name": "Sec-Fetch-Dest", "value": dest}] if dest else [])
+    entry: dict[str, Any] = {"startedDateTime": "2026-11-30T10:00:00.000Z", "time": 5,
+                             "request": {"method": method, "url": url, "headers": headers},
+                             "response": {"status": status, "content": {"mimeType": mime, "text": text}}}
+    if rtype:
+        entry["_resourceType"] = rtype
+    return entry
+
+
+def test_a_browser_capture_is_its_api_calls_host_by_host(tmp_path: Path) -> None:
+    """Devtools export everything a page loads: scripts, styles, fonts and images, from the app's
+    host and from third parties. Before, they were endpoints, and `/static/js/main.js`, Google's
+    `/css2` and `/logo.png` were templated together into `/{id}/{id2}/{id3}`."""
+    entries = [_browser_entry("GET", "https://app.example.com/", "document", mime="text/html", text="<html>"),
+               _browser_entry("GET", "https://app.example.com/static/js/main.3f9a1c.js", "script"),
+               _browser_entry("GET", "https://app.example.com/static/css/main.77aa.css", "stylesheet"),
+               _browser_entry("GET", "https://fonts.googleapis.com/css2?family=Inter", dest="style"),
+               _browser_entry("GET", "https://fonts.gstatic.com/s/inter/v12/abc.woff2", dest="font"),
+               _browser_entry("GET", "https://app.example.com/logo.png", "image"),
+               _browser_entry("POST", "https://www.google-analytics.com/g/collect?v=2", "ping", status=204),
+               _browser_entry("GET", "https://api.example.com/v1/me", "fetch", text='{"email": "ana@example.com"}')]
+    entries += [_browser_entry("GET", f"https://api.example.com/v1/orders/{n}", "xhr") for n in (1234, 5678, 9012)]
+    entries += [_browser_entry("GET", f"https://api.example.com:8443/v1/orders/{n}", dest="empty") for n in (77, 78, 79)]
+    har = tmp_path / "browser.har"
+    har.write_text(json.dumps({"log": {"entries": entries}}))
+    obs, report = read([str(har)])
+    assert report.ignored == {"pages": 1, "scripts": 1, "styles": 2, "fonts": 1, "images": 1} and not report.skipped
+    eps = {(e.host, e.method, e.path) for e in build(obs)["endpoints"]}
+    assert eps == {("api.example.com", "GET", "/v1/me"), ("api.example.com", "GET", "/v1/orders/{orderId}"),
+                   ("api.example.com:8443", "GET", "/v1/orders/{orderId}"),
+                   ("www.google-analytics.com", "POST", "/g/collect")}
+    r = CliRunner().invoke(app, ["api", "inventory", str(har)])
+    assert r.exit_code == 0 and "api.example.com/v1/orders/{orderId}" in r.stdout
+    assert "browser loads left out, no API calls: styles 2" in r.stderr
+    r = CliRunner().invoke(app, ["api", "inventory", str(har), "--format", "openapi"])
+    assert sorted(json.loads(r.stdout)["paths"]) == ["/v1/me", "/v1/orders/{orderId}"]
+    assert "left out the endpoints of api.example.com:8443, www.google-analytics.com" in r.stderr
+
+
+def test_hosts_a_spec_does_not_serve_are_not_compared(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: 'https://api.example.com/v1'}]\n"
+                    "paths:\n  /orders/{id}: {get: {responses: {'200': {description: ok}}}}\n"
+                    "  /refunds: {get: {responses: {'200': {description: ok}}}}\n")
+    entries = [_browser_entry("GET", f"https://api.example.com/v1/orders/{n}", "xhr") for n in (1234, 5678, 9012)]
+    entries += [_browser_entry("GET", "https://api.example.com/v1/debug", "xhr"),
+                _browser_entry("POST", "https://www.google-analytics.com/g/collect", "ping", status=204)]
+    har = tmp_path / "a.har"
+    har.write_text(json.dumps({"log": {"entries": entries}}))
+    # an nginx log of the same API names no host: its calls go with the capture's busiest host
+    log = tmp_path / "access.log"
+    log.write_text('10.0.0.1 - - [30/Nov/2026:10:00:00 +0000] "GET /v1/orders/4321 HTTP/1.1" 200 9 "-" "x"\n')
+    inv = build(read([str(har), str(log)])[0], [load_spec(spec)])
+    eps = {(e.host, e.path): e for e in inv["endpoints"]}
+    assert eps[("api.example.com", "/v1/orders/{id}")].calls == 4 and eps[("api.example.com", "/v1/orders/{id}")].in_spec
+    assert eps[("api.example.com", "/v1/debug")].in_spec is False
+    assert eps[("www.google-analytics.com", "/g/collect")].in_spec is None
+    kinds = {(f["kind"], f["host"], f["path"]) for f in inv["findings"]}
+    assert ("shadow", "api.example.com", "/v1/debug") in kinds
+    assert not any(k == "shadow" and h == "www.google-analytics.com" for k, h, _ in kinds)
+    assert ("orphan", None, "/refunds") in kinds and not any(k == "orphan" and p == "/orders/{id}" for k, _, p in kinds)
+
+
 def test_sensitive_validators() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     assert classify("card", "4111 1111 1111 1111") == {"card_number"}

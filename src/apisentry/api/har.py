@@ -72,11 +72,37 @@ def _request_body(post: dict[str, Any]) -> Any:
     return None
 
 
+# What a browser loads besides API calls: by Chrome's and Firefox's `_resourceType`, else by the
+# `Sec-Fetch-Dest` the browser sent (a proxy's capture has no `_resourceType`). A client that is no
+# browser sends neither, and all it calls is kept: an API may serve images or scripts too.
+_ASSET_TYPES = {"document": "pages", "iframe": "pages", "frame": "pages", "script": "scripts", "stylesheet": "styles",
+                "style": "styles", "image": "images", "imageset": "images", "font": "fonts", "media": "media",
+                "audio": "media", "video": "media", "track": "media", "texttrack": "media", "manifest": "manifests",
+                "worker": "scripts", "sharedworker": "scripts", "serviceworker": "scripts"}
+
+
+def _browser_asset(entry: dict[str, Any]) -> str | None:
+    """What kind of asset an entry is, or None for what may be an API call (XHR, fetch, a proxy's
+    entry of another client)."""
+    rtype = entry.get("_resourceType")
+    headers = {str(h.get("name", "")).lower(): str(h.get("value", ""))
+               for h in entry["request"].get("headers") or [] if isinstance(h, dict)}
+    kind = rtype if isinstance(rtype, str) and rtype else headers.get("sec-fetch-dest", "")
+    found = _ASSET_TYPES.get(kind.lower())
+    if found is None and not kind and headers.get("accept", "").startswith("text/html"):
+        media = str(((entry.get("response") or {}).get("content") or {}).get("mimeType") or "")
+        found = "pages" if media.startswith("text/html") else None  # a navigation that got a page
+    return found
+
+
 def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
     for i, entry in enumerate(_har_entries(path, report)):
         report.lines += 1
         try:
             req = entry["request"]
+            if (asset := _browser_asset(entry)) is not None:
+                report.ignored[asset] += 1
+                continue
             headers = {h["name"]: h["value"] for h in req.get("headers") or []}
             post = req.get("postData") or {}
             if len(str(post.get("text") or "")) > MAX_BODY:

@@ -25,6 +25,7 @@ _VERSION_SEG = re.compile(r"^v(\d+)$", re.IGNORECASE)
 class Endpoint:
     method: str
     path: str
+    host: str | None = None  # when the traffic names it: each host is templated as its own API
     calls: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # "query.x" -> {"in", "type", "seen"}
@@ -49,7 +50,7 @@ class Endpoint:
     def to_dict(self) -> dict[str, Any]:
         span = (self.last_seen - self.first_seen).total_seconds() if self.first_seen and self.last_seen else 0
         return {
-            "method": self.method, "path": self.path,
+            "method": self.method, "path": self.path, "host": self.host,
             "params": [{"name": k.split(".", 1)[1], **v} for k, v in sorted(self.params.items())],
             "auth": sorted(self.auth), "status_codes": {str(k): n for k, n in sorted(self.statuses.items())},
             "sensitive": {"receives": sorted(self.received), "returns": sorted(self.returned)},
@@ -178,14 +179,14 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     and the stand-in path for the rest, are then templated together, and the shapes are summed
     into their endpoints."""
     specs = specs or []
-    shapes: dict[tuple[str, str, str | None], Endpoint] = {}
-    samples: dict[tuple[str, str, str | None], dict[str, int]] = {}
+    shapes: dict[tuple[str | None, str, str, str | None], Endpoint] = {}
+    samples: dict[tuple[str | None, str, str, str | None], dict[str, int]] = {}
     for o in observations:
         # A gateway's route is the endpoint already; its paths only serve to match a spec.
-        key = (o.method, o.route if o.route is not None else canonical_path(o.path), o.route)
+        key = (o.host, o.method, o.route if o.route is not None else canonical_path(o.path), o.route)
         shape = shapes.get(key)
         if shape is None:
-            shape = shapes[key] = Endpoint(o.method, key[1])
+            shape = shapes[key] = Endpoint(o.method, key[2], o.host)
             samples[key] = {}
         shape.add(o)
         seen = samples[key]
@@ -195,36 +196,59 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
             elif len(seen) < SAMPLE_PATHS:
                 seen[concrete] = 1
     known = [op.template if base == "" else base + op.template for s in specs for op in s.operations for base in s.base_paths]
-    paths: list[str] = []
-    counts: list[int] = []
+    # Each host is its own API (a browser's capture holds the app's API beside fonts and analytics):
+    # one templater each. Calls whose source names no host (access logs) go with the busiest host,
+    # the API the logs most likely come from.
+    busiest: Counter[str] = Counter()
     for key, shape in shapes.items():
-        if key[2] is None:
-            paths += samples[key]
-            counts += samples[key].values()
+        if key[0] is not None:
+            busiest[key[0]] += shape.calls
+    main = busiest.most_common(1)[0][0] if busiest else None
+    paths: dict[str | None, list[str]] = defaultdict(list)
+    counts: dict[str | None, list[int]] = defaultdict(list)
+    for key, shape in shapes.items():
+        if key[3] is None:
+            host = key[0] or main
+            paths[host] += samples[key]
+            counts[host] += samples[key].values()
             if (rest := shape.records - sum(samples[key].values())) > 0:
-                paths.append(key[1])  # the stand-in path carries the calls not sampled
-                counts.append(rest)
-    templ = Templater(paths, known, counts)
-    eps: dict[tuple[str, str], Endpoint] = {}
+                paths[host].append(key[2])  # the stand-in path carries the calls not sampled
+                counts[host].append(rest)
+    templ = {host: Templater(paths[host], known, counts[host]) for host in paths}
+    spec_hosts = _spec_hosts(specs)
+    eps: dict[tuple[str | None, str, str], Endpoint] = {}
     for key, shape in shapes.items():
-        method, _, route = key
+        _, method, _, route = key
+        host = key[0] or main
         first = next(iter(samples[key]))  # every path of a shape has the same template
-        path = route or templ.template(first)
-        ep = eps.get((method, path))
+        path = route or templ[host].template(first)
+        ep = eps.get((host, method, path))
         if ep is None:
-            ep = eps[(method, path)] = Endpoint(method, path)
+            ep = eps[(host, method, path)] = Endpoint(method, path, host)
             # A gateway's path has the stage in front (`/prod/pets/12`); its route, like a spec, has not.
             match = _spec_match(specs, method, first) or (route and _spec_match(specs, method, route))
-            if specs:
+            # Calls to hosts the specs do not serve (a CDN, a third party) are not compared.
+            if specs and (host is None or spec_hosts is None or host in spec_hosts):
                 ep.in_spec = match is not None
                 if match:
                     ep.deprecated = match.deprecated
                     ep.spec_params = {f"{p.where}.{p.name}" for p in match.params}
                     ep.spec_auth = _spec_auth(match, specs)
         ep.absorb(shape)
-    endpoints = sorted(eps.values(), key=lambda e: (e.path, e.method))
+    endpoints = sorted(eps.values(), key=lambda e: (e.host or "", e.path, e.method))
     findings = _findings(endpoints, specs)
     return {"endpoints": endpoints, "findings": findings}
+
+
+def _spec_hosts(specs: list[Spec]) -> frozenset[str] | None:
+    """The hosts the specs' servers name, or None when a server leaves its host open (a relative URL,
+    a variable in the host): then every host is compared."""
+    hosts: set[str] = set()
+    for s in specs:
+        if s.hosts is None:
+            return None
+        hosts |= s.hosts
+    return frozenset(hosts)
 
 
 def _spec_match(specs: list[Spec], method: str, path: str) -> Any:
@@ -238,7 +262,8 @@ def _spec_match(specs: list[Spec], method: str, path: str) -> Any:
 def _finding(ep: Endpoint | None, kind: str, title: str, severity: str, category: str, detail: str,
              method: str | None = None, path: str | None = None) -> dict[str, Any]:
     return {"kind": kind, "title": title, "severity": severity, "category": category,
-            "method": method or (ep.method if ep else None), "path": path or (ep.path if ep else None), "detail": detail}
+            "method": method or (ep.method if ep else None), "path": path or (ep.path if ep else None),
+            "host": ep.host if ep else None, "detail": detail}
 
 
 def _spec_auth(op: Any, specs: list[Spec]) -> str | None:
@@ -286,34 +311,34 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec]) -> list[dict[str, An
         if leaked:
             out.append(_finding(ep, "secret_in_response", "Returns secrets", "high", "API3:2023",
                                 f"responses carry {', '.join(sorted(leaked))}"))
-        if specs and ep.in_spec is False:
+        if ep.in_spec is False:
             out.append(_finding(ep, "shadow", "Endpoint not in any spec (shadow API)", "high", "API9:2023",
                                 f"{ep.calls} call(s)"))
         if ep.deprecated:
             out.append(_finding(ep, "zombie", "Deprecated operation still called (zombie API)", "medium", "API9:2023",
                                 f"{ep.calls} call(s) to an operation the spec marks deprecated"))
-        if specs and ep.in_spec:
+        if ep.in_spec:
             extra = sorted(k.split(".", 1)[1] for k in ep.params if k.startswith("query.") and k not in ep.spec_params)
             if extra:
                 out.append(_finding(ep, "undocumented_parameter", "Undocumented parameters", "low", "API9:2023",
                                     f"query parameters not in the spec: {', '.join(extra)}"))
     # Older API versions still answering next to newer ones.
-    versions: dict[str, set[int]] = defaultdict(set)
+    versions: dict[tuple[str | None, str], set[int]] = defaultdict(set)
     for ep in endpoints:
         for seg in ep.path.split("/"):
             m = _VERSION_SEG.match(seg)
             if m:
-                versions[ep.path.split(seg, 1)[0]].add(int(m.group(1)))
-    for prefix, vs in versions.items():
+                versions[(ep.host, ep.path.split(seg, 1)[0])].add(int(m.group(1)))
+    for (host, prefix), vs in versions.items():
         if len(vs) > 1:
             newest = max(vs)
             for ep in endpoints:
                 for v in vs - {newest}:
-                    if ep.path.startswith(f"{prefix}v{v}/") and any(200 <= s < 300 for s in ep.statuses):
+                    if ep.host == host and ep.path.startswith(f"{prefix}v{v}/") and any(200 <= s < 300 for s in ep.statuses):
                         out.append(_finding(ep, "zombie", f"Old API version v{v} still answers", "medium", "API9:2023",
                                             f"v{newest} exists"))
     for s in specs:
-        called = {(e.method, e.path) for e in endpoints}
+        called = {(e.method, e.path) for e in endpoints if e.in_spec is not None}
         for op in s.operations:
             if not any(m == op.method and _same_template(p, op.template, s.base_paths) for m, p in called):
                 out.append(_finding(None, "orphan", "Documented operation never called", "info", "API9:2023",

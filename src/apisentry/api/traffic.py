@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 
 from apisentry.guard.redact import REDACTED_JWT
+from apisentry.guard.spec import url_host
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ class Observation:
     # Access logs are grouped by shape before Python sees them (`logs_sql`): then `path` is the
     # shape and these are some of the concrete paths it stands for.
     samples: list[str] | None = None
+    host: str | None = None  # where the URL names one (HAR, JSON logs with full URLs): `api.example.com`
 
 
 @dataclass
@@ -47,6 +49,8 @@ class ReadReport:
     lines: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     examples: dict[str, str] = field(default_factory=dict)  # reason -> first "file:line"
+    # Records read well that are no API calls (a browser's scripts, styles, images, pages): not errors.
+    ignored: Counter[str] = field(default_factory=Counter)
 
     def skip(self, reason: str, where: str) -> None:
         self.skipped[reason] += 1
@@ -125,7 +129,9 @@ def observation(method: str, url: str, status: Any, when: datetime | None, clien
     own = [(k, v) for k, v in (headers or {}).items() if k.lower() not in _STANDARD_HEADERS
            and k.lower() not in _SECRET_HEADERS and not k.lower().startswith(("sec-", ":"))]
     return Observation(method.upper(), parts.path or "/", parse_qsl(parts.query, keep_blank_values=True), st, when,
-                       client, ident, scheme, hdrs.get("content-type"), body, response, own)
+                       client, ident, scheme, hdrs.get("content-type"), body, response, own, host=url_host(url))
+
+
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from io import StringIO
 from itertools import chain
 from pathlib import Path
@@ -75,8 +76,7 @@ def inventory(
     result = build(chain(obs, _from_store(db, report)) if db else obs, specs)
     if fmt == "openapi":
         base = read_document(spec[0]) if spec else None  # loaded once already: known to parse
-        # Into the first spec go the endpoints no spec documents; what the specs say stays as it is.
-        eps = [e for e in result["endpoints"] if not e.in_spec]
+        eps = _one_api(result["endpoints"], bool(spec))
         data = orjson.dumps(reconstruct(eps, base), option=orjson.OPT_INDENT_2) + b"\n"
     elif fmt == "json":
         data = orjson.dumps({"endpoints": [e.to_dict() for e in result["endpoints"]], "findings": result["findings"]},
@@ -89,25 +89,56 @@ def inventory(
     calls = sum(e.calls for e in result["endpoints"])
     err.print(f"{report.lines} records read, {calls} calls, "
               f"{len(result['endpoints'])} endpoints, {len(result['findings'])} findings")
+    if report.ignored:
+        err.print("[dim]browser loads left out, no API calls: "
+                  + ", ".join(f"{escape(kind)} {n}" for kind, n in report.ignored.most_common()) + "[/dim]")
     for reason, n in report.skipped.most_common():
         err.print(f"[yellow]skipped {n}: {escape(reason)} (first at {escape(report.examples[reason])})[/yellow]")
     if report.skipped:
         raise typer.Exit(1)
 
 
+def _one_api(endpoints: list[Any], with_spec: bool) -> list[Any]:
+    """What goes into one OpenAPI document. With a spec: the endpoints it does not document, on the
+    hosts it serves. Without: those of the busiest host, as one capture often holds several APIs
+    (the app's own beside fonts, analytics, a payment provider)."""
+    if with_spec:
+        return [e for e in endpoints if e.in_spec is False]
+    calls: Counter[str] = Counter()
+    for e in endpoints:
+        if e.host:
+            calls[e.host] += e.calls
+    if len(calls) < 2:
+        return list(endpoints)
+    main = calls.most_common(1)[0][0]
+    err.print(f"[dim]openapi: the API at {escape(main)}; left out the endpoints of "
+              f"{escape(', '.join(h for h, _ in calls.most_common()[1:]))}[/dim]")
+    return [e for e in endpoints if e.host in (None, main)]
+
+
+def _where(d: dict[str, Any], hosts: bool) -> str:
+    """An endpoint as the reports show it: with its host when the traffic reached several."""
+    return f"{d.get('host') or ''}{d['path'] or ''}" if hosts else d["path"] or ""
+
+
+def _several_hosts(result: dict[str, Any]) -> bool:
+    return len({e.host for e in result["endpoints"]}) > 1
+
+
 def _table(result: dict[str, Any]) -> str:
+    hosts = _several_hosts(result)
     buf = StringIO()
     con = Console(file=buf, width=170)
     t = Table("method", "endpoint", "calls", "status", "auth", "sensitive", "in spec")
     for e in result["endpoints"]:
         d = e.to_dict()
-        t.add_row(d["method"], escape(d["path"]), str(d["calls"]), " ".join(d["status_codes"]), ",".join(d["auth"]),
+        t.add_row(d["method"], escape(_where(d, hosts)), str(d["calls"]), " ".join(d["status_codes"]), ",".join(d["auth"]),
                   ",".join(sorted(set(d["sensitive"]["receives"]) | set(d["sensitive"]["returns"]))),
                   "" if d["in_spec"] is None else ("yes" if d["in_spec"] else "NO"))
     con.print(t)
     f = Table("severity", "category", "finding", "method", "endpoint", "detail")
     for x in result["findings"]:
-        f.add_row(x["severity"], x["category"], escape(x["title"]), x["method"] or "", escape(x["path"] or ""),
+        f.add_row(x["severity"], x["category"], escape(x["title"]), x["method"] or "", escape(_where(x, hosts)),
                   escape(x["detail"]))
     con.print(f)
     return buf.getvalue()
@@ -116,16 +147,17 @@ def _table(result: dict[str, Any]) -> str:
 def _html(result: dict[str, Any]) -> str:
     from html import escape as h
 
+    hosts = _several_hosts(result)
     rows = []
     for e in result["endpoints"]:
         d = e.to_dict()
         sens = ", ".join(sorted(set(d["sensitive"]["receives"]) | set(d["sensitive"]["returns"])))
         spec = "" if d["in_spec"] is None else ("yes" if d["in_spec"] else "<b>no</b>")
-        rows.append(f"<tr><td>{h(d['method'])}</td><td>{h(d['path'])}</td><td>{d['calls']}</td>"
+        rows.append(f"<tr><td>{h(d['method'])}</td><td>{h(_where(d, hosts))}</td><td>{d['calls']}</td>"
                     f"<td>{h(' '.join(d['status_codes']))}</td><td>{h(', '.join(d['auth']))}</td><td>{h(sens)}</td>"
                     f"<td>{spec}</td></tr>")
     frows = "".join(f"<tr><td>{h(x['severity'])}</td><td>{h(x['category'])}</td><td>{h(x['title'])}</td>"
-                    f"<td>{h(x['method'] or '')} {h(x['path'] or '')}</td><td>{h(x['detail'])}</td></tr>"
+                    f"<td>{h(x['method'] or '')} {h(_where(x, hosts))}</td><td>{h(x['detail'])}</td></tr>"
                     for x in result["findings"])
     return ("<!doctype html><meta charset=utf-8><title>apisentry API inventory</title>"
             "<style>body{font-family:sans-serif}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}</style>"

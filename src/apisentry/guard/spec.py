@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import yaml
@@ -69,6 +70,7 @@ class Spec:
     read_only: frozenset[str]
     title: str = ""
     warnings: list[str] = field(default_factory=list)  # parts of the spec that are not checked, and why
+    hosts: frozenset[str] | None = None  # the servers' hosts; None when a server leaves its host open
     # Operations by (segment count, first segment), None standing for a templated first segment:
     # a request is matched against a handful of path regexes, not against every operation.
     index: dict[tuple[int, str | None], list[Operation]] = field(default_factory=dict, init=False, repr=False)
@@ -209,8 +211,11 @@ def _compile_spec(doc: Any, name: str, validators: bool) -> Spec:
                    key=len, reverse=True) or [""]
     if "" not in bases:
         bases.append("")
+    urls = [str(srv.get("url", "")) for srv in (doc.get("servers") or []) if isinstance(srv, dict)]
+    hosts = [url_host(u) for u in urls]
     return Spec(ops, schemes, bases, read_only, str((doc.get("info") or {}).get("title", "")),
-                schemas.warnings if schemas else [])
+                schemas.warnings if schemas else [],
+                frozenset(h for h in hosts if h) if hosts and all(h and "{" not in h for h in hosts) else None)
 
 
 def server_path(url: str) -> str:
@@ -218,6 +223,22 @@ def server_path(url: str) -> str:
     path = _ORIGIN.sub("", url, count=1)
     path = re.sub(r"\{[^}]*\}", "", path)
     return path.rstrip("/")
+
+
+def url_host(url: str) -> str | None:
+    """The host of a URL as the inventory keys it: `api.example.com`, with a port only when it is not
+    the scheme's own; None when there is none (a relative URL) or it cannot be read."""
+    try:
+        parts = urlsplit(url)
+        name, port = parts.hostname, parts.port
+    except ValueError:  # `http://[::1:80/x`, a port that is no number
+        return None
+    if not name:
+        return None
+    return name if port is None or _DEFAULT_PORTS.get(parts.scheme.lower()) == port else f"{name}:{port}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
 def server_origin(url: str) -> str:
@@ -325,8 +346,11 @@ def _from_swagger2(doc: dict[str, Any]) -> dict[str, Any]:
             else:
                 comps["securitySchemes"][k] = s
     base = str(d.get("basePath") or "")
+    host = str(d.get("host") or "")
+    schemes = [str(x) for x in d.get("schemes") or ["https"]]
+    url = f"{schemes[0]}://{host}{base}" if host else base
     out: dict[str, Any] = {"openapi": "3.0.0", "info": d.get("info") or {}, "paths": {}, "components": comps,
-                           "servers": [{"url": base}] if base else [], "security": d.get("security") or []}
+                           "servers": [{"url": url}] if url else [], "security": d.get("security") or []}
     consumes = d.get("consumes") or ["application/json"]
     for template, item in (d.get("paths") or {}).items():
         if not isinstance(item, dict):
