@@ -199,6 +199,12 @@ def test_hosts_a_spec_does_not_serve_are_not_compared(tmp_path: Path) -> None:
     assert ("shadow", "api.example.com", "/v1/debug") in kinds
     assert not any(k == "shadow" and h == "www.google-analytics.com" for k, h, _ in kinds)
     assert ("orphan", None, "/refunds") in kinds and not any(k == "orphan" and p == "/orders/{id}" for k, _, p in kinds)
+    # traffic of a staging host, which no server names: the spec describes its busiest API
+    staging = [Observation(o.method, o.path, o.query, o.status, host=o.host.replace("api.", "staging-api.") if o.host else None,
+                           auth=o.auth) for o in read([str(har)])[0]]
+    eps = {(e.host, e.path): e.in_spec for e in build(staging, [load_spec(spec)])["endpoints"]}
+    assert eps == {("staging-api.example.com", "/v1/orders/{id}"): True, ("staging-api.example.com", "/v1/debug"): False,
+                   ("www.google-analytics.com", "/g/collect"): None}
 
 
 def test_sensitive_validators() -> None:

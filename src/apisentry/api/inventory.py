@@ -215,7 +215,7 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
                 paths[host].append(key[2])  # the stand-in path carries the calls not sampled
                 counts[host].append(rest)
     templ = {host: Templater(paths[host], known, counts[host]) for host in paths}
-    spec_hosts = _spec_hosts(specs)
+    compared = _compared_hosts(specs, set(busiest), main)
     eps: dict[tuple[str | None, str, str], Endpoint] = {}
     for key, shape in shapes.items():
         _, method, _, route = key
@@ -228,7 +228,7 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
             # A gateway's path has the stage in front (`/prod/pets/12`); its route, like a spec, has not.
             match = _spec_match(specs, method, first) or (route and _spec_match(specs, method, route))
             # Calls to hosts the specs do not serve (a CDN, a third party) are not compared.
-            if specs and (host is None or spec_hosts is None or host in spec_hosts):
+            if specs and (host is None or compared is None or host in compared):
                 ep.in_spec = match is not None
                 if match:
                     ep.deprecated = match.deprecated
@@ -240,15 +240,17 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     return {"endpoints": endpoints, "findings": findings}
 
 
-def _spec_hosts(specs: list[Spec]) -> frozenset[str] | None:
-    """The hosts the specs' servers name, or None when a server leaves its host open (a relative URL,
-    a variable in the host): then every host is compared."""
-    hosts: set[str] = set()
+def _compared_hosts(specs: list[Spec], seen: set[str], main: str | None) -> set[str] | None:
+    """The hosts whose endpoints are compared with the specs: those the specs' servers name, or
+    None (every host) when a server leaves its host open (a relative URL, a variable in the host).
+    When the traffic reached none of them (a staging host, localhost), the specs are taken to
+    describe the busiest host's API."""
+    named: set[str] = set()
     for s in specs:
         if s.hosts is None:
             return None
-        hosts |= s.hosts
-    return frozenset(hosts)
+        named |= s.hosts
+    return (named & seen) or ({main} if main else set())
 
 
 def _spec_match(specs: list[Spec], method: str, path: str) -> Any:
