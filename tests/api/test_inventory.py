@@ -290,7 +290,8 @@ def test_json_access_logs_of_common_proxies_and_gateways(tmp_path: Path) -> None
                  "response": {"status": 204}, "client_ip": "203.0.113.6", "started_at": 1796032803000,
                  "consumer": {"username": "ana"}},
         "istio": {"start_time": "2026-11-30T10:00:04.000Z", "method": "GET", "path": "/api/users/16",
-                  "protocol": "HTTP/1.1", "response_code": 404, "downstream_remote_address": "10.0.0.8:34567"},
+                  "protocol": "HTTP/1.1", "response_code": 404, "downstream_remote_address": "10.0.0.8:34567",
+                  "authority": "api.example.com:443", "upstream_host": "10.0.3.7:8080"},
         "nginx": {"time_iso8601": "2026-11-30T10:00:05+00:00", "remote_addr": "203.0.113.9", "remote_user": "-",
                   "request_method": "GET", "request_uri": "/api/users/17", "status": "200"},
         "azure": {"time": "2026-11-30T10:00:06Z", "category": "ApplicationGatewayAccessLog",
@@ -310,8 +311,12 @@ def test_json_access_logs_of_common_proxies_and_gateways(tmp_path: Path) -> None
     assert got["203.0.113.6"].method == "DELETE" and got["203.0.113.6"].status == 204
     assert got["203.0.113.6"].auth == "basic" and got["203.0.113.6"].identity == "ana"
     assert got["10.0.0.8"].status == 404 and got["192.0.2.44"].status == 200
+    # the host the client asked for, not the upstream; an ingress's log holds many APIs
+    assert {c: o.host for c, o in got.items()} == {
+        "203.0.113.5": "api.example.com", "198.51.100.7": "api.example.com", "192.0.2.9": "api.example.com",
+        "203.0.113.6": "api.example.com:8000", "10.0.0.8": "api.example.com", "203.0.113.9": None, "192.0.2.44": None}
     eps = {(e.method, e.path): e for e in build(obs)["endpoints"]}
-    assert eps[("GET", "/api/users/{userId}")].calls == 6
+    assert eps[("GET", "/api/users/{userId}")].calls == 6 and eps[("GET", "/api/users/{userId}")].host == "api.example.com"
 
 
 def test_gzipped_logs_are_read_by_their_magic_bytes(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from apisentry.api.traffic import (
     parse_json,
     parse_time,
 )
+from apisentry.guard.spec import url_host
 from apisentry.sources.sniff import open_bytes
 
 # Big enough for any access-log record with its bodies; bigger lines are skipped with a count.
@@ -101,6 +102,9 @@ _CLIENT = ("ip", "sourceIp", "client_ip", "remote_addr", "request.remote_ip", "r
            "downstream_remote_address", "x_forwarded_for")
 _USER = ("user", "remote_user", "user_id", "consumer.username", "ClientUsername")
 _HEADERS = ("headers", "request.headers")
+# The host the client asked for (not the upstream a proxy sent it on to): one log of an ingress
+# or a gateway holds many APIs, told apart by it.
+_HOST = ("host", "http_host", "authority", "domainName", "request.host", "properties.hostName", "RequestHost")
 
 
 def _field(d: dict[str, Any], names: tuple[str, ...]) -> Any:
@@ -123,6 +127,13 @@ def _client(value: Any) -> str | None:
     elif first.startswith("[") and "]" in first:
         first = first[1:first.index("]")]
     return first or None
+
+
+def _host(value: str) -> str | None:
+    """`api.example.com` from `api.example.com:443` or `api.example.com`; logs say no scheme, so
+    the web's default ports are left out."""
+    host = url_host("http://" + value.strip())
+    return host[:-4] if host and host.endswith(":443") else host
 
 
 def _headers(value: Any) -> dict[str, str] | None:
@@ -157,6 +168,10 @@ def json_record(d: Any) -> Observation | None:
     o = observation(method, url, _field(d, _STATUS), parse_time(_field(d, _TIME)), _client(_field(d, _CLIENT)),
                     _headers(_field(d, _HEADERS)), body if isinstance(body, dict | list) else None)
     o.route = route
+    if o.host is None and isinstance(host := _field(d, _HOST), str):
+        o.host = _host(host)
+    elif o.host is None and isinstance(full := _field(d, ("request.url",)), str):  # Kong's path is `request.uri`
+        o.host = url_host(full)
     user = _field(d, _USER)
     if o.identity is None and isinstance(user, str):
         o.identity = user
