@@ -1293,5 +1293,9 @@ def test_every_inventory_pattern_grows_linearly_on_hostile_runs() -> None:
             continue
         short, long = took(rx, (a + b) * 500 + "!"), took(rx, (a + b) * 2000 + "!")
         if long > 0.02 and long > 8 * short:  # worse than linear, beyond timer noise
-            slow.append((name, a + b))
+            # Measured again, the fastest of three: on a busy machine one run can stall.
+            short = min(took(rx, (a + b) * 500 + "!") for _ in range(3))
+            long = min(took(rx, (a + b) * 2000 + "!") for _ in range(3))
+            if long > 0.02 and long > 8 * short:
+                slow.append((name, a + b))
     assert not slow
