@@ -176,8 +176,8 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     """The inventory of a stream of observations. Each is summed into its shape as it comes: its
     path with identifiers replaced by stand-ins (`/orders/<uuid>` for every order), so memory
     follows the API's shapes, not its calls or its ids. The first concrete paths of each shape,
-    and the stand-in path for the rest, are then templated together, and the shapes are summed
-    into their endpoints."""
+    and the stand-in path for the rest, are then templated together, host by host, and the shapes
+    are summed into their endpoints."""
     specs = specs or []
     shapes: dict[tuple[str | None, str, str, str | None], Endpoint] = {}
     samples: dict[tuple[str | None, str, str, str | None], dict[str, int]] = {}
