@@ -19,6 +19,7 @@ from apisentry.cli.output import write_report
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from apisentry.api.inventory import Endpoint
     from apisentry.api.traffic import Observation, ReadReport
 
 api_app = typer.Typer(no_args_is_help=True, help="API visibility: the endpoints your traffic really uses.")
@@ -98,7 +99,7 @@ def inventory(
         raise typer.Exit(1)
 
 
-def _one_api(endpoints: list[Any], with_spec: bool) -> list[Any]:
+def _one_api(endpoints: list[Endpoint], with_spec: bool) -> list[Endpoint]:
     """What goes into one OpenAPI document. With a spec: the endpoints it does not document, on the
     hosts it serves. Without: those of the busiest host, as one capture often holds several APIs
     (the app's own beside fonts, analytics, a payment provider)."""
