@@ -164,14 +164,15 @@ def test_a_browser_capture_is_its_api_calls_host_by_host(tmp_path: Path) -> None
     har = tmp_path / "browser.har"
     har.write_text(json.dumps({"log": {"entries": entries}}))
     obs, report = read([str(har)])
-    assert report.ignored == {"pages": 1, "scripts": 1, "styles": 2, "fonts": 1, "images": 1} and not report.skipped
+    assert report.ignored == {"browser pages": 1, "browser scripts": 1, "browser styles": 2, "browser fonts": 1,
+                              "browser images": 1} and not report.skipped
     eps = {(e.host, e.method, e.path) for e in build(obs)["endpoints"]}
     assert eps == {("api.example.com", "GET", "/v1/me"), ("api.example.com", "GET", "/v1/orders/{orderId}"),
                    ("api.example.com:8443", "GET", "/v1/orders/{orderId}"),
                    ("www.google-analytics.com", "POST", "/g/collect")}
     r = CliRunner().invoke(app, ["api", "inventory", str(har)])
     assert r.exit_code == 0 and "api.example.com/v1/orders/{orderId}" in r.stdout
-    assert "browser loads left out, no API calls: styles 2" in r.stderr
+    assert "left out, no API calls: browser styles 2" in r.stderr
     r = CliRunner().invoke(app, ["api", "inventory", str(har), "--format", "openapi"])
     assert sorted(json.loads(r.stdout)["paths"]) == ["/v1/me", "/v1/orders/{orderId}"]
     assert "left out the endpoints of api.example.com:8443, www.google-analytics.com" in r.stderr
@@ -317,6 +318,23 @@ def test_json_access_logs_of_common_proxies_and_gateways(tmp_path: Path) -> None
         "203.0.113.6": "api.example.com:8000", "10.0.0.8": "api.example.com", "203.0.113.9": None, "192.0.2.44": None}
     eps = {(e.method, e.path): e for e in build(obs)["endpoints"]}
     assert eps[("GET", "/api/users/{userId}")].calls == 6 and eps[("GET", "/api/users/{userId}")].host == "api.example.com"
+
+
+def test_a_proxy_log_with_full_urls_and_tunnels(tmp_path: Path) -> None:
+    """A forward proxy logs the target as the client sent it: a full URL, or `host:port` for a
+    CONNECT tunnel. The URL was read as a path (`/{id}/api.example.com/v1/users/{userId}`), and the
+    tunnel as an endpoint `/api.{id}`."""
+    log = tmp_path / "proxy.log"
+    log.write_text('10.0.0.2 - - [10/Oct/2024:13:55:37 +0000] "GET https://api.example.com/v1/users/12345?x=1 HTTP/1.1" 200 5 "-" "c"\n'
+                   '10.0.0.2 - - [10/Oct/2024:13:55:38 +0000] "CONNECT api.example.com:443 HTTP/1.1" 200 0 "-" "c"\n'
+                   '10.0.0.2 - - [10/Oct/2024:13:55:39 +0000] "GET /v1/users/777 HTTP/1.1" 200 5 "-" "c"\n'
+                   '10.0.0.2 - - [10/Oct/2024:13:55:40 +0000] "GET http://api.example.com HTTP/1.1" 200 5 "-" "c"\n')
+    obs, report = read([str(log)])
+    assert report.ignored == {"proxy tunnels (CONNECT)": 1} and not report.skipped and report.lines == 4
+    assert sorted(p for o in obs for p in o.samples or [o.path]) == ["/", "/v1/users/12345", "/v1/users/777"]
+    eps = {e.path: e for e in build(obs)["endpoints"]}
+    assert {p: e.calls for p, e in eps.items()} == {"/": 1, "/v1/users/{userId}": 2}
+    assert "query.x" in eps["/v1/users/{userId}"].params
 
 
 def test_gzipped_logs_are_read_by_their_magic_bytes(tmp_path: Path) -> None:

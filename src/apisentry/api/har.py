@@ -92,7 +92,7 @@ def _browser_asset(entry: dict[str, Any]) -> str | None:
     if found is None and not kind and headers.get("accept", "").startswith("text/html"):
         media = str(((entry.get("response") or {}).get("content") or {}).get("mimeType") or "")
         found = "pages" if media.startswith("text/html") else None  # a navigation that got a page
-    return found
+    return f"browser {found}" if found else None
 
 
 def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:

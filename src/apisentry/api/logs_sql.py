@@ -39,8 +39,11 @@ class _Layout:
 
 _LAYOUTS = {
     # Apache's vhost_combined puts `host:port` first; an IPv6 client alone never leaves three fields.
+    # A proxy logs the target a client sent it, which may be a full URL (`GET https://host/path`).
     "combined": _Layout(r'^(?:\S+:\d+ )?(\S+) \S+ (\S+) \[([^\]]+)\] "([A-Z]{3,10}) (\S+)(?: [^"]*)?" (\d{3}) ',
-                        ["ip", "usr", "ts", "method", "target", "status"], "try_strptime(m.ts, '%d/%b/%Y:%H:%M:%S %z')"),
+                        ["ip", "usr", "ts", "method", "target", "status"], "try_strptime(m.ts, '%d/%b/%Y:%H:%M:%S %z')",
+                        target="CASE WHEN starts_with(m.target, '/') THEN m.target "
+                               "ELSE regexp_replace(m.target, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?]*', '') END"),
     # The target is a full URL: the path and query only.
     "alb": _Layout(r'^(?:https?|h2|ws|wss) (\S+) \S+ ([\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (\d{3}|-) \S+ \d+ \d+ "([A-Z-]+) (\S+) [^"]*"',
                    ["ts", "ip", "status", "method", "target"], "try_cast(m.ts AS TIMESTAMPTZ)",
@@ -210,6 +213,9 @@ def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _La
     reason = {"alb": "not an ALB log line", "w3c": "not a line of the W3C log's #Fields"}.get(kind, f"not a {kind} log line")
     for method, p, status, user, calls, first, last, ips, qnames, example, samples in rows:
         report.lines += int(calls)
+        if method == "CONNECT":  # a proxy's tunnel to a host: what went through it is not in the log
+            report.ignored["proxy tunnels (CONNECT)"] += int(calls)
+            continue
         if not method:
             report.skipped[reason] += int(calls)
             # The line is shown so the user can find and fix it, but never with its credentials.

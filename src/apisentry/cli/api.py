@@ -91,7 +91,7 @@ def inventory(
     err.print(f"{report.lines} records read, {calls} calls, "
               f"{len(result['endpoints'])} endpoints, {len(result['findings'])} findings")
     if report.ignored:
-        err.print("[dim]browser loads left out, no API calls: "
+        err.print("[dim]left out, no API calls: "
                   + ", ".join(f"{escape(kind)} {n}" for kind, n in report.ignored.most_common()) + "[/dim]")
     for reason, n in report.skipped.most_common():
         err.print(f"[yellow]skipped {n}: {escape(reason)} (first at {escape(report.examples[reason])})[/yellow]")
