@@ -463,7 +463,7 @@ def test_guard_events_in_the_store_are_a_source(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["api", "inventory", "--db", db, "--format", "json"])
     assert r.exit_code == 0, r.stderr
     (ep,) = json.loads(r.stdout)["endpoints"]
-    assert (ep["method"], ep["path"], ep["calls"]) == ("GET", "/v1/users/{userId}", 4)
+    assert (ep["method"], ep["path"], ep["calls"], ep["host"]) == ("GET", "/v1/users/{userId}", 4, "testserver")
     assert ep["auth"] == ["bearer-jwt", "none"] and ep["callers"]["identities"] == ["ana"]
     assert [p["name"] for p in ep["params"]] == ["fields"]
     assert "4 records read, 4 calls, 1 endpoints" in r.stderr

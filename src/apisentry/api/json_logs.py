@@ -158,6 +158,8 @@ def json_record(d: Any) -> Observation | None:
                         d.get("http_status"), parse_time(d.get("time")), d.get("src_ip"), req.get("headers") or {},
                         req.get("body"))
         o.identity = d.get("actor_user_uid") or o.identity
+        if isinstance(d.get("api_service"), str):  # the Host header the guarded app was called with
+            o.host = _host(d["api_service"])
         return o
     method = _field(d, _METHOD)
     route = _gateway_route(d)
