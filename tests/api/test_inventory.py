@@ -176,6 +176,9 @@ def test_a_browser_capture_is_its_api_calls_host_by_host(tmp_path: Path) -> None
     r = CliRunner().invoke(app, ["api", "inventory", str(har), "--format", "openapi"])
     assert sorted(json.loads(r.stdout)["paths"]) == ["/v1/me", "/v1/orders/{orderId}"]
     assert "left out the endpoints of api.example.com:8443, www.google-analytics.com" in r.stderr
+    r = CliRunner().invoke(app, ["api", "inventory", str(har), "--format", "json", "--host", "API.example.com:8443"])
+    assert [(e["host"], e["path"], e["calls"]) for e in json.loads(r.stdout)["endpoints"]] == [
+        ("api.example.com:8443", "/v1/orders/{orderId}", 3)]
 
 
 def test_hosts_a_spec_does_not_serve_are_not_compared(tmp_path: Path) -> None:

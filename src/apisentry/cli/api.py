@@ -17,7 +17,7 @@ from rich.table import Table
 from apisentry.cli.output import write_report
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from apisentry.api.inventory import Endpoint
     from apisentry.api.traffic import Observation, ReadReport
@@ -48,6 +48,8 @@ def inventory(
     fmt: Annotated[str, typer.Option("--format", help="table, json, openapi or html.")] = "table",
     input_format: Annotated[str, typer.Option("--input-format", help="auto, har, combined, alb, w3c or jsonl.")] = "auto",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
+    host: Annotated[list[str] | None, typer.Option("--host", help="Only calls to this host (repeatable); calls "
+                                                   "whose source names no host are kept.")] = None,
 ) -> None:
     """Every endpoint seen, templated, with parameters, auth, callers and sensitive data; shadow,
     zombie and orphan APIs against the specs."""
@@ -74,7 +76,11 @@ def inventory(
         raise typer.Exit(2) from e
     report = ReadReport()
     obs = stream(paths or [], input_format, report)
-    result = build(chain(obs, _from_store(db, report)) if db else obs, specs)
+    traffic: Iterable[Observation] = chain(obs, _from_store(db, report)) if db else obs
+    if host:
+        wanted = {h.lower() for h in host}
+        traffic = (o for o in traffic if o.host is None or o.host in wanted)
+    result = build(traffic, specs)
     if fmt == "openapi":
         base = read_document(spec[0]) if spec else None  # loaded once already: known to parse
         eps = _one_api(result["endpoints"], bool(spec))
