@@ -85,11 +85,16 @@ def _browser_asset(entry: dict[str, Any]) -> str | None:
     """What kind of asset an entry is, or None for what may be an API call (XHR, fetch, a proxy's
     entry of another client)."""
     rtype = entry.get("_resourceType")
-    headers = {str(h.get("name", "")).lower(): str(h.get("value", ""))
-               for h in entry["request"].get("headers") or [] if isinstance(h, dict)}
-    kind = rtype if isinstance(rtype, str) and rtype else headers.get("sec-fetch-dest", "")
+    dest = accept = ""
+    for h in entry["request"].get("headers") or []:  # the two headers wanted, without a dict of all
+        name = str(h.get("name", "")).lower() if isinstance(h, dict) else ""
+        if name == "sec-fetch-dest":
+            dest = str(h.get("value", ""))
+        elif name == "accept":
+            accept = str(h.get("value", ""))
+    kind = rtype if isinstance(rtype, str) and rtype else dest
     found = _ASSET_TYPES.get(kind.lower())
-    if found is None and not kind and headers.get("accept", "").startswith("text/html"):
+    if found is None and not kind and accept.startswith("text/html"):
         media = str(((entry.get("response") or {}).get("content") or {}).get("mimeType") or "")
         found = "pages" if media.startswith("text/html") else None  # a navigation that got a page
     return f"browser {found}" if found else None

@@ -350,13 +350,14 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec]) -> list[dict[str, An
     return out
 
 
-def _norm(t: str) -> str:
+def template_shape(t: str) -> str:
+    """A template with its parameters unnamed: `/users/{id}` and `/users/{userId}` are one path."""
     return re.sub(r"\{[^}]*\}", "{}", t.rstrip("/")) or "/"
 
 
 def _same_template(observed: str, spec_template: str, bases: list[str]) -> bool:
-    o = _norm(observed)
-    return any(o == _norm(b + spec_template) for b in bases)
+    o = template_shape(observed)
+    return any(o == template_shape(b + spec_template) for b in bases)
 
 
 def load_specs(paths: list[str]) -> list[Spec]:

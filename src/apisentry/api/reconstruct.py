@@ -13,7 +13,7 @@ import copy
 import re
 from typing import Any
 
-from apisentry.api.inventory import Endpoint
+from apisentry.api.inventory import Endpoint, template_shape
 from apisentry.guard.spec import server_origin, server_path
 
 _SCHEMES = {"bearer-jwt": ("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}),
@@ -36,11 +36,11 @@ def reconstruct(endpoints: list[Endpoint], base: dict[str, Any] | None = None, t
         doc["paths"] = {}
     paths: dict[str, Any] = doc["paths"]
     bases = _base_paths(doc)
-    known = {_shape(k): k for k in paths}
+    known = {template_shape(k): k for k in paths}
     for ep in endpoints:
         key, outside = _key(ep.path, bases, known)
         item = paths.setdefault(key, {})
-        known.setdefault(_shape(key), key)
+        known.setdefault(template_shape(key), key)
         method = ep.method.lower()
         if not isinstance(item, dict) or "$ref" in item or method in item:
             continue  # never overwrite what the spec already says
@@ -81,10 +81,6 @@ def _origin(doc: dict[str, Any]) -> str:
     return server_origin(url) or "/"
 
 
-def _shape(template: str) -> str:
-    return _PARAM.sub("{}", template).rstrip("/") or "/"
-
-
 def _key(path: str, bases: list[str], known: dict[str, str]) -> tuple[str, bool]:
     """The spec's path for an observed template, and whether it lies outside every server path."""
     candidates = []
@@ -94,8 +90,8 @@ def _key(path: str, bases: list[str], known: dict[str, str]) -> tuple[str, bool]
         elif path == b or path.startswith(b + "/"):
             candidates.append(path[len(b):] or "/")
     for rel in candidates:
-        if _shape(rel) in known:
-            return known[_shape(rel)], False
+        if template_shape(rel) in known:
+            return known[template_shape(rel)], False
     if candidates:
         return _adopt_names(candidates[0], known.values()), False
     return path, True
@@ -108,7 +104,7 @@ def _adopt_names(path: str, known: Any) -> str:
     best: list[str] = []
     for k in known:
         ks = k.rstrip("/").split("/")
-        if len(best) < len(ks) <= len(segments) and all(_shape(a) == _shape(b) for a, b in zip(ks, segments, strict=False)):
+        if len(best) < len(ks) <= len(segments) and all(template_shape(a) == template_shape(b) for a, b in zip(ks, segments, strict=False)):
             best = ks
     out = best + segments[len(best):]
     names = _PARAM.findall("/".join(out))

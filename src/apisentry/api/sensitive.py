@@ -48,13 +48,6 @@ def classify(key: str, value: Any) -> set[str]:
     return set()
 
 
-@lru_cache(maxsize=4096)
-def _key_kinds(key: str) -> tuple[bool, bool, bool, bool, bool, bool]:
-    """What a field's name says (secret, birth date, address, national id, card, phone): names repeat
-    across every body, so each is read once."""
-    return _read_name(key)
-
-
 def _name_words(key: str) -> list[str]:
     """A field name's words, lower case: `X-AppSecretToken`, `app_secret_token` and `appSecretToken`
     are `x app secret token`; `IPAddress` is `ip address`, `ssn4` is `ssn 4`."""
@@ -92,7 +85,10 @@ _LOOKUPS = {"exact", "iexact", "contains", "icontains", "startswith", "istartswi
             "iregex", "in", "gt", "gte", "lt", "lte", "isnull", "ne", "nie", "nisw", "niew", "ic", "overlap"}
 
 
-def _read_name(key: str) -> tuple[bool, bool, bool, bool, bool, bool]:
+@lru_cache(maxsize=4096)
+def _key_kinds(key: str) -> tuple[bool, bool, bool, bool, bool, bool]:
+    """What a field's name says (secret, birth date, address, national id, card, phone): names repeat
+    across every body, so each is read once."""
     parts = key.split("__")
     while len(parts) > 1 and parts[-1].lower() in _LOOKUPS:
         parts.pop()

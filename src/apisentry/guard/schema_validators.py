@@ -64,7 +64,7 @@ class SchemaValidators:
         self.draft31 = draft31
         self.root = _to_2020_12(copy.deepcopy({"components": components, "paths": paths}), draft31)
         strict = _strict_components({"components": copy.deepcopy(self.root["components"])})
-        self.strict = {**_absolute(strict, STRICT_URI, in_place=True), "paths": self.root["paths"]}
+        self.strict = {**_absolute(strict, STRICT_URI), "paths": self.root["paths"]}
         self.warnings: list[str] = []
         self._registry: Any = None
         # Operations share schemas (Microsoft Graph: a PATCH and a POST per entity), and a validator
@@ -127,13 +127,12 @@ def _as_schema(schema: Any) -> dict[str, Any]:
     return {} if schema is True or schema is None else {"not": {}}
 
 
-def _absolute(schema: Any, uri: str, in_place: bool = False) -> Any:
-    """`schema` (a copy unless `in_place`) with its local $refs naming the registry document they
+def _absolute(schema: Any, uri: str) -> Any:
+    """`schema`, a copy of the caller's own, with its local $refs naming the registry document they
     point into. A $ref into a part of a component (`.../Foo/properties/state`) always names the
     spec as written: closing objects drops readOnly properties, and with them such a part.
     Iterative: a spec is user input, and its nesting has no bound that recursion could trust."""
-    out = schema if in_place else copy.deepcopy(schema)
-    stack = [out]
+    stack = [schema]
     while stack:
         cur = stack.pop()
         if isinstance(cur, dict):
@@ -144,7 +143,7 @@ def _absolute(schema: Any, uri: str, in_place: bool = False) -> Any:
             stack.extend(cur.values())
         elif isinstance(cur, list):
             stack.extend(cur)
-    return out
+    return schema
 
 
 def _to_2020_12(node: Any, draft31: bool) -> Any:

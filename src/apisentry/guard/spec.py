@@ -207,11 +207,10 @@ def _compile_spec(doc: Any, name: str, validators: bool) -> Spec:
         if isinstance(s, dict):
             schemes[sname] = SecurityScheme(sname, str(s.get("type", "")), str(s.get("scheme", "")).lower(),
                                             str(s.get("in", "")), str(s.get("name", "")))
-    bases = sorted({server_path(str(srv.get("url", ""))) for srv in (doc.get("servers") or []) if isinstance(srv, dict)},
-                   key=len, reverse=True) or [""]
+    urls = [str(srv.get("url", "")) for srv in (doc.get("servers") or []) if isinstance(srv, dict)]
+    bases = sorted({server_path(u) for u in urls}, key=len, reverse=True) or [""]
     if "" not in bases:
         bases.append("")
-    urls = [str(srv.get("url", "")) for srv in (doc.get("servers") or []) if isinstance(srv, dict)]
     hosts = [url_host(u) for u in urls]
     return Spec(ops, schemes, bases, read_only, str((doc.get("info") or {}).get("title", "")),
                 schemas.warnings if schemas else [],
