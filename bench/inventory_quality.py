@@ -10,7 +10,7 @@ An operation's template is the one its traffic can show: a path parameter that c
 only (`{blobServicesName}` with `enum: [default]`) is that literal value in every request, so it
 counts as the literal; so does a query the spec writes into its path (see `norm`).
 
-    python bench/inventory_quality.py [--specs 300] [--calls 5]
+    python bench/inventory_quality.py [--specs 300] [--calls 5] [--seed 3] [--values fresh] [--skew]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Callable
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
-from openapi_traffic import generate  # noqa: E402
+from openapi_traffic import VALUE_STYLES, generate  # noqa: E402
 
 from apisentry.api.templating import Templater  # noqa: E402
 
@@ -155,8 +155,9 @@ def peer(by_spec: dict[str, list]) -> dict[str, float] | str:
     return r
 
 
-def score(specs: int, calls: int, seed: int) -> tuple[dict[str, float], dict[str, float] | str, int, int]:
-    traffic = generate(n_specs=specs, seed=seed, per_op=calls)
+def score(specs: int, calls: int, seed: int, values: str = "fresh",
+          skew: bool = False) -> tuple[dict[str, float], dict[str, float] | str, int, int]:
+    traffic = generate(n_specs=specs, seed=seed, per_op=calls, values=values, skew=skew)
     by_spec: dict[str, list] = defaultdict(list)
     for c in traffic:
         by_spec[c.spec].append(c)
@@ -168,9 +169,14 @@ def main() -> None:
     ap.add_argument("--specs", type=int, default=300)
     ap.add_argument("--calls", type=int, default=5, help="calls per operation")
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--values", choices=VALUE_STYLES, default="fresh",
+                    help="how clients fill string values (bench/openapi_traffic.py)")
+    ap.add_argument("--skew", action="store_true",
+                    help="calls per operation vary instead of --calls each: k or more with chance 2/k, from 2 to --calls")
     a = ap.parse_args()
-    r, p, apis, n_calls = score(a.specs, a.calls, a.seed)
-    print(f"{apis} APIs, {r['operations']:,.0f} operations, {n_calls:,} calls ({a.calls} per operation)")
+    r, p, apis, n_calls = score(a.specs, a.calls, a.seed, a.values, a.skew)
+    per = f"2 to {a.calls} per operation" if a.skew else f"{a.calls} per operation"
+    print(f"{apis} APIs, {r['operations']:,.0f} operations, {n_calls:,} calls ({per}), {a.values} values")
     print("\n| measure | apisentry | npm har-to-openapi | target |\n|---|---:|---:|---:|")
     for key, label, target in (("exact", "operations recovered with exactly the right template", "≥ 98%"),
                                ("merged", "operations wrongly merged with another", "≤ 1%"),

@@ -52,6 +52,17 @@ def spec_files(folder: str = DEFAULT_SPECS) -> list[str]:
     return files
 
 
+# How clients fill string values:
+# - fresh: by schema, format and name, a new value each call, the spec's example 30% of the time;
+# - examples: the same, with the spec's example 80% of the time;
+# - random: free-form strings as a fuzzer sends them (letters, digits, `-` and `_`, 1 to 16 long);
+# - pooled: few clients and objects: each name of an API takes one of three values, again and again.
+VALUE_STYLES = ("fresh", "examples", "random", "pooled")
+POOL_SIZE = 3
+_KEEP_FORMATS = frozenset({"date", "date-time", "uuid", "guid", "email", "uri", "url", "ipv4", "byte", "password"})
+_RANDOM_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
 class ValueMaker:
     """Values by schema, format and the parameter's name, the way a client fills them."""
 
@@ -88,19 +99,37 @@ class ValueMaker:
         "Drop-off at the back door, code #1234",
     )
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, style: str = "fresh") -> None:
+        if style not in VALUE_STYLES:
+            raise ValueError(f"value style {style!r}: one of {', '.join(VALUE_STYLES)}")
         self.rng = rng
+        self.style = style
         self.fake = Faker()
         self.fake.seed_instance(rng.randint(0, 1 << 30))
+        self.pools: dict[str, list[str]] = {}
+
+    def new_api(self) -> None:
+        """Pooled values belong to one API's clients."""
+        self.pools.clear()
 
     def string(self, name: str, schema: dict[str, Any]) -> str:
-        n = name.lower()
-        fmt = str(schema.get("format", "")).lower()
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
             return str(self.rng.choice(enum))
+        if self.style == "pooled":
+            pool = self.pools.get(name)
+            if pool is None:
+                pool = self.pools[name] = [self._string(name, schema) for _ in range(POOL_SIZE)]
+            return self.rng.choice(pool)
+        if self.style == "random" and str(schema.get("format", "")).lower() not in _KEEP_FORMATS:
+            return "".join(self.rng.choice(_RANDOM_CHARS) for _ in range(self.rng.randint(1, 16)))
+        return self._string(name, schema)
+
+    def _string(self, name: str, schema: dict[str, Any]) -> str:
+        n = name.lower()
+        fmt = str(schema.get("format", "")).lower()
         ex = schema.get("example")
-        if isinstance(ex, str) and ex and self.rng.random() < 0.3:
+        if isinstance(ex, str) and ex and self.rng.random() < (0.8 if self.style == "examples" else 0.3):
             return ex
         f = self.fake
         if fmt == "date-time":
@@ -323,17 +352,30 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
 
 
 def generate(folder: str = DEFAULT_SPECS, n_specs: int = 300, seed: int = 7, per_op: int = 1,
-             max_ops_per_spec: int = 40) -> list[Call]:
+             max_ops_per_spec: int = 40, values: str = "fresh", skew: bool = False) -> list[Call]:
+    """`skew`: calls per operation vary as in real traffic instead of `per_op` each: k or more calls
+    with chance 2/k (Pareto), from 2 to `per_op`, so half the operations get 2 or 3 calls."""
     rng = random.Random(seed)
     files = spec_files(folder)
     chosen = rng.sample(files, min(n_specs, len(files)))
-    maker = ValueMaker(rng)
+    maker = ValueMaker(rng, values)
     out: list[Call] = []
     for f in sorted(chosen):
+        maker.new_api()
         calls = list(calls_for_spec(f, rng, maker, per_op))
         ops = sorted({(c.method, c.template) for c in calls})
         if len(ops) > max_ops_per_spec:  # keep whole operations, with all their calls
             keep = set(rng.sample(ops, max_ops_per_spec))
             calls = [c for c in calls if (c.method, c.template) in keep]
+        if skew:
+            wanted = {op: min(per_op, int(rng.paretovariate(1.0) * 2)) for op in sorted({(c.method, c.template) for c in calls})}
+            taken: dict[tuple[str, str], int] = {}
+            kept = []
+            for c in calls:
+                op = (c.method, c.template)
+                if taken.get(op, 0) < wanted[op]:
+                    taken[op] = taken.get(op, 0) + 1
+                    kept.append(c)
+            calls = kept
         out.extend(calls)
     return out

@@ -1178,6 +1178,26 @@ def test_many_release_numbers_at_one_position_are_values_few_hot_ones_api_versio
     t = Templater(releases + apis)
     assert {t.template(p) for p in releases} == {"/packages/{packageId}/{version}"}
     assert {t.template(p) for p in apis} == set(apis)  # few versions, each called again and again
+    # The name belongs to the position, not to the value: a plain id beside the releases is named alike.
+    mixed = Templater(releases + ["/packages/left-pad/abc123def"])
+    assert mixed.template("/packages/left-pad/abc123def") == "/packages/{packageId}/{version}"
+
+
+def test_short_ids_that_read_as_versions_are_values_where_values_vary() -> None:
+    # Random ids (`V6`, `v8`) read like API versions; seen once among ids that vary and going on like
+    # them, they are ids. Before, each made a route of its own.
+    bots = ["/bots/QRqNGPmM/analytics", "/bots/jVRz9pE8VAR/analytics", "/bots/V6/analytics", "/bots/joX12d4/analytics",
+            "/bots/9/analytics", "/bots/V6/aliases"]
+    t = Templater(bots)
+    assert t.template("/bots/V6/analytics") == t.template("/bots/9/analytics") == "/bots/{botId}/analytics"
+    assert Templater(["/jobs/Qx81aZ", "/jobs/p0Z7", "/jobs/v3", "/jobs/7781"]).template("/jobs/v3") == "/jobs/{jobId}"
+    # An API version is called on every one of its routes: it stays, and so does a rarer one beside it.
+    api = ["/api/v1/users"] * 5 + ["/api/v2/users"] * 2 + ["/api/8812/x", "/api/7731/x", "/api/99/x"]
+    t = Templater(api)
+    assert t.template("/api/v2/users") == "/api/v2/users" and t.template("/api/v1/users") == "/api/v1/users"
+    # Where the ids repeat, a version seen as often is no rarer than they are.
+    repeated = Templater(["/items/Qx81aZ/a", "/items/Qx81aZ/b", "/items/p0Z7/a", "/items/p0Z7/b", "/items/v3/a"])
+    assert repeated.template("/items/v3/a") == "/items/v3/a"
 
 
 def test_rpc_method_names_stay_routes_however_rarely_called() -> None:

@@ -152,6 +152,9 @@ def canonical_path(path: str) -> str:
 class _Node:
     count: int = 0
     children: dict[str, _Node] = field(default_factory=dict)
+    # A parameter whose values are mostly release numbers is named `{version}`, whichever value a
+    # path has: one node, one name.
+    releases: bool = False
 
 
 PARAM = "{}"
@@ -606,6 +609,7 @@ class Templater:
                 kids_of_values = set().union(*(node.children[p].children for p in params))
                 params += [w for w in words if w not in params
                            and len(node.children[w].children.keys() & kids_of_values) >= 2]
+                params += self._versions_among_values(node, segs, kinds, params, kids_of_values)
             if params and (shape == PARAM or shape.startswith(PARAM + ":")):  # also `all:setIamPolicy`
                 route = [s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])]
                 once = _route_words_among_names(route, params, kinds, formats + flags + consts, node)
@@ -628,11 +632,29 @@ class Templater:
                 params = segs  # OData's key syntax says these are keys, however the values read
             if params:
                 merged = node.children.pop(shape, None) or _Node()
+                merged.releases = 2 * sum(1 for s in params if _is_release(heads[s])) > len(params)
                 for s in params:
                     _merge(merged, node.children.pop(s))
                 node.children[shape] = merged
         for seg, child in node.children.items():
             self._fold(child, seg)
+
+    @staticmethod
+    def _versions_among_values(node: _Node, segs: list[str], kinds: dict[str, str], params: list[str],
+                               kids_of_values: set[str]) -> list[str]:
+        """Values that read as versions (`v8`, `V6`: short random ids) where values vary: each seen
+        once or twice and going on into a route the values go on into (`/bots/V6/analytics` beside
+        `/bots/QRqN/analytics`), or ending where values end. An API version is called on every one of its routes, so
+        where one version at the position is called again and again, the rest are versions too."""
+        versions = [s for s in segs if kinds[s] == "version" and s not in params]
+        if not versions or any(node.children[s].count >= 3 for s in versions):
+            return []
+        counts = sorted(node.children[p].count for p in params)
+        if counts[(len(counts) - 1) // 2] > 1.5:  # values that repeat give no room for a rare one
+            return []
+        leaf_values = any(not node.children[p].children for p in params)
+        return [s for s in versions if ((kids := node.children[s].children.keys()) and kids & kids_of_values)
+                or (not kids and leaf_values)]
 
     def template(self, path: str) -> str:
         cached = self._cache.get(path)
@@ -699,7 +721,7 @@ class Templater:
                 continue
             if is_format and "format" not in used:
                 name = "format"
-            elif key == PARAM and _is_release(head) and "version" not in used:
+            elif key in kids and kids[key].releases and "version" not in used:
                 name = "version"  # release numbers taken as values (see `_fold`)
             else:
                 name = param_name(prev, used)
