@@ -9,6 +9,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -675,6 +676,64 @@ def test_bundled_examples_show_what_the_readme_promises() -> None:
     assert eps[("GET", "/api/v1/users/{userId}")]["callers"]["identities"] == ["4105"]  # one caller, eight users
 
 
+class _Page(HTMLParser):
+    """The HTML report as a reader sees it: the text of each endpoint's block, of each findings row,
+    and whether the page carries scripts or loads anything."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.endpoints: list[str] = []
+        self.rows: list[str] = []
+        self.fetches: list[str] = []
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "script" or (tag in ("link", "img") and (a.get("href") or a.get("src"))):
+            self.fetches.append(tag)
+        if tag == "details":
+            self.endpoints.append("")
+            self._in.append("details")
+        elif tag == "tr" and not self._in:
+            self.rows.append("")
+            self._in.append("tr")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._in == ["details"]:
+            self.endpoints[-1] += data
+        elif self._in == ["tr"]:
+            self.rows[-1] += " " + data
+
+
+def test_html_report_shows_each_endpoint_in_full_and_escapes_what_traffic_sent(tmp_path: Path) -> None:
+    root = Path(__file__).parents[2] / "examples" / "api"
+    r = CliRunner().invoke(app, ["api", "inventory", str(root / "shop.har"), str(root / "access.log"),
+                                 "--spec", str(root / "openapi.yaml"), "--format", "html"])
+    assert r.exit_code == 0, r.stderr
+    page = _Page()
+    page.feed(r.stdout)
+    assert page.fetches == []  # self-contained: opens the same anywhere, loads nothing
+    assert len(page.endpoints) == 11
+    user = next(e for e in page.endpoints if "/api/v1/users/{userId}" in e and "/orders" not in e)
+    # What the table format leaves out: parameters, callers, status counts, first and last seen.
+    assert "debug" in user and "boolean" in user and "4105" in user and "200×9" in user
+    assert "2026-11-30T14:18:47" in user and "2.78/min" in user
+    export = next(e for e in page.endpoints if "/api/v1/internal/export" in e)
+    assert "no (shadow)" in export and "card_number" in export and "auth: none" in export
+    assert any("critical" in row and "/api/v1/internal/export" in row for row in page.rows)
+    assert "2 endpoint(s) answering without authentication with sensitive" in r.stdout
+    # A hostile path is shown as text, never as markup.
+    log = tmp_path / "access.log"
+    log.write_text('203.0.113.9 - - [30/Nov/2026:10:00:00 +0000] "GET /x?q<script>=1 HTTP/1.1" 200 5 "-" "curl/8"\n')
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--format", "html"])
+    assert r.exit_code == 0, r.stderr
+    assert "<script>" not in r.stdout and "q&lt;script&gt;" in r.stdout
+
+
 def test_reconstruction_infers_and_never_overwrites() -> None:
     schema = infer_schema([{"id": 1, "name": "a", "tags": ["x"]}, {"id": 2.5, "name": "b", "note": None}])
     assert schema["required"] == ["id", "name"]
@@ -855,6 +914,7 @@ def test_hostile_har_and_html(tmp_path: Path) -> None:
     assert r.exit_code == 1  # skipped parts are reported
     assert "/api/upload" in r.stdout and "/api/ok" in r.stdout  # nothing good dropped
     assert "body over" in r.stderr and "base64" in r.stderr
+    assert "Skipped records" in r.stdout and "h.har" in r.stdout  # the page says what it left out, and where
     bad_spec = tmp_path / "s.yaml"
     bad_spec.write_text("openapi: 3.0.0\npaths:\n  /a: {$ref: '#/nope'}\n")
     r = CliRunner().invoke(app, ["api", "inventory", str(f), "--spec", str(bad_spec)])
@@ -1179,7 +1239,7 @@ def test_many_release_numbers_at_one_position_are_values_few_hot_ones_api_versio
     assert {t.template(p) for p in releases} == {"/packages/{packageId}/{version}"}
     assert {t.template(p) for p in apis} == set(apis)  # few versions, each called again and again
     # The name belongs to the position, not to the value: a plain id beside the releases is named alike.
-    mixed = Templater(releases + ["/packages/left-pad/abc123def"])
+    mixed = Templater([*releases, "/packages/left-pad/abc123def"])
     assert mixed.template("/packages/left-pad/abc123def") == "/packages/{packageId}/{version}"
 
 

@@ -89,7 +89,9 @@ def inventory(
         data = orjson.dumps({"endpoints": [e.to_dict() for e in result["endpoints"]], "findings": result["findings"]},
                             option=orjson.OPT_INDENT_2) + b"\n"
     elif fmt == "html":
-        data = _html(result).encode()
+        from apisentry.report.inventory_html import inventory_html
+
+        data = inventory_html(result["endpoints"], result["findings"], report).encode()
     else:
         data = _table(result).encode()
     write_report(data, out)
@@ -149,26 +151,3 @@ def _table(result: dict[str, Any]) -> str:
                   escape(x["detail"]))
     con.print(f)
     return buf.getvalue()
-
-
-def _html(result: dict[str, Any]) -> str:
-    from html import escape as h
-
-    hosts = _several_hosts(result)
-    rows = []
-    for e in result["endpoints"]:
-        d = e.to_dict()
-        sens = ", ".join(sorted(set(d["sensitive"]["receives"]) | set(d["sensitive"]["returns"])))
-        spec = "" if d["in_spec"] is None else ("yes" if d["in_spec"] else "<b>no</b>")
-        rows.append(f"<tr><td>{h(d['method'])}</td><td>{h(_where(d, hosts))}</td><td>{d['calls']}</td>"
-                    f"<td>{h(' '.join(d['status_codes']))}</td><td>{h(', '.join(d['auth']))}</td><td>{h(sens)}</td>"
-                    f"<td>{spec}</td></tr>")
-    frows = "".join(f"<tr><td>{h(x['severity'])}</td><td>{h(x['category'])}</td><td>{h(x['title'])}</td>"
-                    f"<td>{h(x['method'] or '')} {h(_where(x, hosts))}</td><td>{h(x['detail'])}</td></tr>"
-                    for x in result["findings"])
-    return ("<!doctype html><meta charset=utf-8><title>apisentry API inventory</title>"
-            "<style>body{font-family:sans-serif}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}</style>"
-            "<h1>API inventory</h1><h2>Findings</h2><table><tr><th>severity</th><th>category</th><th>finding</th>"
-            f"<th>endpoint</th><th>detail</th></tr>{frows}</table><h2>Endpoints</h2><table><tr><th>method</th>"
-            "<th>endpoint</th><th>calls</th><th>status</th><th>auth</th><th>sensitive</th><th>in spec</th></tr>"
-            f"{''.join(rows)}</table>")
