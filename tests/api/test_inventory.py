@@ -732,6 +732,7 @@ def test_html_report_shows_each_endpoint_in_full_and_escapes_what_traffic_sent(t
     r = CliRunner().invoke(app, ["api", "inventory", str(log), "--format", "html"])
     assert r.exit_code == 0, r.stderr
     assert "<script>" not in r.stdout and "q&lt;script&gt;" in r.stdout
+    assert "no spec given, so no shadow or orphan APIs" in r.stdout  # not "0 shadow", which would say they were looked for
 
 
 def test_reconstruction_infers_and_never_overwrites() -> None:

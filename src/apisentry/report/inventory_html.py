@@ -96,12 +96,16 @@ def inventory_html(endpoints: list[Endpoint], findings: list[dict[str, Any]], re
     hosts = len({d["host"] for d in dicts}) > 1
     calls = sum(d["calls"] for d in dicts)
     kinds = Counter(f["kind"] for f in findings)
+    # Shadow and orphan APIs are measured against a spec; without one there are none to count.
+    compared = any(d["in_spec"] is not None for d in dicts)
+    spec_counts = (f", {kinds['shadow']} shadow (in no spec), {kinds['orphan']} documented operation(s) never called"
+                   if compared else "; no spec given, so no shadow or orphan APIs")
     exposed = {_key(f) for f in findings if f["kind"] in ("unauthenticated", "unauthenticated_sensitive")}
     by_sev = {s: sum(1 for f in findings if f["severity"] == s) for s in reversed(SEVERITIES)}
     pills = " ".join(f'<span class="pill {s}">{s}: {n}</span>' for s, n in by_sev.items() if n)
     colors = "\n".join(f".{s} .sev,.pill.{s}{{background:{c};color:#fff}}" for s, c in SEVERITY_COLORS.items())
     frows = "".join(
-        f'<tr class="{escape(f["severity"])}"><td><span class="sev">{escape(f["severity"])}</span></td>'
+        f'<tr class="{escape(f["severity"])}"><td class="sevcol"><span class="sev">{escape(f["severity"])}</span></td>'
         f'<td>{escape(f["category"])}</td><td>{escape(f["title"])}</td>'
         f'<td><code>{escape(f.get("method") or "")} {escape(_where(f, hosts))}</code></td><td>{escape(f["detail"])}</td></tr>'
         for f in findings)
@@ -114,6 +118,7 @@ def inventory_html(endpoints: list[Endpoint], findings: list[dict[str, Any]], re
 body{{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#1d2330;padding:0 1rem}}
 h1{{font-size:1.4rem}} table{{border-collapse:collapse;margin:.4rem 0}}
 td,th{{border-bottom:1px solid #e3e6ec;padding:.25rem .6rem;text-align:left;vertical-align:top}} th{{color:#555}}
+code{{overflow-wrap:anywhere}} td.sevcol{{white-space:nowrap}}
 .pill{{padding:.15rem .5rem;border-radius:1rem;margin-right:.3rem}} .sev{{padding:.05rem .45rem;border-radius:4px;font-size:.8rem}}
 {colors}
 details.ep{{border:1px solid #d9dde5;border-radius:6px;margin:.3rem 0;padding:.3rem .7rem}} summary{{cursor:pointer}}
@@ -121,10 +126,9 @@ details.ep{{border:1px solid #d9dde5;border-radius:6px;margin:.3rem 0;padding:.3
 .bad{{color:#b00020;font-weight:600}} .warn{{color:#a05a00;font-weight:600}}
 </style></head><body>
 <h1>{escape(title)}</h1>
-<p>{len(dicts)} endpoint(s), {calls:,} call(s){f" on {len(host_list)} hosts: {_list(host_list)}" if hosts else ""}.
+<p>{len(dicts):,} endpoint(s), {calls:,} call(s){f" on {len(host_list)} hosts: {_list(host_list)}" if hosts else ""}.
 Findings: {kinds['unauthenticated_sensitive']} endpoint(s) answering without authentication with sensitive
-data, {kinds['shadow']} shadow (in no spec), {kinds['zombie']} zombie (deprecated or old version, still called),
-{kinds['orphan']} documented operation(s) never called.</p>
+data, {kinds['zombie']} zombie (deprecated or old version, still called){spec_counts}.</p>
 {_read(report)}
 <h2>Findings</h2><p>{len(findings)} finding(s) {pills}</p>{findings_html}
 <h2>Endpoints</h2>{''.join(_endpoint(d, hosts, exposed) for d in dicts) or '<p>No endpoints.</p>'}
