@@ -368,7 +368,8 @@ def generate(folder: str = DEFAULT_SPECS, n_specs: int = 300, seed: int = 7, per
             keep = set(rng.sample(ops, max_ops_per_spec))
             calls = [c for c in calls if (c.method, c.template) in keep]
         if skew:
-            wanted = {op: min(per_op, int(rng.paretovariate(1.0) * 2)) for op in sorted({(c.method, c.template) for c in calls})}
+            ops = sorted({(c.method, c.template) for c in calls})
+            wanted = {op: min(per_op, int(rng.paretovariate(1.0) * 2)) for op in ops}
             taken: dict[tuple[str, str], int] = {}
             kept = []
             for c in calls:

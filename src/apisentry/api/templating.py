@@ -644,8 +644,9 @@ class Templater:
                                kids_of_values: set[str]) -> list[str]:
         """Values that read as versions (`v8`, `V6`: short random ids) where values vary: each seen
         once or twice and going on into a route the values go on into (`/bots/V6/analytics` beside
-        `/bots/QRqN/analytics`), or ending where values end. An API version is called on every one of its routes, so
-        where one version at the position is called again and again, the rest are versions too."""
+        `/bots/QRqN/analytics`), or ending where values end. An API version is called on every one
+        of its routes, so where one version at the position is called again and again, the rest
+        are versions too."""
         versions = [s for s in segs if kinds[s] == "version" and s not in params]
         if not versions or any(node.children[s].count >= 3 for s in versions):
             return []

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from apisentry.cli.output import write_report
+from apisentry.report.inventory_html import endpoint_label, inventory_html
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -89,8 +90,6 @@ def inventory(
         data = orjson.dumps({"endpoints": [e.to_dict() for e in result["endpoints"]], "findings": result["findings"]},
                             option=orjson.OPT_INDENT_2) + b"\n"
     elif fmt == "html":
-        from apisentry.report.inventory_html import inventory_html
-
         data = inventory_html(result["endpoints"], result["findings"], report).encode()
     else:
         data = _table(result).encode()
@@ -125,11 +124,6 @@ def _one_api(endpoints: list[Endpoint], with_spec: bool) -> list[Endpoint]:
     return [e for e in endpoints if e.host in (None, main)]
 
 
-def _where(d: dict[str, Any], hosts: bool) -> str:
-    """An endpoint as the reports show it: with its host when the traffic reached several."""
-    return f"{d.get('host') or ''}{d['path'] or ''}" if hosts else d["path"] or ""
-
-
 def _several_hosts(result: dict[str, Any]) -> bool:
     return len({e.host for e in result["endpoints"]}) > 1
 
@@ -141,13 +135,13 @@ def _table(result: dict[str, Any]) -> str:
     t = Table("method", "endpoint", "calls", "status", "auth", "sensitive", "in spec")
     for e in result["endpoints"]:
         d = e.to_dict()
-        t.add_row(d["method"], escape(_where(d, hosts)), str(d["calls"]), " ".join(d["status_codes"]), ",".join(d["auth"]),
+        t.add_row(d["method"], escape(endpoint_label(d, hosts)), str(d["calls"]), " ".join(d["status_codes"]), ",".join(d["auth"]),
                   ",".join(sorted(set(d["sensitive"]["receives"]) | set(d["sensitive"]["returns"]))),
                   "" if d["in_spec"] is None else ("yes" if d["in_spec"] else "NO"))
     con.print(t)
     f = Table("severity", "category", "finding", "method", "endpoint", "detail")
     for x in result["findings"]:
-        f.add_row(x["severity"], x["category"], escape(x["title"]), x["method"] or "", escape(_where(x, hosts)),
+        f.add_row(x["severity"], x["category"], escape(x["title"]), x["method"] or "", escape(endpoint_label(x, hosts)),
                   escape(x["detail"]))
     con.print(f)
     return buf.getvalue()

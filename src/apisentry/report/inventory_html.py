@@ -9,7 +9,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from apisentry.model.findings import SEVERITIES
-from apisentry.report.render import SEVERITY_COLORS
+from apisentry.report.render import severity_css
 
 if TYPE_CHECKING:
     from apisentry.api.inventory import Endpoint
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 _MAX_CALLERS_SHOWN = 20
 
 
-def _where(d: dict[str, Any], hosts: bool) -> str:
+def endpoint_label(d: dict[str, Any], hosts: bool) -> str:
+    """An endpoint (or a finding's) as reports show it: with its host when the traffic reached several."""
     return f"{d.get('host') or ''}{d['path'] or ''}" if hosts else d["path"] or ""
 
 
@@ -61,7 +62,7 @@ def _endpoint(d: dict[str, Any], hosts: bool, exposed: set[tuple[Any, ...]]) -> 
     statuses = " ".join(f"{escape(code)}×{n}" for code, n in d["status_codes"].items()) or "-"
     rate = f"{d['rate_per_min']}/min" if d["rate_per_min"] is not None else "-"
     return f"""<details class="ep"><summary><span class="m">{escape(d['method'])}</span>
-<code>{escape(_where(d, hosts))}</code><span class="n">{d['calls']} call(s)</span>
+<code>{escape(endpoint_label(d, hosts))}</code><span class="n">{d['calls']} call(s)</span>
 <span class="n{' bad' if _key(d) in exposed else ''}">auth: {_list(d['auth'])}</span>
 {f'<span class="n warn">data: {_list(sens)}</span>' if sens else ''}<span class="n">in spec: {_spec_cell(d)}</span></summary>
 <table>
@@ -103,11 +104,11 @@ def inventory_html(endpoints: list[Endpoint], findings: list[dict[str, Any]], re
     exposed = {_key(f) for f in findings if f["kind"] in ("unauthenticated", "unauthenticated_sensitive")}
     by_sev = {s: sum(1 for f in findings if f["severity"] == s) for s in reversed(SEVERITIES)}
     pills = " ".join(f'<span class="pill {s}">{s}: {n}</span>' for s, n in by_sev.items() if n)
-    colors = "\n".join(f".{s} .sev,.pill.{s}{{background:{c};color:#fff}}" for s, c in SEVERITY_COLORS.items())
+    colors = severity_css()
     frows = "".join(
         f'<tr class="{escape(f["severity"])}"><td class="sevcol"><span class="sev">{escape(f["severity"])}</span></td>'
         f'<td>{escape(f["category"])}</td><td>{escape(f["title"])}</td>'
-        f'<td><code>{escape(f.get("method") or "")} {escape(_where(f, hosts))}</code></td><td>{escape(f["detail"])}</td></tr>'
+        f'<td><code>{escape(f.get("method") or "")} {escape(endpoint_label(f, hosts))}</code></td><td>{escape(f["detail"])}</td></tr>'
         for f in findings)
     findings_html = (f"<table><tr><th>severity</th><th>category</th><th>finding</th><th>endpoint</th><th>detail</th></tr>"
                      f"{frows}</table>") if findings else "<p>No findings.</p>"

@@ -16,7 +16,7 @@ from apisentry.model.findings import SEVERITIES, Finding, Severity
 
 _TERMINAL = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
              "info": "dim"}
-SEVERITY_COLORS = {"critical": "#7a0016", "high": "#c62828", "medium": "#ef8f00", "low": "#1e88e5", "info": "#777"}
+_HEX = {"critical": "#7a0016", "high": "#c62828", "medium": "#ef8f00", "low": "#1e88e5", "info": "#777"}
 _MAX_EVIDENCE_SHOWN = 200  # per finding in HTML; JSON and OCSF always carry every id
 _MAX_TIMELINE_ROWS = 60
 
@@ -74,6 +74,11 @@ def print_table(findings: list[Finding], console: Console) -> None:
     console.print(table)
 
 
+def severity_css() -> str:
+    """The severity badges (`.sev` inside an element of the severity's class) and pills, for HTML pages."""
+    return "\n".join(f".{s} .sev,.pill.{s}{{background:{c};color:#fff}}" for s, c in _HEX.items())
+
+
 def _finding_html(f: Finding) -> str:
     e = html.escape
     evidence = "".join(f"<li><code>{e(u)}</code></li>" for u in f.event_ids[:_MAX_EVIDENCE_SHOWN])
@@ -97,7 +102,7 @@ def to_html(findings: list[Finding], title: str = "apisentry findings") -> str:
     e = html.escape
     counts = {s: sum(1 for f in findings if f.severity == s) for s in reversed(SEVERITIES)}
     summary = " ".join(f'<span class="pill {s}">{s}: {n}</span>' for s, n in counts.items() if n)
-    colors = "\n".join(f".{s} .sev,.pill.{s}{{background:{c};color:#fff}}" for s, c in SEVERITY_COLORS.items())
+    colors = severity_css()
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
@@ -128,7 +133,7 @@ def _timeline_svg(findings: list[Finding]) -> str:
         x1 = left + (f.first_seen - lo).total_seconds() / span * (width - 2 * left)
         x2 = left + (f.last_seen - lo).total_seconds() / span * (width - 2 * left)
         bars.append(f'<rect x="{x1:.1f}" y="{24 + i * row_h}" width="{max(x2 - x1, 4):.1f}" height="10" rx="2" '
-                    f'fill="{SEVERITY_COLORS[f.severity]}"><title>{html.escape(f.title)} '
+                    f'fill="{_HEX[f.severity]}"><title>{html.escape(f.title)} '
                     f'({html.escape(f.identity or "-")})</title></rect>')
     note = (f'<p>Timeline shows the first {_MAX_TIMELINE_ROWS} of {len(findings)} findings.</p>'
             if len(findings) > _MAX_TIMELINE_ROWS else "")
