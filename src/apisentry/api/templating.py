@@ -588,12 +588,14 @@ class Templater:
             if _rarely_repeated(rare_words, node) and not resources:
                 params += rare_words
             elif params and words:
-                # Where values already vary, a word seen about as often as a typical value (twice at
-                # most) is one more value; a route name (`/users/me`) is called far more often
-                # than any one id.
+                # Where values already vary, a word seen once, as a typical value is, is one more
+                # value; a route name (`/users/me`) is called far more often than any one id. Not
+                # twice: in real traffic, where call counts are skewed, many routes are called
+                # twice (`/v1/products` beside `/v1/{name}`), and a security inventory must not
+                # hide a route inside a parameter.
                 param_counts = sorted(node.children[s].count for s in params)
                 typical = param_counts[(len(param_counts) - 1) // 2]  # a median: one hot value does not move it
-                rare = [s for s in words if node.children[s].count <= 2]
+                rare = [s for s in words if node.children[s].count == 1]
                 if typical <= 1.5 and rare:
                     params += rare
             elif shape.startswith(PARAM + ":") and _rarely_repeated(words, node, at_least=2):
