@@ -237,7 +237,8 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
         ep.absorb(shape)
     endpoints = sorted(eps.values(), key=lambda e: (e.host or "", e.path, e.method))
     findings = _findings(endpoints, specs)
-    return {"endpoints": endpoints, "findings": findings}
+    # The hosts that named themselves, busiest first: the first is the API hostless calls went with.
+    return {"endpoints": endpoints, "findings": findings, "hosts": [h for h, _ in busiest.most_common()]}
 
 
 def _compared_hosts(specs: list[Spec], seen: set[str], main: str | None) -> set[str] | None:
@@ -339,8 +340,8 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec]) -> list[dict[str, An
                     if ep.host == host and ep.path.startswith(f"{prefix}v{v}/") and any(200 <= s < 300 for s in ep.statuses):
                         out.append(_finding(ep, "zombie", f"Old API version v{v} still answers", "medium", "API9:2023",
                                             f"v{newest} exists"))
+    called = {(e.method, e.path) for e in endpoints if e.in_spec is not None}
     for s in specs:
-        called = {(e.method, e.path) for e in endpoints if e.in_spec is not None}
         for op in s.operations:
             if not any(m == op.method and _same_template(p, op.template, s.base_paths) for m, p in called):
                 out.append(_finding(None, "orphan", "Documented operation never called", "info", "API9:2023",

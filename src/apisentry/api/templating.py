@@ -335,6 +335,13 @@ def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> boo
     return True
 
 
+def _values_vary(node: _Node, params: list[str]) -> bool:
+    """Whether the values at a position are typically seen once each: the median, so one hot value
+    does not decide it."""
+    counts = sorted(node.children[p].count for p in params)
+    return counts[(len(counts) - 1) // 2] <= 1.5
+
+
 def _rarely_repeated(segs: list[str], node: _Node, at_least: int = MIN_DISTINCT_WORDS) -> bool:
     """At least `at_least` names at one position, mostly seen once: values vary from call to call,
     route names repeat with every call."""
@@ -593,10 +600,8 @@ class Templater:
                 # twice: in real traffic, where call counts are skewed, many routes are called
                 # twice (`/v1/products` beside `/v1/{name}`), and a security inventory must not
                 # hide a route inside a parameter.
-                param_counts = sorted(node.children[s].count for s in params)
-                typical = param_counts[(len(param_counts) - 1) // 2]  # a median: one hot value does not move it
                 rare = [s for s in words if node.children[s].count == 1]
-                if typical <= 1.5 and rare:
+                if rare and _values_vary(node, params):
                     params += rare
             elif shape.startswith(PARAM + ":") and _rarely_repeated(words, node, at_least=2):
                 # Several rarely repeated names before one custom method (`a:cancel`, `b:cancel`) are
@@ -652,8 +657,7 @@ class Templater:
         versions = [s for s in segs if kinds[s] == "version" and s not in params]
         if not versions or any(node.children[s].count >= 3 for s in versions):
             return []
-        counts = sorted(node.children[p].count for p in params)
-        if counts[(len(counts) - 1) // 2] > 1.5:  # values that repeat give no room for a rare one
+        if not _values_vary(node, params):  # values that repeat give no room for a rare one
             return []
         leaf_values = any(not node.children[p].children for p in params)
         return [s for s in versions if ((kids := node.children[s].children.keys()) and kids & kids_of_values)

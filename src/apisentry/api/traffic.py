@@ -52,6 +52,10 @@ class ReadReport:
     # Records read well that are no API calls (a browser's scripts, styles, images, pages): not errors.
     ignored: Counter[str] = field(default_factory=Counter)
 
+    def left_out(self) -> str:
+        """What was left out as no API calls, busiest kind first: `browser scripts 12, browser images 4`."""
+        return ", ".join(f"{kind} {n}" for kind, n in self.ignored.most_common())
+
     def skip(self, reason: str, where: str) -> None:
         self.skipped[reason] += 1
         self.examples.setdefault(reason, where)
@@ -130,8 +134,6 @@ def observation(method: str, url: str, status: Any, when: datetime | None, clien
            and k.lower() not in _SECRET_HEADERS and not k.lower().startswith(("sec-", ":"))]
     return Observation(method.upper(), parts.path or "/", parse_qsl(parts.query, keep_blank_values=True), st, when,
                        client, ident, scheme, hdrs.get("content-type"), body, response, own, host=url_host(url))
-
-
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from io import StringIO
 from itertools import chain
 from pathlib import Path
@@ -15,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from apisentry.cli.output import write_report
-from apisentry.report.inventory_html import endpoint_label, inventory_html
+from apisentry.report.inventory_html import endpoint_label, inventory_html, several_hosts
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -84,7 +83,7 @@ def inventory(
     result = build(traffic, specs)
     if fmt == "openapi":
         base = read_document(spec[0]) if spec else None  # loaded once already: known to parse
-        eps = _one_api(result["endpoints"], bool(spec))
+        eps = _one_api(result["endpoints"], result["hosts"], bool(spec))
         data = orjson.dumps(reconstruct(eps, base), option=orjson.OPT_INDENT_2) + b"\n"
     elif fmt == "json":
         data = orjson.dumps({"endpoints": [e.to_dict() for e in result["endpoints"]], "findings": result["findings"]},
@@ -99,37 +98,29 @@ def inventory(
               f"{len(result['endpoints'])} endpoints, {len(result['findings'])} findings")
     if report.ignored:
         err.print("[dim]left out, no API calls: "
-                  + ", ".join(f"{escape(kind)} {n}" for kind, n in report.ignored.most_common()) + "[/dim]")
+                  + escape(report.left_out()) + "[/dim]")
     for reason, n in report.skipped.most_common():
         err.print(f"[yellow]skipped {n}: {escape(reason)} (first at {escape(report.examples[reason])})[/yellow]")
     if report.skipped:
         raise typer.Exit(1)
 
 
-def _one_api(endpoints: list[Endpoint], with_spec: bool) -> list[Endpoint]:
+def _one_api(endpoints: list[Endpoint], hosts: list[str], with_spec: bool) -> list[Endpoint]:
     """What goes into one OpenAPI document. With a spec: the endpoints it does not document, on the
-    hosts it serves. Without: those of the busiest host, as one capture often holds several APIs
-    (the app's own beside fonts, analytics, a payment provider)."""
+    hosts it serves. Without: those of the busiest host (`hosts`, busiest first, from `build`), as
+    one capture often holds several APIs (the app's own beside fonts, analytics, a payment provider)."""
     if with_spec:
         return [e for e in endpoints if e.in_spec is False]
-    calls: Counter[str] = Counter()
-    for e in endpoints:
-        if e.host:
-            calls[e.host] += e.calls
-    if len(calls) < 2:
+    if len(hosts) < 2:
         return list(endpoints)
-    main = calls.most_common(1)[0][0]
+    main = hosts[0]
     err.print(f"[dim]openapi: the API at {escape(main)}; left out the endpoints of "
-              f"{escape(', '.join(h for h, _ in calls.most_common()[1:]))}[/dim]")
+              f"{escape(', '.join(hosts[1:]))}[/dim]")
     return [e for e in endpoints if e.host in (None, main)]
 
 
-def _several_hosts(result: dict[str, Any]) -> bool:
-    return len({e.host for e in result["endpoints"]}) > 1
-
-
 def _table(result: dict[str, Any]) -> str:
-    hosts = _several_hosts(result)
+    hosts = several_hosts(result["endpoints"])
     buf = StringIO()
     con = Console(file=buf, width=170)
     t = Table("method", "endpoint", "calls", "status", "auth", "sensitive", "in spec")

@@ -24,6 +24,11 @@ def endpoint_label(d: dict[str, Any], hosts: bool) -> str:
     return f"{d.get('host') or ''}{d['path'] or ''}" if hosts else d["path"] or ""
 
 
+def several_hosts(endpoints: list[Endpoint]) -> bool:
+    """Whether the reports name each endpoint's host: only when the traffic reached several."""
+    return len({e.host for e in endpoints}) > 1
+
+
 def _list(values: list[str]) -> str:
     return ", ".join(escape(v) for v in values) or "-"
 
@@ -82,7 +87,7 @@ def _read(report: ReadReport | None) -> str:
     parts = [f"<p>{report.lines:,} record(s) read.</p>"]
     if report.ignored:
         parts.append("<p>Left out, no API calls: "
-                     + ", ".join(f"{escape(kind)} {n}" for kind, n in report.ignored.most_common()) + ".</p>")
+                     + escape(report.left_out()) + ".</p>")
     if report.skipped:
         rows = "".join(f"<tr><td>{n}</td><td>{escape(reason)}</td><td><code>{escape(report.examples[reason])}</code></td></tr>"
                        for reason, n in report.skipped.most_common())
@@ -94,7 +99,7 @@ def _read(report: ReadReport | None) -> str:
 def inventory_html(endpoints: list[Endpoint], findings: list[dict[str, Any]], report: ReadReport | None = None,
                    title: str = "apisentry API inventory") -> str:
     dicts = [e.to_dict() for e in endpoints]
-    hosts = len({d["host"] for d in dicts}) > 1
+    hosts = several_hosts(endpoints)
     calls = sum(d["calls"] for d in dicts)
     kinds = Counter(f["kind"] for f in findings)
     # Shadow and orphan APIs are measured against a spec; without one there are none to count.
