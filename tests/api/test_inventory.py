@@ -436,6 +436,19 @@ def test_specs_of_the_wrong_shape_are_an_error_that_names_them(tmp_path: Path) -
         assert r.exit_code == 2 and name in r.stderr and says in r.stderr, r.stderr
 
 
+def test_table_says_when_there_is_nothing_to_show(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    r = CliRunner().invoke(app, ["api", "inventory", str(empty)])
+    assert r.exit_code == 1 and "empty file" in r.stderr
+    assert r.stdout.splitlines() == ["No API calls found.", "No findings."]
+    log = tmp_path / "a.log"
+    log.write_text('1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/v1/orders/55 HTTP/1.1" 200 1 "-" "x"\n')
+    r = CliRunner().invoke(app, ["api", "inventory", str(log)])
+    assert r.exit_code == 0 and "/api/v1/orders/{orderId}" in r.stdout
+    assert r.stdout.rstrip().endswith("No findings.") and "severity" not in r.stdout
+
+
 def test_guard_events_in_the_store_are_a_source(tmp_path: Path) -> None:
     import warnings
 

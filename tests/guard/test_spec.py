@@ -102,6 +102,9 @@ def test_openapi31(tmp_path: Path) -> None:
     ("swagger: '1.2'\n", "neither"),
     ("- just\n- a list\n", "not an OpenAPI document"),
     ("openapi: 3.0.0\npaths: {/a: {get: {responses: {}}}\n  bad indent: [\n", "not JSON or YAML"),
+    # where the parser stopped, so the author can go there
+    ("openapi: 3.0.0\npaths:\n  /a:\n    get: {\n  x: 1\n", r"not JSON or YAML: line 6, column 1: did not find expected ','"),
+    ('{"openapi": "3.0.0",\n "paths": {,}}', r"not JSON or YAML: line 2, column 12: unexpected character"),
 ])
 def test_broken_specs_are_named(tmp_path: Path, text: str, why: str) -> None:
     p = tmp_path / "spec.yaml"

@@ -51,8 +51,9 @@ def inventory(
     host: Annotated[list[str] | None, typer.Option("--host", help="Only calls to this host (repeatable); calls "
                                                    "whose source names no host are kept.")] = None,
 ) -> None:
-    """Every endpoint seen, templated, with parameters, auth, callers and sensitive data; shadow,
-    zombie and orphan APIs against the specs."""
+    """Every endpoint your traffic uses; shadow, zombie and orphan APIs against the specs.
+
+    Each endpoint is templated, with its parameters, auth, callers and sensitive data."""
     # Imported here: `apisentry` starts faster when a command does not need the inventory.
     from apisentry.api.inventory import build, load_specs
     from apisentry.api.reconstruct import reconstruct
@@ -123,13 +124,19 @@ def _table(result: dict[str, Any]) -> str:
     hosts = several_hosts(result["endpoints"])
     buf = StringIO()
     con = Console(file=buf, width=170)
+    if not result["endpoints"]:
+        con.print("No API calls found.")  # an empty table reads like a broken one
     t = Table("method", "endpoint", "calls", "status", "auth", "sensitive", "in spec")
     for e in result["endpoints"]:
         d = e.to_dict()
         t.add_row(d["method"], escape(endpoint_label(d, hosts)), str(d["calls"]), " ".join(d["status_codes"]), ",".join(d["auth"]),
                   ",".join(sorted(set(d["sensitive"]["receives"]) | set(d["sensitive"]["returns"]))),
                   "" if d["in_spec"] is None else ("yes" if d["in_spec"] else "NO"))
-    con.print(t)
+    if result["endpoints"]:
+        con.print(t)
+    if not result["findings"]:
+        con.print("No findings.")
+        return buf.getvalue()
     f = Table("severity", "category", "finding", "method", "endpoint", "detail")
     for x in result["findings"]:
         f.add_row(x["severity"], x["category"], escape(x["title"]), x["method"] or "", escape(endpoint_label(x, hosts)),

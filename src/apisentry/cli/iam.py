@@ -51,8 +51,9 @@ def simulate(
     boundary: Annotated[list[Path] | None, typer.Option("--boundary", help="Permission boundary JSON.")] = None,
     context: Annotated[list[str] | None, typer.Option("--context", help="Condition key=value (repeatable).")] = None,
 ) -> None:
-    """Print the decision (Allowed, ImplicitlyDenied or ExplicitlyDenied) for each case, with the
-    statements that decided it."""
+    """Decide each request the way AWS does, with the statements that decided it.
+
+    Prints Allowed, ImplicitlyDenied or ExplicitlyDenied for each case."""
     if cases is not None:
         batch = _load(cases, "the cases file")
     elif principal and action:
@@ -94,8 +95,9 @@ def analyze(
     format: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
 ) -> None:
-    """Admin equivalence, privilege-escalation paths, risky trust, unrestricted sensitive
-    permissions and the blast radius of every principal."""
+    """Over-permissive grants, privilege-escalation paths and every principal's blast radius.
+
+    Also admin equivalence, risky trust and unrestricted sensitive permissions."""
     if format not in ("table", "json", "html"):
         err.print(f"[red]unknown format {escape(format)}: table, json or html[/red]")
         raise typer.Exit(2)

@@ -111,6 +111,17 @@ def load_spec(path: str | Path, validators: bool = True) -> Spec:
     return compile_spec(read_document(path), str(path), validators)
 
 
+def _where(e: orjson.JSONDecodeError | yaml.YAMLError) -> str:
+    """A parser's error as a person fixes it: the line and column first, then what is wrong there."""
+    if isinstance(e, orjson.JSONDecodeError):
+        return f"line {e.lineno}, column {e.colno}: {e.msg}"
+    mark = getattr(e, "problem_mark", None)
+    problem = getattr(e, "problem", None)
+    if mark is not None and problem:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(e).splitlines()[0]
+
+
 def read_document(path: str | Path) -> Any:
     """A spec file parsed, JSON or YAML, with the size limit and errors that name the file."""
     p = Path(path)
@@ -125,7 +136,7 @@ def read_document(path: str | Path) -> Any:
             return orjson.loads(data)
         doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (orjson.JSONDecodeError, yaml.YAMLError) as e:
-        raise SpecError(f"{p}: not JSON or YAML: {str(e).splitlines()[0]}") from e
+        raise SpecError(f"{p}: not JSON or YAML: {_where(e)}") from e
     # YAML reads `example: 2024-01-01` as a date and `200:` as a number, which no JSON tool takes
     # (a validator refused the whole spec for one such example); as JSON they are the strings meant.
     _check_size(doc, str(p))  # first: the conversion would expand an alias bomb
