@@ -323,12 +323,18 @@ def _call(spec_name: str, method: str, template: str, params: list[Any], op: dic
             query.append((pname, text))
         elif where == "header" and pname.lower() not in ("authorization", "content-type", "accept"):
             headers.append((pname, text.replace("\n", " ")))
-    # Some specs key operations by a fragment (`/#X-Amz-Target=...`), which clients never send, or
-    # by a query written into the path (`/rest?method=flickr.groups.getInfo`), which they send as
-    # the query.
+    # Some specs key operations by a fragment, which clients never send: they send what it names,
+    # a header (`/#X-Amz-Target=...`) or a query (`/channels#operation=search`, `/#Action=...`).
+    # Others write a query into the path (`/rest?method=flickr.groups.getInfo`), which clients send
+    # as the query.
     route, _, fixed_query = template.split("#", 1)[0].partition("?")
     if fixed_query:
         query[:0] = parse_qsl(fixed_query, keep_blank_values=True)
+    for k, v in parse_qsl(template.partition("#")[2], keep_blank_values=True):
+        if k.lower().startswith("x-"):
+            headers.append((k, v or "1"))
+        elif all(k != name for name, _ in query):
+            query.append((k, v))
     path = _PARAM.sub(lambda m: quote(path_vals.get(m.group(1), str(rng.randint(1, 9999))), safe=""), route or "/")
     body = b""
     rb = resolve(op.get("requestBody"), spec)

@@ -212,6 +212,61 @@ def test_hosts_a_spec_does_not_serve_are_not_compared(tmp_path: Path) -> None:
                    ("www.google-analytics.com", "/g/collect"): None}
 
 
+def test_specs_that_key_operations_by_a_query_or_header_after_the_path(tmp_path: Path) -> None:
+    """AWS's query and JSON protocols as converted specs write them: `/?Action=…` and
+    `/#X-Amz-Target=…` share the path `/`, and `/search/tags?query={query}` is the path `/search/tags`.
+    Calls to them are neither shadow APIs, nor undocumented parameters, and their operations were called."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n"
+                    "  /?Action=DescribeInstances: {get: {parameters: [{name: MaxResults, in: query, schema: {type: integer}}],"
+                    " responses: {'200': {description: ok}}}}\n"
+                    "  /?Action=RunInstances: {get: {parameters: [{name: ImageId, in: query, schema: {type: string}}],"
+                    " deprecated: true, responses: {'200': {description: ok}}}}\n"
+                    "  /#X-Amz-Target=Svc.PutThing: {post: {responses: {'200': {description: ok}}}}\n"
+                    "  /search/tags?query={query}: {get: {responses: {'200': {description: ok}}}}\n"
+                    "  /search/users?query={query}: {get: {responses: {'200': {description: ok}}}}\n")
+    log = tmp_path / "access.log"
+    log.write_text("".join(f'10.0.0.1 - - [30/Nov/2026:10:00:0{i} +0000] "{line} HTTP/1.1" 200 9 "-" "x"\n' for i, line in enumerate([
+        "GET /?Action=DescribeInstances&MaxResults=5", "GET /?Action=RunInstances&ImageId=ami-1",
+        "POST /", "GET /search/tags?query=python"])))
+    inv = build(read([str(log)])[0], [load_spec(spec)])
+    assert {(e.method, e.path, e.in_spec) for e in inv["endpoints"]} == {
+        ("GET", "/", True), ("POST", "/", True), ("GET", "/search/tags", True)}
+    kinds = {(f["kind"], f["method"], f["path"]) for f in inv["findings"]}
+    # a log line does not say which of the operations at `/` it was: all of them count as called,
+    # and none is a zombie, as one of them is not deprecated
+    assert kinds == {("orphan", "GET", "/search/users?query={query}")}, kinds
+    # a source that keeps the query's values and the headers (HAR, JSON logs, the guard's events)
+    # says which operation each call was
+    inv = build([_o("GET", "/", query=[("Action", "DescribeInstances")]),
+                 _o("POST", "/", headers=[("X-Amz-Target", "Svc.PutThing")])], [load_spec(spec)])
+    assert {(f["kind"], f["method"], f["path"]) for f in inv["findings"]} == {
+        ("orphan", "GET", "/?Action=RunInstances"), ("orphan", "GET", "/search/tags?query={query}"),
+        ("orphan", "GET", "/search/users?query={query}")}
+    # one call that names no operation there leaves them all possibly called
+    inv = build([_o("GET", "/", query=[("Action", "DescribeInstances")]), _o("GET", "/", query=[("Action", "Reboot")]),
+                 _o("POST", "/")], [load_spec(spec)])
+    assert not any(f["path"].startswith("/?") or f["path"].startswith("/#") for f in inv["findings"]), inv["findings"]
+
+
+def test_route_names_of_the_spec_are_never_summed_as_ids(tmp_path: Path) -> None:
+    """`quantmetrics-tier-1` reads like an id (letters and a digit), so calls are summed under a
+    stand-in before templating; a spec that names it as a route keeps it apart from its sibling."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n"
+                    "  /v1/quantmetrics-tier-1: {get: {responses: {'200': {description: ok}}}}\n"
+                    "  /v1/quantmetrics-tier-2: {get: {responses: {'200': {description: ok}}}}\n")
+    log = tmp_path / "access.log"
+    log.write_text("".join(f'10.0.0.1 - - [30/Nov/2026:10:00:0{i} +0000] "GET /v1/quantmetrics-tier-{t} HTTP/1.1" 200 9 "-" "x"\n'
+                           for i, t in enumerate([1, 2, 2])))
+    inv = build(read([str(log)])[0], [load_spec(spec)])
+    assert {(e.path, e.calls, e.in_spec) for e in inv["endpoints"]} == {
+        ("/v1/quantmetrics-tier-1", 1, True), ("/v1/quantmetrics-tier-2", 2, True)}
+    assert inv["findings"] == []
+    # without the spec they are one route with an id, as the traffic alone reads
+    assert [e.path for e in build(read([str(log)])[0])["endpoints"]] == ["/v1/{id}"]
+
+
 def test_sensitive_validators() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     assert classify("card", "4111 1111 1111 1111") == {"card_number"}

@@ -280,3 +280,53 @@ def test_yaml_dates_and_numeric_keys_are_the_strings_meant(tmp_path: Path) -> No
     g = Guard(spec=spec)
     assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"d": "2024-01-01"}')).action == "allow"
     assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"d": 5}')).action == "block"
+
+
+def test_operations_told_apart_by_a_query_or_header_after_the_path() -> None:
+    """Specs converted from AWS (and some others) key operations that share a path by a query or a
+    header written after it; requests carry those, never the `?`/`#` text itself."""
+    def op(params: list | None = None, body: dict | None = None) -> dict:
+        o: dict = {"responses": {"200": {"description": "ok"}}, "parameters": params or []}
+        if body:
+            o["requestBody"] = {"content": {"application/json": {"schema": body}}}
+        return o
+    action = {"name": "Action", "in": "query", "required": True, "schema": {"type": "string"}}
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+        "/?Action=DescribeInstances": {"get": op([action, {"name": "MaxResults", "in": "query",
+                                                           "schema": {"type": "integer", "maximum": 100}}])},
+        "/?Action=RunInstances": {"get": op([action, {"name": "ImageId", "in": "query", "required": True,
+                                                      "schema": {"type": "string"}}])},
+        "/#X-Amz-Target=Svc.PutThing": {"post": op(body={"type": "object", "required": ["Name"]})},
+        "/search/tags?query={query}": {"get": op([{"name": "query", "in": "query", "required": True,
+                                                   "schema": {"type": "string"}}])}}}
+    g = Guard(spec=compile_spec(doc))
+    v = g.inspect(HttpRequest("GET", "/", "Action=DescribeInstances&MaxResults=5"))
+    assert (v.action, v.route) == ("allow", "/?Action=DescribeInstances"), v.detections
+    # the operation the query names is the one checked: RunInstances needs an ImageId
+    v = g.inspect(HttpRequest("GET", "/", "Action=RunInstances"))
+    assert v.route == "/?Action=RunInstances" and any("ImageId" in d.message for d in v.detections)
+    assert g.inspect(HttpRequest("GET", "/", "Action=DescribeInstances&MaxResults=500")).action == "block"
+    v = g.inspect(HttpRequest("GET", "/", "Action=DeleteEverything"))
+    assert v.action == "block" and any("selects one is missing or unknown" in d.message for d in v.detections)
+    v = g.inspect(HttpRequest("POST", "/", "", [("X-Amz-Target", "Svc.PutThing"), *JSON], b'{"Name": "a"}'))
+    assert (v.action, v.route) == ("allow", "/#X-Amz-Target=Svc.PutThing"), v.detections
+    assert g.inspect(HttpRequest("POST", "/", "", [("X-Amz-Target", "Svc.PutThing"), *JSON], b"{}")).action == "block"
+    assert g.inspect(HttpRequest("POST", "/", "", JSON, b'{"Name": "a"}')).action == "block"
+    v = g.inspect(HttpRequest("GET", "/search/tags", "query=python"))
+    assert (v.action, v.route) == ("allow", "/search/tags?query={query}"), v.detections
+    # read from a log line (a path, no query): the path alone is known to the spec
+    assert compile_spec(doc).match("GET", "/")[0] is not None
+
+
+def test_an_encoded_slash_stays_inside_its_path_parameter() -> None:
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+        "/files/{name}": {"get": {"parameters": [{"name": "name", "in": "path", "required": True,
+                                                  "schema": {"type": "string", "pattern": "^[a-z0-9/.]+$"}}],
+                                  "responses": {"200": {"description": "ok"}}}}}}
+    g = Guard(spec=compile_spec(doc))
+    v = g.inspect(HttpRequest("GET", "/files/reports%2F2024%2Fq1.pdf"))
+    assert (v.action, v.route) == ("allow", "/files/{name}"), v.detections  # the value, decoded, fits the pattern
+    v = g.inspect(HttpRequest("GET", "/files/reports/2024"))  # two segments: no such path
+    assert v.action == "block" and any("not in the spec" in d.message for d in v.detections)
+    v = g.inspect(HttpRequest("GET", "/files/Q1%20report"))
+    assert v.action == "block" and any(d.location == "path.name" for d in v.detections)

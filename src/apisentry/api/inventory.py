@@ -16,7 +16,7 @@ from apisentry.api.schemas import SchemaSketch, format_of, json_type, value_type
 from apisentry.api.sensitive import types_in
 from apisentry.api.templating import Templater, canonical_path
 from apisentry.api.traffic import Observation
-from apisentry.guard.spec import Spec, load_spec
+from apisentry.guard.spec import Operation, Spec, load_spec
 
 _VERSION_SEG = re.compile(r"^v(\d+)$", re.IGNORECASE)
 
@@ -181,21 +181,25 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     specs = specs or []
     shapes: dict[tuple[str | None, str, str, str | None], Endpoint] = {}
     samples: dict[tuple[str | None, str, str, str | None], dict[str, int]] = {}
+    known = list(dict.fromkeys(base + op.route for s in specs for op in s.operations for base in s.base_paths))
+    route_names = frozenset(seg for t in known for seg in t.split("/") if seg and "{" not in seg)
+    selection = _Selection(specs)
     for o in observations:
         # A gateway's route is the endpoint already; its paths only serve to match a spec.
-        key = (o.host, o.method, o.route if o.route is not None else canonical_path(o.path), o.route)
+        key = (o.host, o.method, o.route if o.route is not None else canonical_path(o.path, route_names), o.route)
         shape = shapes.get(key)
         if shape is None:
             shape = shapes[key] = Endpoint(o.method, key[2], o.host)
             samples[key] = {}
         shape.add(o)
+        if selection.paths and (o.method, o.path) in selection.paths:
+            selection.add(o)
         seen = samples[key]
         for concrete in o.samples or (o.path,):
             if concrete in seen:
                 seen[concrete] += 1
             elif len(seen) < SAMPLE_PATHS:
                 seen[concrete] = 1
-    known = [op.template if base == "" else base + op.template for s in specs for op in s.operations for base in s.base_paths]
     # Each host is its own API (a browser's capture holds the app's API beside fonts and analytics):
     # one templater each. Calls whose source names no host (access logs) go with the busiest host,
     # the API the logs most likely come from.
@@ -231,12 +235,15 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
             if specs and (host is None or compared is None or host in compared):
                 ep.in_spec = match is not None
                 if match:
-                    ep.deprecated = match.deprecated
-                    ep.spec_params = {f"{p.where}.{p.name}" for p in match.params}
+                    alike = _sharing_route(specs, match)
+                    ep.deprecated = all(op.deprecated for op in alike)
+                    # A name written after the path (`?query={query}`) is documented there too.
+                    ep.spec_params = {f"{p.where}.{p.name}" for op in alike for p in op.params} \
+                        | {f"query.{name}" for op in alike for name, _ in op.selector}
                     ep.spec_auth = _spec_auth(match, specs)
         ep.absorb(shape)
     endpoints = sorted(eps.values(), key=lambda e: (e.host or "", e.path, e.method))
-    findings = _findings(endpoints, specs)
+    findings = _findings(endpoints, specs, selection)
     # The hosts that named themselves, busiest first: the first is the API hostless calls went with.
     return {"endpoints": endpoints, "findings": findings, "hosts": [h for h, _ in busiest.most_common()]}
 
@@ -254,12 +261,20 @@ def _compared_hosts(specs: list[Spec], seen: set[str], main: str | None) -> set[
     return (named & seen) or ({main} if main else set())
 
 
-def _spec_match(specs: list[Spec], method: str, path: str) -> Any:
+def _spec_match(specs: list[Spec], method: str, path: str) -> Operation | None:
     for s in specs:
         op, _known = s.match(method, path)
         if op is not None:
             return op
     return None
+
+
+def _sharing_route(specs: list[Spec], op: Operation) -> list[Operation]:
+    """The operation and those that share its method and path, told apart only by a query or header
+    value written after the path (`/?Action=…`): a log line does not say which of them it was."""
+    if not op.selector:
+        return [op]
+    return [o for s in specs for o in s.operations if o.method == op.method and o.route == op.route]
 
 
 def _finding(ep: Endpoint | None, kind: str, title: str, severity: str, category: str, detail: str,
@@ -290,7 +305,38 @@ def _issues_credentials(template: str) -> bool:
     return bool(static) and static[-1] in ISSUING_ROUTES
 
 
-def _findings(endpoints: list[Endpoint], specs: list[Spec]) -> list[dict[str, Any]]:
+class _Selection:
+    """Which of the operations that share a path, told apart by a query or header written after it
+    (`/?Action=DescribeInstances`), calls picked. A call whose source keeps the query's values or the
+    headers (HAR, JSON logs, the guard's events) picks one; one that does not (an access log keeps
+    query names only) leaves every operation at its path possibly called."""
+
+    def __init__(self, specs: list[Spec]) -> None:
+        self.specs = specs
+        # Literal paths only: under a templated one (`/untagResource/{arn}#tagKeys`), the path decides.
+        self.paths = {(op.method, base + op.route) for s in specs for op in s.operations
+                      if op.selector and "{" not in op.route for base in s.base_paths}
+        self.picked: set[int] = set()  # id() of the operations picked
+        self.unsure: set[tuple[str, str]] = set()
+
+    def add(self, o: Observation) -> None:
+        query = dict(o.query)
+        headers = {k.lower(): v for k, v in o.headers}
+        for s in self.specs:
+            op, _ = s.match(o.method, o.path, query, headers)
+            if op is not None:
+                self.picked.add(id(op))
+                return
+        self.unsure.add((o.method, o.path))
+
+    def called(self, op: Operation, bases: list[str]) -> bool | None:
+        """Whether calls picked this operation; None where its path decides."""
+        if not op.selector or "{" in op.route:
+            return None
+        return id(op) in self.picked or any((op.method, b + op.route) in self.unsure for b in bases)
+
+
+def _findings(endpoints: list[Endpoint], specs: list[Spec], selection: _Selection | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for ep in endpoints:
         ok = sum(n for s, n in ep.statuses.items() if 200 <= s < 300)
@@ -340,10 +386,12 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec]) -> list[dict[str, An
                     if ep.host == host and ep.path.startswith(f"{prefix}v{v}/") and any(200 <= s < 300 for s in ep.statuses):
                         out.append(_finding(ep, "zombie", f"Old API version v{v} still answers", "medium", "API9:2023",
                                             f"v{newest} exists"))
-    called = {(e.method, e.path) for e in endpoints if e.in_spec is not None}
+    called = {(e.method, template_shape(e.path)) for e in endpoints if e.in_spec is not None}
     for s in specs:
         for op in s.operations:
-            if not any(m == op.method and _same_template(p, op.template, s.base_paths) for m, p in called):
+            picked = selection.called(op, s.base_paths) if selection else None
+            if picked is False or (picked is None and not any((op.method, template_shape(b + op.route)) in called
+                                                              for b in s.base_paths)):
                 out.append(_finding(None, "orphan", "Documented operation never called", "info", "API9:2023",
                                     f"in {s.title or 'the spec'}", op.method, op.template))
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -354,11 +402,6 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec]) -> list[dict[str, An
 def template_shape(t: str) -> str:
     """A template with its parameters unnamed: `/users/{id}` and `/users/{userId}` are one path."""
     return re.sub(r"\{[^}]*\}", "{}", t.rstrip("/")) or "/"
-
-
-def _same_template(observed: str, spec_template: str, bases: list[str]) -> bool:
-    o = template_shape(observed)
-    return any(o == template_shape(b + spec_template) for b in bases)
 
 
 def load_specs(paths: list[str]) -> list[Spec]:

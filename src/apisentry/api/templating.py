@@ -143,8 +143,12 @@ def _stand_in(seg: str) -> str | None:
     return STAND_INS.get(kind) if kind in ("uuid", "hash", "mixed") else None
 
 
-def canonical_path(path: str) -> str:
-    """`path` with each bare identifier replaced by its kind's stand-in (`_stand_in`)."""
+def canonical_path(path: str, keep: frozenset[str] = frozenset()) -> str:
+    """`path` with each bare identifier replaced by its kind's stand-in (`_stand_in`). Segments in
+    `keep`, a spec's route names, stay: `/v1/quantmetrics-tier-1` and `/v1/quantmetrics-tier-2`
+    read like one route and an id, but a spec that names both makes them two."""
+    if keep:
+        return "/".join(seg if seg in keep else (_stand_in(seg) or seg) for seg in path.split("/"))
     return "/".join(_stand_in(seg) or seg for seg in path.split("/"))
 
 

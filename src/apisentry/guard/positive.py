@@ -19,11 +19,23 @@ def _d(location: str, evidence: str, message: str, category: str = "API8:2023", 
     return Detection("schema", category, cwe, location, evidence[:120], score, message)
 
 
+def _segments_decoded(path: str) -> str:
+    """The path decoded segment by segment: an encoded slash stays inside its segment
+    (`/files/reports%2F2024%2Fq1.pdf` is one value of `/files/{name}`), as OpenAPI has path
+    parameter values carry it; decoding first would make it two segments and an unknown path."""
+    return "/".join(unquote(seg).replace("/", "%2F") for seg in path.split("/"))
+
+
 def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
           query: dict[str, str]) -> tuple[Operation | None, list[Detection]]:
-    path = unquote(req.path) if "%" in req.path else req.path
-    op, known = spec.match(req.method.upper(), path)
+    path = _segments_decoded(req.path) if "%" in req.path else req.path
+    headers = {k.lower(): v for k, v in req.headers}
+    op, known = spec.match(req.method.upper(), path, query, headers)
     if op is None:
+        if known and spec.match(req.method.upper(), path)[0] is not None:
+            # Operations here tell themselves apart by a query or header value this request lacks.
+            return None, [_d("path", f"{req.method} {path}", "no operation of the spec here takes this request "
+                             "(the query or header that selects one is missing or unknown)", "API9:2023", "CWE-1059")]
         if known:
             return None, [_d("path", f"{req.method} {path}", "method not allowed for this path by the spec",
                              "API9:2023", "CWE-749")]
@@ -35,8 +47,7 @@ def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
         m = op.regex.fullmatch(rel or "/")
         if m:
             break
-    path_values = list(m.groups()) if m else []
-    headers = {k.lower(): v for k, v in req.headers}
+    path_values = [v.replace("%2F", "/") for v in m.groups()] if m else []
     path_params = [p for p in op.params if p.where == "path"]
     for i, p in enumerate(path_params):
         if i < len(path_values):

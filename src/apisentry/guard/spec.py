@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import orjson
 import yaml
@@ -51,6 +51,24 @@ class Operation:
     security: list[dict[str, list[str]]] = field(default_factory=list)
     deprecated: bool = False
     static_len: int = 0  # characters outside {params}: the more, the more specific the route
+    # The path as a request shows it. Some specs key operations that share a path by a query or a
+    # header written after it (`/?Action=DescribeInstances`, `/#X-Amz-Target=Foo.Bar`,
+    # `/search/tags?query={query}`): `route` is the path before those, `selector` the names and
+    # fixed values after them, which a request must carry to be that operation.
+    route: str = ""
+    selector: tuple[tuple[str, str | None], ...] = ()
+
+    def __post_init__(self) -> None:
+        self.route = self.route or self.template
+
+    def selected_by(self, query: dict[str, str], headers: dict[str, str]) -> bool:
+        """Whether a request carrying this query and these headers (names lower-cased) picks this
+        operation among those that share its path."""
+        for name, value in self.selector:
+            got = query.get(name, headers.get(name.lower()))
+            if got is None or (value is not None and got != value):
+                return False
+        return True
 
 
 @dataclass
@@ -77,7 +95,7 @@ class Spec:
 
     def __post_init__(self) -> None:
         for op in self.operations:
-            segments = op.template.strip("/").split("/")
+            segments = op.route.strip("/").split("/")
             first: str | None = segments[0] if "{" not in segments[0] else None
             self.index.setdefault((len(segments), first), []).append(op)
 
@@ -86,8 +104,12 @@ class Spec:
         n = len(segments)
         return self.index.get((n, segments[0]), []) + self.index.get((n, None), [])
 
-    def match(self, method: str, path: str) -> tuple[Operation | None, bool]:
-        """(operation, path known). A known path with another method gives (None, True)."""
+    def match(self, method: str, path: str, query: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> tuple[Operation | None, bool]:
+        """(operation, path known). A known path with another method gives (None, True). Where
+        operations share a path and tell themselves apart by a query or a header (`selector`), the
+        request's `query` and `headers` (names lower-cased) pick one; without them (a log line),
+        any of them is the match."""
         for base in self.base_paths:
             if base and path.startswith(base):
                 rel = path[len(base):] or "/"
@@ -97,9 +119,12 @@ class Spec:
                 rel = path
             found = [op for op in self.candidates(rel) if op.regex.fullmatch(rel)]
             if found:
-                found.sort(key=lambda op: -op.static_len)
-                for op in found:
-                    if op.method == method:
+                found.sort(key=lambda op: (-op.static_len, -len(op.selector)))
+                mine = [op for op in found if op.method == method]
+                if query is None and headers is None:
+                    return (mine[0] if mine else None), True
+                for op in mine:
+                    if op.selected_by(query or {}, headers or {}):
                         return op, True
                 return None, True
         return None, False
@@ -292,10 +317,28 @@ def _path_regex(template: str) -> tuple[re.Pattern[str], int]:
     return re.compile("".join(parts) + "/?"), static
 
 
+def split_template(template: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
+    """`/?Action=Describe&Version=2016-11-15` is the route `/` and the selector
+    (("Action", "Describe"), ("Version", "2016-11-15")); `/#X-Amz-Target=Foo.Bar` selects by that
+    header; a `{param}` value (`?query={query}`) or a bare name (`#tagKeys`) asks for the name only."""
+    cut = min((i for i in (template.find("?"), template.find("#")) if i >= 0), default=-1)
+    if cut < 0:
+        return template, ()
+    route, rest = template[:cut] or "/", template[cut + 1:]
+    selector: list[tuple[str, str | None]] = []
+    for part in re.split(r"[&#?]", rest):
+        name, eq, value = part.partition("=")
+        if name:
+            selector.append((unquote(name), unquote(value) if eq and value and "{" not in value else None))
+    return route, tuple(selector)
+
+
 def _operation(method: str, template: str, op: dict[str, Any], common: list[Any], doc: dict[str, Any],
                schemas: SchemaValidators | None, global_security: Any, where: str) -> Operation:
-    regex, static = _path_regex(template)
-    o = Operation(method, template, regex, static_len=static, deprecated=bool(op.get("deprecated")))
+    route, selector = split_template(template)
+    regex, static = _path_regex(route)
+    o = Operation(method, template, regex, static_len=static, deprecated=bool(op.get("deprecated")),
+                  route=route, selector=selector)
     seen: dict[tuple[str, str], Param] = {}
     for raw in list(common) + list(op.get("parameters") or []):
         p = _resolve(raw, doc, where)
