@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from apisentry.guard import Guard, HttpRequest
-from apisentry.guard.spec import SpecError, compile_spec, load_spec
+from apisentry.guard.spec import SpecError, compile_spec, load_spec, split_template
 from tests.guard.conftest import DATA
 
 BEARER = [("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbmEifQ.c2ln")]
@@ -330,3 +330,15 @@ def test_an_encoded_slash_stays_inside_its_path_parameter() -> None:
     assert v.action == "block" and any("not in the spec" in d.message for d in v.detections)
     v = g.inspect(HttpRequest("GET", "/files/Q1%20report"))
     assert v.action == "block" and any(d.location == "path.name" for d in v.detections)
+
+
+@pytest.mark.parametrize(("template", "route", "selector"), [
+    ("/?Action=DescribeInstances&Version=2016-11-15", "/", (("Action", "DescribeInstances"), ("Version", "2016-11-15"))),
+    ("/#X-Amz-Target=DynamoDB_20120810.PutItem", "/", (("X-Amz-Target", "DynamoDB_20120810.PutItem"),)),
+    ("/untagResource/{resourceArn}#tagKeys", "/untagResource/{resourceArn}", (("tagKeys", None),)),
+    ("/search/tags?query={query}", "/search/tags", (("query", None),)),
+    ("/files/{name?}", "/files/{name?}", ()),  # an optional parameter's `?` is no query
+    ("/orders/{id}", "/orders/{id}", ()),
+])
+def test_the_path_of_a_template_and_what_selects_its_operation(template: str, route: str, selector: tuple) -> None:
+    assert split_template(template) == (route, selector)

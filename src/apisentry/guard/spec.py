@@ -317,13 +317,17 @@ def _path_regex(template: str) -> tuple[re.Pattern[str], int]:
     return re.compile("".join(parts) + "/?"), static
 
 
+_AFTER_PATH = re.compile(r"[?#](?![^{]*\})")  # not inside a `{name?}` (Laravel's optional parameters)
+
+
 def split_template(template: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     """`/?Action=Describe&Version=2016-11-15` is the route `/` and the selector
     (("Action", "Describe"), ("Version", "2016-11-15")); `/#X-Amz-Target=Foo.Bar` selects by that
     header; a `{param}` value (`?query={query}`) or a bare name (`#tagKeys`) asks for the name only."""
-    cut = min((i for i in (template.find("?"), template.find("#")) if i >= 0), default=-1)
-    if cut < 0:
+    m = _AFTER_PATH.search(template)
+    if m is None:
         return template, ()
+    cut = m.start()
     route, rest = template[:cut] or "/", template[cut + 1:]
     selector: list[tuple[str, str | None]] = []
     for part in re.split(r"[&#?]", rest):
