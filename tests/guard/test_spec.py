@@ -342,3 +342,9 @@ def test_an_encoded_slash_stays_inside_its_path_parameter() -> None:
 ])
 def test_the_path_of_a_template_and_what_selects_its_operation(template: str, route: str, selector: tuple) -> None:
     assert split_template(template) == (route, selector)
+
+
+def test_a_hostile_path_key_splits_in_one_pass() -> None:
+    """Each `?` inside braces: a regex lookahead for "not inside braces" would rescan the rest of
+    the key at every one of them (10^12 steps here)."""
+    assert split_template("{" + "?" * 1_000_000 + "}") == ("{" + "?" * 1_000_000 + "}", ())

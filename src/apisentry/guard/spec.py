@@ -317,17 +317,29 @@ def _path_regex(template: str) -> tuple[re.Pattern[str], int]:
     return re.compile("".join(parts) + "/?"), static
 
 
-_AFTER_PATH = re.compile(r"[?#](?![^{]*\})")  # not inside a `{name?}` (Laravel's optional parameters)
+def _end_of_path(template: str) -> int:
+    """Where the first `?` or `#` outside a `{name?}` (Laravel's optional parameters) is, or -1. One
+    pass: a lookahead regex for "not inside braces" is quadratic on a hostile spec's path."""
+    if "?" not in template and "#" not in template:
+        return -1
+    depth = 0
+    for i, ch in enumerate(template):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif ch in "?#" and depth == 0:
+            return i
+    return -1
 
 
 def split_template(template: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     """`/?Action=Describe&Version=2016-11-15` is the route `/` and the selector
     (("Action", "Describe"), ("Version", "2016-11-15")); `/#X-Amz-Target=Foo.Bar` selects by that
     header; a `{param}` value (`?query={query}`) or a bare name (`#tagKeys`) asks for the name only."""
-    m = _AFTER_PATH.search(template)
-    if m is None:
+    cut = _end_of_path(template)
+    if cut < 0:
         return template, ()
-    cut = m.start()
     route, rest = template[:cut] or "/", template[cut + 1:]
     selector: list[tuple[str, str | None]] = []
     for part in re.split(r"[&#?]", rest):
