@@ -348,3 +348,22 @@ def test_a_hostile_path_key_splits_in_one_pass() -> None:
     """Each `?` inside braces: a regex lookahead for "not inside braces" would rescan the rest of
     the key at every one of them (10^12 steps here)."""
     assert split_template("{" + "?" * 1_000_000 + "}") == ("{" + "?" * 1_000_000 + "}", ())
+
+
+def test_every_value_of_a_repeated_query_parameter_is_checked() -> None:
+    """`?n=500&n=5`: Flask and Go take the first value, PHP the last, Express both. Checking only
+    one of them let the other through (HTTP parameter pollution)."""
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/items": {"get": {"parameters": [
+        {"name": "tag", "in": "query", "schema": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}},
+        {"name": "n", "in": "query", "schema": {"type": "integer", "maximum": 10}}],
+        "responses": {"200": {"description": "ok"}}}}}}
+    g = Guard(spec=compile_spec(doc))
+    assert g.inspect(HttpRequest("GET", "/items", "tag=a&tag=b&n=5&n=5")).action == "allow"
+    for query in ("tag=zzz&tag=a", "tag=a&tag=zzz"):
+        assert _msgs(g, HttpRequest("GET", "/items", query)) == [
+            ("API8:2023", "query.tag", 'query parameter tag: "zzz" is not one of "a" or "b"')], query
+    for query in ("n=500&n=5", "n=5&n=500"):
+        msgs = _msgs(g, HttpRequest("GET", "/items", query))
+        assert ("API8:2023", "query.n", "query parameter n: 500 is greater than the maximum of 10") in msgs, query
+        assert any("given 2 times" in m for _, _, m in msgs), query
+    assert any("given 2 times" in m for _, _, m in _msgs(g, HttpRequest("GET", "/items", "n=4&n=5")))

@@ -55,7 +55,7 @@ class Guard:
         route = None
         op = None
         if self.spec is not None:
-            op, found = positive.check(self.spec, req, parsed.body, parsed.cookies, parsed.query)
+            op, found = positive.check(self.spec, req, parsed.body, parsed.cookies, parsed.query, parsed.repeated)
             detections.extend(found)
             route = op.template if op else None
         identity, found = auth.check(req, op, self.spec, cfg.auth, parsed.cookies, parsed.query)

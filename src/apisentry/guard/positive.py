@@ -27,7 +27,9 @@ def _segments_decoded(path: str) -> str:
 
 
 def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
-          query: dict[str, str]) -> tuple[Operation | None, list[Detection]]:
+          query: dict[str, str], repeated: dict[str, list[str]] | None = None) -> tuple[Operation | None, list[Detection]]:
+    """`query` has the last value of each name; `repeated`, every value of the names given more
+    than once."""
     path = _segments_decoded(req.path) if "%" in req.path else req.path
     headers = {k.lower(): v for k, v in req.headers}
     op, known = spec.match(req.method.upper(), path, query, headers)
@@ -60,6 +62,9 @@ def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
         if key not in src:
             if p.required:
                 out.append(_d(f"{p.where}.{p.name}", "", f"required {p.where} parameter {p.name} is missing"))
+            continue
+        if repeated and p.where == "query" and key in repeated:
+            out.extend(_check_repeated(p, repeated[key]))
             continue
         out.extend(_check_param(p, src[key], f"{p.where}.{p.name}"))
     out.extend(_check_body(op, req, body, spec.read_only))
@@ -98,6 +103,22 @@ def _check_param(p: Param, raw: str, where: str) -> list[Detection]:
     err = next(iter(p.validator.iter_errors(value)), None)
     why = str(err.message) if err is not None else "invalid"
     return [_d(where, raw, f"{p.where} parameter {p.name}: {why}")]
+
+
+def _check_repeated(p: Param, values: list[str]) -> list[Detection]:
+    """A name given more than once: an array's items (`?tag=a&tag=b`), each checked; for any other
+    type, which of two different values a server takes differs (the first, the last, both), so the
+    request is not one the spec describes, and every value is checked."""
+    where = f"query.{p.name}"
+    if (p.schema.get("type") if isinstance(p.schema, dict) else None) == "array":
+        return _check_param(p, ",".join(values), where)
+    if len(set(values)) == 1:  # the same value again: every server takes that one
+        return _check_param(p, values[0], where)
+    out = [_d(where, "&".join(values)[:120], f"query parameter {p.name} given {len(values)} times; "
+              "the spec describes one value (HTTP parameter pollution)")]
+    for v in values:
+        out.extend(_check_param(p, v, where))
+    return out
 
 
 _QUOTED = re.compile(r"'([^']+)'")

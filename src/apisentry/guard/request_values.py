@@ -52,7 +52,10 @@ class Parsed:
     problems: list[Detection]
     body: Any = None  # the parsed JSON body, or positive.NO_BODY
     cookies: dict[str, str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)  # the last value of each name
+    # Every value of each name given more than once (`?n=500&n=5`): servers differ in which one
+    # they take, so the positive model checks them all.
+    repeated: dict[str, list[str]] = field(default_factory=dict)
 
 
 def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
@@ -61,6 +64,10 @@ def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
     values: list[Value] = list(path_values(req.path))
     pairs = parse_qsl(req.query, keep_blank_values=True) if req.query else []
     parsed.query = dict(pairs)  # before JSON-valued parameters are expanded into their leaves
+    if len(parsed.query) < len(pairs):
+        for name, text in pairs:
+            parsed.repeated.setdefault(name, []).append(text)
+        parsed.repeated = {name: texts for name, texts in parsed.repeated.items() if len(texts) > 1}
     values.extend(query_values(pairs))
     header_bytes = sum(len(k) + len(v) for k, v in req.headers)
     if header_bytes > cfg.max_header_bytes:
