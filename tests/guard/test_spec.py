@@ -367,3 +367,25 @@ def test_every_value_of_a_repeated_query_parameter_is_checked() -> None:
         assert ("API8:2023", "query.n", "query parameter n: 500 is greater than the maximum of 10") in msgs, query
         assert any("given 2 times" in m for _, _, m in msgs), query
     assert any("given 2 times" in m for _, _, m in _msgs(g, HttpRequest("GET", "/items", "n=4&n=5")))
+
+
+def test_a_method_override_is_checked_as_the_method_it_asks_for() -> None:
+    """Express's method-override, Symfony, Laravel and Rails run a POST as the method a header or
+    `_method` names: a spec that allows no DELETE on a path must not let one in as a POST."""
+    ident = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    ok = {"200": {"description": "ok"}}
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+        "/users/{id}": {"get": {"parameters": ident, "responses": ok},
+                        "post": {"parameters": ident, "responses": ok,
+                                 "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}},
+        "/drafts/{id}": {"delete": {"parameters": ident, "responses": ok}}}}
+    g = Guard(spec=compile_spec(doc))
+    assert g.inspect(HttpRequest("POST", "/users/5", "", JSON, b"{}")).action == "allow"
+    for how in ([("X-HTTP-Method-Override", "DELETE")], [("X-Method-Override", "delete")], [("X-HTTP-Method", "PUT")]):
+        v = g.inspect(HttpRequest("POST", "/users/5", "", how + JSON, b"{}"))
+        assert v.action == "block" and any("overridden to" in d.evidence and "not allowed" in d.message
+                                           for d in v.detections), how
+    assert g.inspect(HttpRequest("POST", "/users/5", "_method=DELETE", JSON, b"{}")).action == "block"
+    # overridden to a method the spec allows there: the request is that operation
+    assert g.inspect(HttpRequest("POST", "/drafts/5", "", [("X-HTTP-Method-Override", "DELETE")])).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/users/5", "", [("X-HTTP-Method-Override", "POST"), *JSON], b"{}")).action == "allow"

@@ -26,20 +26,40 @@ def _segments_decoded(path: str) -> str:
     return "/".join(unquote(seg).replace("/", "%2F") for seg in path.split("/"))
 
 
+# Frameworks run a POST as another method when asked to (Express's method-override, Symfony,
+# Laravel, Rails, Spring's `_method`, Google's APIs): a spec that allows no DELETE here must not
+# let one in as a POST.
+_OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
+
+
+def _method_override(headers: dict[str, str], query: dict[str, str]) -> str | None:
+    for name in _OVERRIDE_HEADERS:
+        if name in headers:
+            return headers[name].strip().upper()
+    got = query.get("_method")
+    return got.strip().upper() if got else None
+
+
 def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
           query: dict[str, str], repeated: dict[str, list[str]] | None = None) -> tuple[Operation | None, list[Detection]]:
     """`query` has the last value of each name; `repeated`, every value of the names given more
     than once."""
     path = _segments_decoded(req.path) if "%" in req.path else req.path
     headers = {k.lower(): v for k, v in req.headers}
-    op, known = spec.match(req.method.upper(), path, query, headers)
+    method = req.method.upper()
+    override = _method_override(headers, query)
+    shown = method
+    if override and override != method:
+        # The application may run the request as this method: it is checked as one.
+        method, shown = override, f"{method} (overridden to {override})"
+    op, known = spec.match(method, path, query, headers)
     if op is None:
-        if known and spec.match(req.method.upper(), path)[0] is not None:
+        if known and spec.match(method, path)[0] is not None:
             # Operations here tell themselves apart by a query or header value this request lacks.
-            return None, [_d("path", f"{req.method} {path}", "no operation of the spec here takes this request "
+            return None, [_d("path", f"{shown} {path}", "no operation of the spec here takes this request "
                              "(the query or header that selects one is missing or unknown)", "API9:2023", "CWE-1059")]
         if known:
-            return None, [_d("path", f"{req.method} {path}", "method not allowed for this path by the spec",
+            return None, [_d("path", f"{shown} {path}", "method not allowed for this path by the spec",
                              "API9:2023", "CWE-749")]
         return None, [_d("path", path, "path not in the spec (shadow endpoint)", "API9:2023", "CWE-1059")]
     out: list[Detection] = []
