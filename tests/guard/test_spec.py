@@ -389,3 +389,17 @@ def test_a_method_override_is_checked_as_the_method_it_asks_for() -> None:
     # overridden to a method the spec allows there: the request is that operation
     assert g.inspect(HttpRequest("POST", "/drafts/5", "", [("X-HTTP-Method-Override", "DELETE")])).action == "allow"
     assert g.inspect(HttpRequest("POST", "/users/5", "", [("X-HTTP-Method-Override", "POST"), *JSON], b"{}")).action == "allow"
+
+
+@pytest.mark.parametrize("body", [b'{"amount": NaN, "role": "admin"}', b'{"name": "a", "role": "admin",}',
+                                  b'{"role": "admin"', b"\xef\xbb\xbf{\"role\": \"admin\"}"])
+def test_a_json_body_the_guard_cannot_read_is_refused_where_a_schema_applies(body: bytes) -> None:
+    """Python's json reads NaN, .NET's readers trailing commas: a body the guard cannot parse would
+    otherwise skip the schema, undeclared `role` and all."""
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "amount": {"type": "number"}},
+              "additionalProperties": False}
+    g = Guard(spec=compile_spec(_body_op(schema)))
+    v = g.inspect(HttpRequest("POST", "/x", "", JSON, body))
+    assert v.action == "block" and any("not valid JSON" in d.message for d in v.detections), v.detections
+    assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"name": "a", "amount": 1.5}')).action == "allow"
+    assert Guard().inspect(HttpRequest("POST", "/x", "", JSON, body)).action == "allow"  # no spec: only noted

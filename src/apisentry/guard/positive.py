@@ -156,6 +156,11 @@ def _check_body(op: Operation, req: HttpRequest, body: Any, read_only: frozenset
                    "API8:2023", "CWE-436")]
     if not op.content_types and req.method in ("GET", "HEAD", "DELETE"):
         return [_d("body", f"{len(req.body)} bytes", "a body where the spec defines none")]
+    if op.body_validator is not None and body is NO_BODY and "json" in mt:
+        # What the guard cannot read it cannot check, while lenient parsers read it: Python's
+        # `NaN`, .NET's trailing commas. `{"amount": NaN, "role": "admin"}` would carry
+        # an undeclared property past the schema.
+        return [_d("body", f"{len(req.body)} bytes", "a JSON body that is not valid JSON: its schema cannot be checked")]
     if op.body_validator is None or body is NO_BODY or op.body_validator.is_valid(body):
         return []  # is_valid first: most bodies are valid, and it builds no error objects
     out = []
