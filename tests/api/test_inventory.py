@@ -267,6 +267,19 @@ def test_route_names_of_the_spec_are_never_summed_as_ids(tmp_path: Path) -> None
     assert [e.path for e in build(read([str(log)])[0])["endpoints"]] == ["/v1/{id}"]
 
 
+def test_preflights_and_head_calls_to_documented_paths_are_no_shadow_apis() -> None:
+    spec = load_spec(SHOP)
+    inv = build([_o("OPTIONS", "/v1/orders", 204, auth="none"), _o("HEAD", "/v1/orders", auth="none"),
+                 _o("OPTIONS", "/v1/internal/export", 204, auth="none")], [spec])
+    assert {(e.method, e.path, e.in_spec) for e in inv["endpoints"]} == {
+        ("OPTIONS", "/v1/orders", True), ("HEAD", "/v1/orders", True), ("OPTIONS", "/v1/internal/export", False)}
+    kinds = {(f["kind"], f["method"], f["path"]) for f in inv["findings"]}
+    assert ("shadow", "OPTIONS", "/v1/internal/export") in kinds
+    assert not any(k == "shadow" and p == "/v1/orders" for k, _, p in kinds)
+    # the HEAD is judged by the GET's security: the spec requires credentials there
+    assert ("unauthenticated", "HEAD", "/v1/orders") in kinds
+
+
 def test_sensitive_validators() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     assert classify("card", "4111 1111 1111 1111") == {"card_number"}

@@ -403,3 +403,16 @@ def test_a_json_body_the_guard_cannot_read_is_refused_where_a_schema_applies(bod
     assert v.action == "block" and any("not valid JSON" in d.message for d in v.detections), v.detections
     assert g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"name": "a", "amount": 1.5}')).action == "allow"
     assert Guard().inspect(HttpRequest("POST", "/x", "", JSON, body)).action == "allow"  # no spec: only noted
+
+
+def test_cors_preflights_and_head_requests_on_documented_paths_pass(shop: Guard) -> None:
+    """Specs describe neither: a guard that refused them would break every browser calling the API
+    across origins, and every client that asks for headers only."""
+    preflight = [("Origin", "https://app.example.com"), ("Access-Control-Request-Method", "POST")]
+    v = shop.inspect(HttpRequest("OPTIONS", "/v1/orders", "", preflight))
+    assert v.action == "allow" and v.detections == []
+    assert shop.inspect(HttpRequest("OPTIONS", "/v1/nowhere", "", preflight)).action == "block"  # unknown path
+    assert shop.inspect(HttpRequest("OPTIONS", "/v1/orders", "")).action == "block"  # no preflight: not described
+    v = shop.inspect(HttpRequest("HEAD", "/v1/orders", "limit=5", BEARER))
+    assert (v.action, v.route) == ("allow", "/orders"), v.detections  # checked as the GET it mirrors
+    assert shop.inspect(HttpRequest("HEAD", "/v1/orders", "limit=500", BEARER)).action == "block"

@@ -231,9 +231,14 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
             ep = eps[(host, method, path)] = Endpoint(method, path, host)
             # A gateway's path has the stage in front (`/prod/pets/12`); its route, like a spec, has not.
             match = _spec_match(specs, method, first) or (route and _spec_match(specs, method, route))
+            if match is None and method == "HEAD":  # a GET without the body, answered wherever GET is
+                match = _spec_match(specs, "GET", first) or (route and _spec_match(specs, "GET", route))
+            # Browsers' CORS preflights, which specs do not describe, reach every path a page calls
+            # across origins: one to a documented path is no shadow API.
+            preflight = match is None and method == "OPTIONS" and _path_known(specs, route or first)
             # Calls to hosts the specs do not serve (a CDN, a third party) are not compared.
             if specs and (host is None or compared is None or host in compared):
-                ep.in_spec = match is not None
+                ep.in_spec = match is not None or preflight
                 if match:
                     alike = _sharing_route(specs, match)
                     ep.deprecated = all(op.deprecated for op in alike)
@@ -267,6 +272,10 @@ def _spec_match(specs: list[Spec], method: str, path: str) -> Operation | None:
         if op is not None:
             return op
     return None
+
+
+def _path_known(specs: list[Spec], path: str) -> bool:
+    return any(s.match("OPTIONS", path)[1] for s in specs)
 
 
 def _sharing_route(specs: list[Spec], op: Operation) -> list[Operation]:
