@@ -416,3 +416,40 @@ def test_cors_preflights_and_head_requests_on_documented_paths_pass(shop: Guard)
     v = shop.inspect(HttpRequest("HEAD", "/v1/orders", "limit=5", BEARER))
     assert (v.action, v.route) == ("allow", "/orders"), v.detections  # checked as the GET it mirrors
     assert shop.inspect(HttpRequest("HEAD", "/v1/orders", "limit=500", BEARER)).action == "block"
+
+
+def test_form_bodies_are_checked_against_their_schema() -> None:
+    """A form's fields are text: read as the schema's types, then checked like a JSON body, so an
+    undeclared `role=admin` is mass assignment in a form too."""
+    schema = {"type": "object", "required": ["name"], "additionalProperties": False,
+              "properties": {"name": {"type": "string", "maxLength": 5}, "age": {"type": "integer"},
+                             "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}}}
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/users": {"post": {
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": schema}}},
+        "responses": {"200": {"description": "ok"}}}}}}
+    g = Guard(spec=compile_spec(doc))
+    form = [("Content-Type", "application/x-www-form-urlencoded")]
+    assert g.inspect(HttpRequest("POST", "/users", "", form, b"name=ana&age=3&tags=a&tags=b")).action == "allow"
+    for body, location, fragment in [(b"name=ana&role=admin", "form", "mass assignment"),
+                                     (b"name=ana&age=x", "form.age", 'not of type "integer"'),
+                                     (b"name=toolongname", "form.name", "longer than 5"),
+                                     (b"age=3", "form", '"name" is a required property'),
+                                     (b"name=ana&tags=zzz", "form.tags[0]", "is not one of"),
+                                     (b"name=ana&name=bob", "form.name", "is not of type")]:
+        v = g.inspect(HttpRequest("POST", "/users", "", form, body))
+        assert v.action == "block" and any(d.location == location and fragment in d.message for d in v.detections), \
+            (body, v.detections)
+
+
+def test_swagger2_form_data_parameters_are_the_form_body(tmp_path: Path) -> None:
+    p = tmp_path / "s.yaml"
+    p.write_text("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths:\n  /token:\n    post:\n"
+                 "      consumes: [application/x-www-form-urlencoded]\n      parameters:\n"
+                 "        - {name: grant_type, in: formData, required: true, type: string, enum: [password, refresh_token]}\n"
+                 "        - {name: ttl, in: formData, type: integer, maximum: 3600}\n"
+                 "      responses: {'200': {description: ok}}\n")
+    g = Guard(spec=load_spec(p))
+    form = [("Content-Type", "application/x-www-form-urlencoded")]
+    assert g.inspect(HttpRequest("POST", "/token", "", form, b"grant_type=password&ttl=60")).action == "allow"
+    assert g.inspect(HttpRequest("POST", "/token", "", form, b"grant_type=client_credentials")).action == "block"
+    assert g.inspect(HttpRequest("POST", "/token", "", form, b"grant_type=password&ttl=99999")).action == "block"

@@ -48,6 +48,10 @@ class Operation:
     body_required: bool = False
     content_types: list[str] = field(default_factory=list)
     body_validator: Any = None
+    # An `application/x-www-form-urlencoded` body's schema: its validator, and each field as a
+    # parameter, so the text a form carries is read as the type the schema gives it.
+    form_validator: Any = None
+    form_fields: dict[str, Param] = field(default_factory=dict)
     security: list[dict[str, list[str]]] = field(default_factory=list)
     deprecated: bool = False
     static_len: int = 0  # characters outside {params}: the more, the more specific the route
@@ -375,9 +379,26 @@ def _operation(method: str, template: str, op: dict[str, Any], common: list[Any]
             if schemas and "json" in str(ctype).lower() and isinstance(media, dict) and media.get("schema") is not None:
                 o.body_validator = schemas.body(media["schema"], f"{where} request body")
                 break
+        form = content.get("application/x-www-form-urlencoded")
+        if schemas and isinstance(form, dict) and form.get("schema") is not None:
+            _form(o, form["schema"], doc, schemas, where)
     sec = op.get("security", global_security)
     o.security = [s for s in sec if isinstance(s, dict)] if isinstance(sec, list) else []
     return o
+
+
+def _form(o: Operation, schema: Any, doc: dict[str, Any], schemas: SchemaValidators, where: str) -> None:
+    """A form body's schema, checked only where its fields' types are plain to see: an object with
+    `properties` and no `allOf`/`anyOf`/`oneOf`, whose composed fields' types could not be known
+    to read the form's text by."""
+    top = _resolve(schema, doc, where)
+    if not isinstance(top, dict) or not isinstance(top.get("properties"), dict) \
+            or any(k in top for k in ("allOf", "anyOf", "oneOf")):
+        return
+    for name, prop in top["properties"].items():
+        prop = _resolve(prop, doc, where)
+        o.form_fields[str(name)] = Param(str(name), "form", False, prop if isinstance(prop, dict) else {})
+    o.form_validator = schemas.body(schema, f"{where} form body")
 
 
 def _read_only_names(schemas: dict[str, Any]) -> list[str]:
@@ -435,9 +456,19 @@ def _from_swagger2(doc: dict[str, Any]) -> dict[str, Any]:
             new_op = {k: v for k, v in op.items() if k not in ("parameters", "consumes")}
             new_op["parameters"] = [_swagger2_param(p) for p in params if p.get("in") not in ("body", "formData")]
             body = next((p for p in params if p.get("in") == "body"), None)
+            fields = [p for p in params if p.get("in") == "formData" and "name" in p]
             if body is not None:
                 new_op["requestBody"] = {"required": bool(body.get("required")),
                                          "content": {c: {"schema": body.get("schema") or {}} for c in op.get("consumes") or consumes}}
+            elif fields:
+                # A file field makes it multipart, whose parts are not read here.
+                form = {"type": "object", "properties": {str(p["name"]): _swagger2_param(p)["schema"] for p in fields},
+                        "required": [str(p["name"]) for p in fields if p.get("required")]}
+                if not form["required"]:
+                    del form["required"]
+                types = [c for c in op.get("consumes") or consumes if "form" in str(c)] or ["application/x-www-form-urlencoded"]
+                new_op["requestBody"] = {"required": any(p.get("required") for p in fields),
+                                         "content": {c: {"schema": form} for c in types}}
             new_item[method] = new_op
         out["paths"][template] = new_item
     return out
