@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from apisentry.guard import auth, positive
+from apisentry.guard.body_encoding import decoded_body
 from apisentry.guard.config import GuardConfig
 from apisentry.guard.model import Detection, HttpRequest, Verdict
 from apisentry.guard.request_values import collect_values
@@ -49,8 +50,11 @@ class Guard:
             return Verdict("allow", 0, [], rid)
         mode = (rule.mode if rule and rule.mode else cfg.mode)
         threshold = rule.block_threshold if rule and rule.block_threshold else cfg.block_threshold
+        req, problem = decoded_body(req, cfg.max_body_bytes)
         parsed = collect_values(req, cfg)
         detections: list[Detection] = parsed.problems
+        if problem is not None:
+            detections.append(problem)
         detections.extend(self._scanner_for(rule.disabled_detectors if rule else []).scan(parsed.values))
         route = None
         op = None
