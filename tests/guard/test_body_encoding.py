@@ -51,3 +51,19 @@ def test_bombs_lies_and_unknown_codings() -> None:
     both = gzip.compress(zlib.compress(ATTACK))
     v = g.inspect(HttpRequest("POST", "/x", "", [*JSON, ("Content-Encoding", "deflate, gzip")], both))
     assert any(d.detector == "sqli" for d in v.detections)
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-16-le", "utf-32", "utf-8-sig"])
+def test_json_in_the_encodings_python_reads_is_inspected(charset: str) -> None:
+    """Python's json.loads reads UTF-16, UTF-32 and a byte order mark by RFC 8259's detection;
+    orjson reads UTF-8 only, so such a body carried its attack past the detectors as bytes."""
+    v = Guard().inspect(HttpRequest("POST", "/x", "", JSON, ATTACK.decode().encode(charset)))
+    assert v.action == "block" and any(d.detector == "sqli" and d.location.startswith("body$") for d in v.detections)
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "q": {"type": "string"}},
+              "additionalProperties": False}
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/x": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": schema}}}, "responses": {"200": {"description": "ok"}}}}}}
+    g = Guard(spec=compile_spec(doc))
+    assert g.inspect(HttpRequest("POST", "/x", "", JSON, BENIGN.decode().encode(charset))).action == "allow"
+    v = g.inspect(HttpRequest("POST", "/x", "", JSON, b'{"name": "a", "role": "admin"}'.decode().encode(charset)))
+    assert any("mass assignment" in d.message for d in v.detections)

@@ -392,7 +392,7 @@ def test_a_method_override_is_checked_as_the_method_it_asks_for() -> None:
 
 
 @pytest.mark.parametrize("body", [b'{"amount": NaN, "role": "admin"}', b'{"name": "a", "role": "admin",}',
-                                  b'{"role": "admin"', b"\xef\xbb\xbf{\"role\": \"admin\"}"])
+                                  b'{"role": "admin"'])
 def test_a_json_body_the_guard_cannot_read_is_refused_where_a_schema_applies(body: bytes) -> None:
     """Python's json reads NaN, .NET's readers trailing commas: a body the guard cannot parse would
     otherwise skip the schema, undeclared `role` and all."""

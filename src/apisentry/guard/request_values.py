@@ -4,6 +4,8 @@ internal URLs, abusive GraphQL."""
 
 from __future__ import annotations
 
+import codecs
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,7 +188,9 @@ def _json_body(req: HttpRequest, body: bytes, cfg: GuardConfig, values: list[Val
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        raise BodyError(f"malformed JSON body: {e}") from e
+        doc = _json_in_other_encoding(body)
+        if doc is None:
+            raise BodyError(f"malformed JSON body: {e}") from e
     parsed.body = doc
     values.extend(json_values(doc, cfg.max_json_depth))
     out: list[Detection] = []
@@ -198,6 +202,18 @@ def _json_body(req: HttpRequest, body: bytes, cfg: GuardConfig, values: list[Val
             where = "body$.query" if d is doc else f"body$[{i}].query"
             out.extend(_graphql(where, d["query"], req, cfg))
     return out
+
+
+def _json_in_other_encoding(body: bytes) -> Any:
+    """JSON in UTF-16 or UTF-32, or behind a byte order mark, which Python's `json.loads` reads (by
+    RFC 8259's detection) and orjson does not: read as the application would, or None."""
+    encoding = json.detect_encoding(body)
+    if encoding == "utf-8" and not body.startswith(codecs.BOM_UTF8):
+        return None
+    try:
+        return orjson.loads(body.decode(encoding).lstrip("\ufeff"))
+    except (UnicodeDecodeError, orjson.JSONDecodeError):
+        return None
 
 
 def _graphql(where: str, query: str, req: HttpRequest, cfg: GuardConfig) -> list[Detection]:
