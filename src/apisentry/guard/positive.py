@@ -133,12 +133,16 @@ def _check_param(p: Param, raw: str, where: str) -> list[Detection]:
     return [_d(where, raw, f"{p.where} parameter {p.name}: {why}")]
 
 
+def _is_array(p: Param) -> bool:
+    return isinstance(p.schema, dict) and p.schema.get("type") == "array"
+
+
 def _check_repeated(p: Param, values: list[str]) -> list[Detection]:
     """A name given more than once: an array's items (`?tag=a&tag=b`), each checked; for any other
     type, which of two different values a server takes differs (the first, the last, both), so the
     request is not one the spec describes, and every value is checked."""
     where = f"query.{p.name}"
-    if (p.schema.get("type") if isinstance(p.schema, dict) else None) == "array":
+    if _is_array(p):
         return _check_param(p, ",".join(values), where)
     if len(set(values)) == 1:  # the same value again: every server takes that one
         return _check_param(p, values[0], where)
@@ -161,26 +165,13 @@ def _check_form(op: Operation, raw: bytes, read_only: frozenset[str]) -> list[De
         p = op.form_fields.get(name)
         if p is None:
             doc[name] = texts[-1]
-        elif (p.schema.get("type") if isinstance(p.schema, dict) else None) == "array":
+        elif _is_array(p):
             doc[name] = _coerce(p, ",".join(texts))
         else:
             doc[name] = [_coerce(p, t) for t in texts] if len(set(texts)) > 1 else _coerce(p, texts[0])
     if op.form_validator.is_valid(doc):
         return []
-    out = []
-    for err in op.form_validator.iter_errors(doc):
-        path = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in err.instance_path)
-        msg = str(err.message)
-        category, cwe = "API8:2023", "CWE-20"
-        if "additional properties" in msg.lower():
-            category, cwe = "API3:2023", "CWE-915"
-            names = set(_QUOTED.findall(msg[msg.find("("):]))
-            kind = "readOnly field" if names & read_only else "field not declared by the schema"
-            msg = f"{kind} (mass assignment): {msg}"
-        out.append(_d("form" + path, str(err.instance)[:120], msg, category, cwe))
-        if len(out) >= 10:
-            break
-    return out
+    return _schema_errors(op.form_validator, doc, "form", "field", read_only)
 
 
 _QUOTED = re.compile(r"'([^']+)'")
@@ -207,15 +198,21 @@ def _check_body(op: Operation, req: HttpRequest, body: Any, read_only: frozenset
         return [_d("body", f"{len(req.body)} bytes", "a JSON body that is not valid JSON: its schema cannot be checked")]
     if op.body_validator is None or body is NO_BODY or op.body_validator.is_valid(body):
         return []  # is_valid first: most bodies are valid, and it builds no error objects
+    return _schema_errors(op.body_validator, body, "body$", "property", read_only)
+
+
+def _schema_errors(validator: Any, doc: Any, location: str, part: str, read_only: frozenset[str]) -> list[Detection]:
+    """The first ten ways `doc` breaks its schema, each where it is (`body$.items[2]`, `form.age`);
+    an undeclared or `readOnly` property is mass assignment."""
     out = []
-    for err in op.body_validator.iter_errors(body):
-        loc = "body$" + "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in err.instance_path)
+    for err in validator.iter_errors(doc):
+        loc = location + "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in err.instance_path)
         msg = str(err.message)
         category, cwe = "API8:2023", "CWE-20"
-        if "Additional properties" in msg or "additional properties" in msg.lower():
-            category, cwe = "API3:2023", "CWE-915"  # mass assignment
+        if "additional properties" in msg.lower():
+            category, cwe = "API3:2023", "CWE-915"
             names = set(_QUOTED.findall(msg[msg.find("("):]))
-            kind = "readOnly property" if names & read_only else "property not declared by the schema"
+            kind = f"readOnly {part}" if names & read_only else f"{part} not declared by the schema"
             msg = f"{kind} (mass assignment): {msg}"
         out.append(_d(loc, str(err.instance)[:120], msg, category, cwe))
         if len(out) >= 10:
