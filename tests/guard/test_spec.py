@@ -386,6 +386,9 @@ def test_a_method_override_is_checked_as_the_method_it_asks_for() -> None:
         assert v.action == "block" and any("overridden to" in d.evidence and "not allowed" in d.message
                                            for d in v.detections), how
     assert g.inspect(HttpRequest("POST", "/users/5", "_method=DELETE", JSON, b"{}")).action == "block"
+    form = [("Content-Type", "application/x-www-form-urlencoded")]
+    v = g.inspect(HttpRequest("POST", "/users/5", "", form, b"name=x&_method=DELETE"))  # Rails' and Laravel's forms
+    assert v.action == "block" and any("overridden to DELETE" in d.evidence for d in v.detections)
     # overridden to a method the spec allows there: the request is that operation
     assert g.inspect(HttpRequest("POST", "/drafts/5", "", [("X-HTTP-Method-Override", "DELETE")])).action == "allow"
     assert g.inspect(HttpRequest("POST", "/users/5", "", [("X-HTTP-Method-Override", "POST"), *JSON], b"{}")).action == "allow"

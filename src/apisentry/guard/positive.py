@@ -32,11 +32,15 @@ def _segments_decoded(path: str) -> str:
 _OVERRIDE_HEADERS = ("x-http-method-override", "x-http-method", "x-method-override")
 
 
-def _method_override(headers: dict[str, str], query: dict[str, str]) -> str | None:
+def _method_override(req: HttpRequest, headers: dict[str, str], query: dict[str, str]) -> str | None:
     for name in _OVERRIDE_HEADERS:
         if name in headers:
             return headers[name].strip().upper()
     got = query.get("_method")
+    if not got and req.body and media_type(headers.get("content-type")) == "application/x-www-form-urlencoded" \
+            and b"_method" in req.body:
+        # Rails' and Laravel's forms carry it as a field.
+        got = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)).get("_method")
     return got.strip().upper() if got else None
 
 
@@ -47,7 +51,7 @@ def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
     path = _segments_decoded(req.path) if "%" in req.path else req.path
     headers = {k.lower(): v for k, v in req.headers}
     method = req.method.upper()
-    override = _method_override(headers, query)
+    override = _method_override(req, headers, query)
     shown = method
     if override and override != method:
         # The application may run the request as this method: it is checked as one.
