@@ -99,3 +99,11 @@ def test_basic_user_is_the_identity() -> None:
     cred = base64.b64encode(b"svc-backup:hunter2").decode()
     v = g.inspect(HttpRequest("GET", "/x", "", [("Authorization", f"Basic {cred}")]))
     assert v.identity == "svc-backup"
+
+
+def test_two_authorization_headers_are_refused() -> None:
+    """Authorization is no list header: a proxy may check one and the application use the other."""
+    g = Guard()
+    v = g.inspect(HttpRequest("GET", "/x", "", [("Authorization", "Bearer a.b.c"), ("authorization", "Bearer d.e.f")]))
+    assert v.action == "block" and any(d.location == "header.Authorization" for d in v.detections)
+    assert g.inspect(HttpRequest("GET", "/x", "", [("Authorization", "Bearer a.b.c")])).action == "allow"
