@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
+import orjson  # noqa: E402
 from openapi_traffic import VALUE_STYLES, generate  # noqa: E402
 
 from apisentry.api.inventory import build  # noqa: E402
@@ -109,9 +110,9 @@ def ours(by_spec: dict[str, list]) -> dict[str, float]:
 def spec_diff(by_spec: dict[str, list]) -> dict[str, int]:
     """The inventory with each API's own spec (`--spec`), fed that API's traffic (a HAR's: paths,
     queries and headers) under the spec's first server path (`/api/v2/...`, as clients call it). Every call comes from a documented
-    operation, so every shadow endpoint is a false alarm, and an orphan is right exactly when the
+    operation, so every shadow endpoint or undocumented body field is a false alarm, and an orphan is right exactly when the
     bench left its operation out (at most 40 operations of a spec get traffic)."""
-    out = {"apis": 0, "unreadable_specs": 0, "endpoints": 0, "shadow": 0, "operations": 0, "uncalled": 0,
+    out = {"apis": 0, "unreadable_specs": 0, "endpoints": 0, "shadow": 0, "body_fields": 0, "operations": 0, "uncalled": 0,
            "orphans_right": 0, "orphans_wrong": 0}
     when = datetime(2026, 11, 30, tzinfo=UTC)
     for api, cs in by_spec.items():
@@ -122,13 +123,15 @@ def spec_diff(by_spec: dict[str, list]) -> dict[str, int]:
             continue
         base = spec.base_paths[0]
         inv = build((observation(c.method, base + c.path + (f"?{c.query}" if c.query else ""), c.status, when, "10.0.0.1",
-                                 dict(c.headers)) for c in cs), [spec])
+                                 dict(c.headers), orjson.loads(c.body) if c.body[:1] == b"{" else None)
+                     for c in cs), [spec])
         called = {(c.method, c.template) for c in cs}
         documented = {(op.method, op.template) for op in spec.operations}
         orphans = {(f["method"], f["path"]) for f in inv["findings"] if f["kind"] == "orphan"}
         out["apis"] += 1
         out["endpoints"] += len(inv["endpoints"])
         out["shadow"] += sum(1 for f in inv["findings"] if f["kind"] == "shadow")
+        out["body_fields"] += sum(1 for f in inv["findings"] if f["kind"] == "undocumented_body_field")
         out["operations"] += len(documented)
         out["uncalled"] += len(documented - called)
         out["orphans_right"] += len(orphans - called)
@@ -224,7 +227,8 @@ def main() -> None:
     if not isinstance(p, dict):
         print(f"\nnpm har-to-openapi: {p}")
     print(f"\nWith each API's own spec ({d['apis']} specs read, {d['unreadable_specs']} refused): "
-          f"{d['shadow']} shadow endpoints of {d['endpoints']:,} (all traffic is documented, so each is a false alarm); "
+          f"{d['shadow']} shadow endpoints and {d['body_fields']} with body fields the spec does not name, of "
+          f"{d['endpoints']:,} (all traffic is documented, so each is a false alarm); "
           f"{d['orphans_right']:,} of the {d['uncalled']:,} operations that got no traffic reported as never called "
           f"(of {d['operations']:,} documented), and {d['orphans_wrong']} operations that did get traffic.")
 

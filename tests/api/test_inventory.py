@@ -280,6 +280,26 @@ def test_preflights_and_head_calls_to_documented_paths_are_no_shadow_apis() -> N
     assert ("unauthenticated", "HEAD", "/v1/orders") in kinds
 
 
+def test_body_fields_the_spec_does_not_name() -> None:
+    """A client sending `is_admin` where the schema names `items`, `note` and `customer`: what mass
+    assignment tries. Fields of schemas the spec composes (`allOf`) are not judged."""
+    spec = load_spec(SHOP)
+    order = {"items": [{"sku": "A-1", "qty": 1}], "note": "x"}
+    inv = build([_o("POST", "/v1/orders", 201, body=order),
+                 _o("POST", "/v1/orders", 201, body={**order, "is_admin": True, "role": "owner"})], [spec])
+    found = [f for f in inv["findings"] if f["kind"] == "undocumented_body_field"]
+    assert [(f["method"], f["path"], f["detail"]) for f in found] == [
+        ("POST", "/v1/orders", "fields the schema does not name: is_admin, role")]
+    assert found[0]["category"] == "API3:2023"
+    assert not any(f["kind"] == "undocumented_body_field" for f in build([_o("POST", "/v1/orders", 201, body=order)],
+                                                                        [spec])["findings"])
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/things": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {"allOf": [{"type": "object"}]}}}},
+        "responses": {"200": {"description": "ok"}}}}}}
+    inv = build([_o("POST", "/things", body={"anything": 1})], [compile_spec(doc, validators=False)])
+    assert not any(f["kind"] == "undocumented_body_field" for f in inv["findings"])
+
+
 def test_sensitive_validators() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     assert classify("card", "4111 1111 1111 1111") == {"card_number"}

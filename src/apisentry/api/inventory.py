@@ -42,6 +42,7 @@ class Endpoint:
     spec_auth: str | None = None  # "required" or "public" when a spec says; None when it does not
     deprecated: bool = False
     spec_params: set[str] = field(default_factory=set)
+    spec_body_plain: bool = False  # every matching operation names its JSON body's fields plainly
     request_schema: SchemaSketch = field(default_factory=SchemaSketch)  # JSON object bodies, all of them
     request_media: Counter[str] = field(default_factory=Counter)  # their media types: JSON, a form, ...
     response_schema: SchemaSketch = field(default_factory=SchemaSketch)
@@ -244,7 +245,9 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
                     ep.deprecated = all(op.deprecated for op in alike)
                     # A name written after the path (`?query={query}`) is documented there too.
                     ep.spec_params = {f"{p.where}.{p.name}" for op in alike for p in op.params} \
-                        | {f"query.{name}" for op in alike for name, _ in op.selector}
+                        | {f"query.{name}" for op in alike for name, _ in op.selector} \
+                        | {f"body.{name}" for op in alike for name in op.body_fields or ()}
+                    ep.spec_body_plain = all(op.body_fields is not None for op in alike)
                     ep.spec_auth = _spec_auth(match, specs)
         ep.absorb(shape)
     endpoints = sorted(eps.values(), key=lambda e: (e.host or "", e.path, e.method))
@@ -380,6 +383,13 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec], selection: _Selectio
             if extra:
                 out.append(_finding(ep, "undocumented_parameter", "Undocumented parameters", "low", "API9:2023",
                                     f"query parameters not in the spec: {', '.join(extra)}"))
+            # Fields a client sends that the body's schema does not name: what mass assignment
+            # tries, or a spec behind its API.
+            fields = sorted(k.split(".", 1)[1] for k in ep.params if k.startswith("body.") and k not in ep.spec_params) \
+                if ep.spec_body_plain else []
+            if fields:
+                out.append(_finding(ep, "undocumented_body_field", "Request body fields not in the spec", "medium",
+                                    "API3:2023", f"fields the schema does not name: {', '.join(fields[:20])}"))
     # Older API versions still answering next to newer ones.
     versions: dict[tuple[str | None, str], set[int]] = defaultdict(set)
     for ep in endpoints:

@@ -52,6 +52,9 @@ class Operation:
     # parameter, so the text a form carries is read as the type the schema gives it.
     form_validator: Any = None
     form_fields: dict[str, Param] = field(default_factory=dict)
+    # The top-level properties of a JSON request body, where the schema states them plainly (an
+    # object with `properties` and no `allOf`/`anyOf`/`oneOf` or open `additionalProperties`).
+    body_fields: frozenset[str] | None = None
     security: list[dict[str, list[str]]] = field(default_factory=list)
     deprecated: bool = False
     static_len: int = 0  # characters outside {params}: the more, the more specific the route
@@ -379,12 +382,23 @@ def _operation(method: str, template: str, op: dict[str, Any], common: list[Any]
             if schemas and "json" in str(ctype).lower() and isinstance(media, dict) and media.get("schema") is not None:
                 o.body_validator = schemas.body(media["schema"], f"{where} request body")
                 break
+        json_media = next((m for c, m in content.items() if "json" in str(c).lower() and isinstance(m, dict)), None)
+        if json_media is not None and json_media.get("schema") is not None:
+            o.body_fields = _plain_fields(json_media["schema"], doc, where)
         form = content.get("application/x-www-form-urlencoded")
         if schemas and isinstance(form, dict) and form.get("schema") is not None:
             _form(o, form["schema"], doc, schemas, where)
     sec = op.get("security", global_security)
     o.security = [s for s in sec if isinstance(s, dict)] if isinstance(sec, list) else []
     return o
+
+
+def _plain_fields(schema: Any, doc: dict[str, Any], where: str) -> frozenset[str] | None:
+    top = _resolve(schema, doc, where)
+    if not isinstance(top, dict) or not isinstance(top.get("properties"), dict) \
+            or any(k in top for k in ("allOf", "anyOf", "oneOf")) or top.get("additionalProperties") not in (None, False):
+        return None
+    return frozenset(str(k) for k in top["properties"])
 
 
 def _form(o: Operation, schema: Any, doc: dict[str, Any], schemas: SchemaValidators, where: str) -> None:
