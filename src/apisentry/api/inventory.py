@@ -232,8 +232,6 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
             ep = eps[(host, method, path)] = Endpoint(method, path, host)
             # A gateway's path has the stage in front (`/prod/pets/12`); its route, like a spec, has not.
             match = _spec_match(specs, method, first) or (route and _spec_match(specs, method, route))
-            if match is None and method == "HEAD":  # a GET without the body, answered wherever GET is
-                match = _spec_match(specs, "GET", first) or (route and _spec_match(specs, "GET", route))
             # Browsers' CORS preflights, which specs do not describe, reach every path a page calls
             # across origins: one to a documented path is no shadow API.
             preflight = match is None and method == "OPTIONS" and _path_known(specs, route or first)
@@ -241,7 +239,7 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
             if specs and (host is None or compared is None or host in compared):
                 ep.in_spec = match is not None or preflight
                 if match:
-                    alike = _sharing_route(specs, match)
+                    alike = selection.sharing[(match.method, match.route)] if match.selector else [match]
                     ep.deprecated = all(op.deprecated for op in alike)
                     # A name written after the path (`?query={query}`) is documented there too.
                     ep.spec_params = {f"{p.where}.{p.name}" for op in alike for p in op.params} \
@@ -279,14 +277,6 @@ def _spec_match(specs: list[Spec], method: str, path: str) -> Operation | None:
 
 def _path_known(specs: list[Spec], path: str) -> bool:
     return any(s.match("OPTIONS", path)[1] for s in specs)
-
-
-def _sharing_route(specs: list[Spec], op: Operation) -> list[Operation]:
-    """The operation and those that share its method and path, told apart only by a query or header
-    value written after the path (`/?Action=…`): a log line does not say which of them it was."""
-    if not op.selector:
-        return [op]
-    return [o for s in specs for o in s.operations if o.method == op.method and o.route == op.route]
 
 
 def _finding(ep: Endpoint | None, kind: str, title: str, severity: str, category: str, detail: str,
@@ -328,6 +318,12 @@ class _Selection:
         # Literal paths only: under a templated one (`/untagResource/{arn}#tagKeys`), the path decides.
         self.paths = {(op.method, base + op.route) for s in specs for op in s.operations
                       if op.selector and "{" not in op.route for base in s.base_paths}
+        # The operations of each method and path: where one of them has a selector, a log line does
+        # not say which of them a call was.
+        self.sharing: dict[tuple[str, str], list[Operation]] = defaultdict(list)
+        for s in specs:
+            for op in s.operations:
+                self.sharing[(op.method, op.route)].append(op)
         self.picked: set[int] = set()  # id() of the operations picked
         self.unsure: set[tuple[str, str]] = set()
 

@@ -57,9 +57,6 @@ def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
         # The application may run the request as this method: it is checked as one.
         method, shown = override, f"{method} (overridden to {override})"
     op, known = spec.match(method, path, query, headers)
-    if op is None and known and method == "HEAD":
-        # HTTP's HEAD is a GET without the body, and servers answer it wherever GET is answered.
-        op, _ = spec.match("GET", path, query, headers)
     if op is None and known and method == "OPTIONS" and "origin" in headers \
             and "access-control-request-method" in headers:
         # A browser's CORS preflight, which specs do not describe: the CORS layer answers it, and

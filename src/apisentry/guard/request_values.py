@@ -79,13 +79,16 @@ def collect_values(req: HttpRequest, cfg: GuardConfig) -> Parsed:
         values.append(v)
         if v.base.startswith("cookie."):
             parsed.cookies[v.base[7:]] = v.text
-    if sum(1 for k, _ in req.headers if k.lower() == "authorization") > 1:
+    authorizations = 0
+    for hk, hv in req.headers:
+        if "\r" in hv or "\n" in hv:
+            problems.append(_det("crlf", "header", hv, 5, "line break inside a header value"))
+        if len(hk) == 13 and hk.lower() == "authorization":
+            authorizations += 1
+    if authorizations > 1:
         # Not a list header (RFC 9110): a proxy may check one and the application use the other.
         problems.append(_det("auth", "header.Authorization", "2 or more", 5, "Authorization header given more than once",
                              "API2:2023", "CWE-287"))
-    for _, hv in req.headers:
-        if "\r" in hv or "\n" in hv:
-            problems.append(_det("crlf", "header", hv, 5, "line break inside a header value"))
     problems.extend(_body_values(req, cfg, values, parsed))
     if len(values) > cfg.max_values:
         problems.append(_det("limits", "body", f"{len(values)} values", 5, "more parameters than allowed",

@@ -116,7 +116,8 @@ class Spec:
         """(operation, path known). A known path with another method gives (None, True). Where
         operations share a path and tell themselves apart by a query or a header (`selector`), the
         request's `query` and `headers` (names lower-cased) pick one; without them (a log line),
-        any of them is the match."""
+        any of them is the match. A HEAD is the GET where the spec documents no HEAD: HTTP's HEAD is
+        a GET without the body, and servers answer it wherever they answer GET."""
         for base in self.base_paths:
             if base and path.startswith(base):
                 rel = path[len(base):] or "/"
@@ -128,6 +129,8 @@ class Spec:
             if found:
                 found.sort(key=lambda op: (-op.static_len, -len(op.selector)))
                 mine = [op for op in found if op.method == method]
+                if not mine and method == "HEAD":
+                    mine = [op for op in found if op.method == "GET"]
                 if query is None and headers is None:
                     return (mine[0] if mine else None), True
                 for op in mine:
@@ -378,13 +381,13 @@ def _operation(method: str, template: str, op: dict[str, Any], common: list[Any]
         o.body_required = bool(rb.get("required"))
         content = rb.get("content") or {}
         o.content_types = [str(c).split(";")[0].strip().lower() for c in content]
-        for ctype, media in content.items():
-            if schemas and "json" in str(ctype).lower() and isinstance(media, dict) and media.get("schema") is not None:
-                o.body_validator = schemas.body(media["schema"], f"{where} request body")
-                break
-        json_media = next((m for c, m in content.items() if "json" in str(c).lower() and isinstance(m, dict)), None)
-        if json_media is not None and json_media.get("schema") is not None:
-            o.body_fields = _plain_fields(json_media["schema"], doc, where)
+        json_media = [m for c, m in content.items() if "json" in str(c).lower() and isinstance(m, dict)]
+        checked = next((m["schema"] for m in json_media if m.get("schema") is not None), None)
+        if schemas and checked is not None:
+            o.body_validator = schemas.body(checked, f"{where} request body")
+        # Fields are judged by the first JSON type only: a later one (`json-patch+json`) is another shape.
+        if json_media and json_media[0].get("schema") is not None:
+            o.body_fields = _plain_fields(json_media[0]["schema"], doc, where)
         form = content.get("application/x-www-form-urlencoded")
         if schemas and isinstance(form, dict) and form.get("schema") is not None:
             _form(o, form["schema"], doc, schemas, where)
@@ -393,21 +396,29 @@ def _operation(method: str, template: str, op: dict[str, Any], common: list[Any]
     return o
 
 
-def _plain_fields(schema: Any, doc: dict[str, Any], where: str) -> frozenset[str] | None:
+def _plain_object(schema: Any, doc: dict[str, Any], where: str) -> dict[str, Any] | None:
+    """A body schema whose fields are plain to see, resolved: an object with `properties` and no
+    `allOf`/`anyOf`/`oneOf`, whose composed fields could not be known."""
     top = _resolve(schema, doc, where)
     if not isinstance(top, dict) or not isinstance(top.get("properties"), dict) \
-            or any(k in top for k in ("allOf", "anyOf", "oneOf")) or top.get("additionalProperties") not in (None, False):
+            or any(k in top for k in ("allOf", "anyOf", "oneOf")):
+        return None
+    return top
+
+
+def _plain_fields(schema: Any, doc: dict[str, Any], where: str) -> frozenset[str] | None:
+    """The fields a JSON body may have, where the schema names them all (no open `additionalProperties`)."""
+    top = _plain_object(schema, doc, where)
+    if top is None or top.get("additionalProperties") not in (None, False):
         return None
     return frozenset(str(k) for k in top["properties"])
 
 
 def _form(o: Operation, schema: Any, doc: dict[str, Any], schemas: SchemaValidators, where: str) -> None:
-    """A form body's schema, checked only where its fields' types are plain to see: an object with
-    `properties` and no `allOf`/`anyOf`/`oneOf`, whose composed fields' types could not be known
-    to read the form's text by."""
-    top = _resolve(schema, doc, where)
-    if not isinstance(top, dict) or not isinstance(top.get("properties"), dict) \
-            or any(k in top for k in ("allOf", "anyOf", "oneOf")):
+    """A form body's schema, checked only where its fields' types are plain to see, as the form's
+    text is read by them."""
+    top = _plain_object(schema, doc, where)
+    if top is None:
         return
     for name, prop in top["properties"].items():
         prop = _resolve(prop, doc, where)
