@@ -1412,6 +1412,47 @@ def test_names_after_a_collection_that_go_on_alike_are_its_members() -> None:
     assert {t.template(f"/resources/{c}/7") for c in collections} == {f"/resources/{c}/{{{c[:-1]}Id}}" for c in collections}
 
 
+def test_names_with_the_same_api_below_them_are_one_parameter() -> None:
+    # Opendatasoft serves one API under each of its sources.
+    below = ["datasets", "datasets/{}", "datasets/{}/records", "datasets/{}/records/{}", "datasets/{}/exports/csv",
+             "datasets/{}/facets", "facets", "aggregates"]
+    ids = iter(range(4100, 9999, 7))
+
+    def calls(prefix: str, routes: list[str], times: int = 3) -> list[str]:
+        return [f"{prefix}/" + r.replace("{}", str(next(ids))) for r in routes for _ in range(times)]
+
+    sources = ["catalog", "monitoring", "opendatasoft"]
+    paths = [p for s in sources for p in calls(f"/{s}", below)] + ["/pages"] * 4
+    t = Templater(paths)
+    assert {t.template(f"/{s}/datasets/77/records") for s in sources} == {"/{id}/datasets/{datasetId}/records"}
+    assert t.template("/pages") == "/pages"
+    # Resources side by side share a few routes any resource may have, and two feeds of one vendor
+    # may share all of theirs (`/security/advisories/cvrf/...`, `/oval/...`): both stay routes.
+    common = ["{}", "search", "count", "{}/history"]
+    resources = [p for r, own in (("users", ["me", "{}/roles", "{}/sessions"]), ("orders", ["{}/items", "{}/refunds"]),
+                                  ("products", ["{}/images", "{}/stock", "categories"]))
+                 for p in calls(f"/shop/{r}", common + own)]
+    feeds = [p for f in ("cvrf", "oval") for p in calls(f"/security/advisories/{f}", [
+        "all", "latest/{}", "severity/{}", "product", "year/{}", "advisory/{}"])]
+    t = Templater(resources + feeds)
+    assert {t.template(f"/shop/{r}/search") for r in ("users", "orders", "products")} == \
+        {"/shop/users/search", "/shop/orders/search", "/shop/products/search"}
+    assert t.template("/security/advisories/oval/product") == "/security/advisories/oval/product"
+
+
+def test_a_name_whose_api_below_is_the_values_api_is_one_more_value() -> None:
+    # chain49: `bitcoin`, the spec's example, comes up on every route beside the coins clients name.
+    routes = ["v2/block/{}", "v2/tx/{}", "v2/address/{}", "v2/mempool", "v2/tickers", "v2/utxo/{}"]
+    coins = ["Gz302", "hP760", "kq728", "lS285", "zy741", "gH257", "US803", "PJ425"]
+    n = iter(range(10_000, 99_999, 13))
+    paths = [f"/{c}/" + r.replace("{}", str(next(n))) for c in coins for r in routes[coins.index(c) % 3::2]]
+    paths += [f"/bitcoin/{r.replace('{}', str(next(n)))}" for r in routes for _ in range(2)]
+    paths += [f"/docs/v2/{page}" for page in ("intro", "setup")] * 4  # shares `/v2` with them, nothing more
+    t = Templater(paths)
+    assert t.template("/bitcoin/v2/tx/5") == t.template("/hP760/v2/tx/5") == "/{id}/v2/tx/{txId}"
+    assert t.template("/docs/v2/intro") == "/docs/v2/intro"
+
+
 def test_digests_issue_keys_index_routes_and_web_assets() -> None:
     digests = [f"/v2/library/nginx/blobs/sha256:{d * 64}" for d in "abcdef"]
     keys = ["PROJ-12", "PROJ-907", "OPS-7", "WEB-3311", "DATA-5"]

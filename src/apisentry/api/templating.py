@@ -352,6 +352,59 @@ def _rarely_repeated(segs: list[str], node: _Node, at_least: int = MIN_DISTINCT_
     return len(segs) >= at_least and len(segs) / max(sum(node.children[s].count for s in segs), 1) >= MIN_DISTINCT_RATIO
 
 
+# Sub-routes are compared this many segments deep, ids and other values written as `{}`.
+ROUTES_DEPTH = 4
+# Names are one parameter's values when the API below them is the same: three or more names that
+# share this many sub-routes (`/{catalog,monitoring,opendatasoft}/datasets/{}/exports/...`).
+TWIN_ROUTES = 6
+# A name goes on like the values when it shares this many of their sub-routes, and most of its own.
+SHARED_WITH_VALUES = 4
+
+
+def _routes_below(node: _Node, depth: int = ROUTES_DEPTH, prefix: str = "") -> set[str]:
+    """The sub-routes below a node (`/datasets`, `/datasets/{}`, `/datasets/{}/exports`), values as `{}`."""
+    out: set[str] = set()
+    for seg, child in node.children.items():
+        route = prefix + "/" + (seg if segment_kind(seg) in ("static", "version") else "{}")
+        out.add(route)
+        if depth > 1:
+            out |= _routes_below(child, depth - 1, route)
+    return out
+
+
+def _twin_trees(node: _Node, words: list[str]) -> list[str]:
+    """Names with the same API below them: an API served under a tenant, source, region or language
+    (`/catalog/datasets/{}/records`, `/monitoring/datasets/{}/records`, ...). Routes beside each other
+    lead to different routes. Two names are not enough, however alike: Cisco's `/security/advisories/cvrf/...`
+    and `/oval/...` are two feeds with the same routes, which its spec writes as routes, while bkk.hu's
+    `/mobile/api/where/...` and `/otp/api/where/...` are one parameter's two values."""
+    if len(words) < 3:
+        return []
+    trees = {w: routes for w in words if len(routes := _routes_below(node.children[w])) >= TWIN_ROUTES}
+    best: list[str] = []
+    # Each group grows around one of the most called names: linear, however many names there are.
+    for w in sorted(trees, key=lambda k: -node.children[k].count)[:16]:
+        mine = trees[w]
+        alike = [v for v, theirs in trees.items()
+                 if len(shared := mine & theirs) >= TWIN_ROUTES and 2 * len(shared) >= len(mine | theirs)]
+        if len(alike) > len(best):
+            best = alike
+    return best if len(best) >= 3 else []
+
+
+def _goes_on_like_values(node: _Node, words: list[str], params: list[str]) -> list[str]:
+    """Names whose API below is the values' API (`/bitcoin/v2/block/{}`, `/bitcoin/v2/tx/{}`, ...
+    beside `/{}/v2/block/{}`): an example value that clients send again and again. Most of the
+    name's sub-routes, and at least `SHARED_WITH_VALUES` of them, are the values' too."""
+    if not words:
+        return []
+    theirs: set[str] = set()
+    for p in sorted(params, key=lambda k: -node.children[k].count)[:64]:  # bounded: values may be many
+        theirs |= _routes_below(node.children[p])
+    return [w for w in words if len(shared := (mine := _routes_below(node.children[w])) & theirs) >= SHARED_WITH_VALUES
+            and 2 * len(shared) >= len(mine)]
+
+
 def _is_release(seg: str) -> bool:
     """`4.17.21`, `v1.2.3`: a release number, not a decimal like `84.96`."""
     return segment_kind(seg) == "version" and (seg.count(".") >= 2 or seg[:1] in ("v", "V"))
@@ -598,6 +651,8 @@ class Templater:
             resources = after_version or all(_is_collection(w) for w in rare_words)
             if _rarely_repeated(rare_words, node) and not resources:
                 params += rare_words
+            elif not params and not resources and (twins := _twin_trees(node, words)):
+                params += twins
             elif params and words:
                 # Where values already vary, a word seen once, as a typical value is, is one more
                 # value; a route name (`/users/me`) is called far more often than any one id. Not
@@ -620,6 +675,7 @@ class Templater:
                 kids_of_values = set().union(*(node.children[p].children for p in params))
                 params += [w for w in words if w not in params
                            and len(node.children[w].children.keys() & kids_of_values) >= 2]
+                params += _goes_on_like_values(node, [w for w in words if w not in params], params)
                 params += self._versions_among_values(node, segs, kinds, params, kids_of_values)
             if params and (shape == PARAM or shape.startswith(PARAM + ":")):  # also `all:setIamPolicy`
                 route = [s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])]
