@@ -1453,6 +1453,24 @@ def test_a_name_whose_api_below_is_the_values_api_is_one_more_value() -> None:
     assert t.template("/docs/v2/intro") == "/docs/v2/intro"
 
 
+def test_words_below_a_parameter_are_judged_across_its_branches() -> None:
+    # Each report branch (`daily`, `monthly`, `weekly`) sees two of the words clients send, too few to
+    # call them values; across the branches they are six words seen once each. `breakdown` is a route:
+    # it comes up in every branch.
+    ids = iter(["Gz302", "hP760", "kq728", "lS285", "zy741", "gH257", "US803", "PJ425", "CQ668"])
+    sent = [("daily", "red"), ("daily", "admit-establish"), ("monthly", "physical_individual"),
+            ("monthly", "glass_half"), ("weekly", "rock"), ("weekly", "thought_end")]
+    paths = [f"/reports/{next(ids)}/{kind}/{word}" for kind, word in sent]
+    paths += [f"/reports/{next(ids)}/{kind}/breakdown" for kind in ("daily", "monthly", "weekly")]
+    t = Templater(paths)
+    assert t.template("/reports/Gz302/daily/red") == "/reports/{reportId}/daily/{dailyId}"
+    assert t.template("/reports/zy741/weekly/rock") == "/reports/{reportId}/weekly/{weeklyId}"
+    assert t.template("/reports/US803/monthly/breakdown") == "/reports/{reportId}/monthly/breakdown"
+    # Judged branch by branch, as before, the same words stay routes.
+    alone = Templater([p for p in paths if "/daily/" in p])
+    assert alone.template("/reports/Gz302/daily/red") == "/reports/{reportId}/daily/red"
+
+
 def test_digests_issue_keys_index_routes_and_web_assets() -> None:
     digests = [f"/v2/library/nginx/blobs/sha256:{d * 64}" for d in "abcdef"]
     keys = ["PROJ-12", "PROJ-907", "OPS-7", "WEB-3311", "DATA-5"]

@@ -357,6 +357,8 @@ ROUTES_DEPTH = 4
 # Names are one parameter's values when the API below them is the same: three or more names that
 # share this many sub-routes (`/{catalog,monitoring,opendatasoft}/datasets/{}/exports/...`).
 TWIN_ROUTES = 6
+# Nodes at one depth below a parameter that are judged together, at most (`Templater._words_below`).
+MAX_BRANCHES = 4096
 # A name goes on like the values when it shares this many of their sub-routes, and most of its own.
 SHARED_WITH_VALUES = 4
 
@@ -403,6 +405,15 @@ def _goes_on_like_values(node: _Node, words: list[str], params: list[str]) -> li
         theirs |= _routes_below(node.children[p])
     return [w for w in words if len(shared := (mine := _routes_below(node.children[w])) & theirs) >= SHARED_WITH_VALUES
             and 2 * len(shared) >= len(mine)]
+
+
+def _rare_at_depth(words: Counter[str]) -> bool:
+    """`_rarely_repeated` for the words at one depth below a parameter, all its branches together. As
+    there, a word called far more often than a typical one is a route and does not count against them."""
+    counts = sorted(words.values())
+    typical = counts[len(counts) // 2] if counts else 0
+    rare = [n for n in counts if n < max(3, 3 * typical)]
+    return len(rare) >= MIN_DISTINCT_WORDS and len(rare) >= MIN_DISTINCT_RATIO * sum(rare)
 
 
 def _is_release(seg: str) -> bool:
@@ -507,6 +518,9 @@ class Templater:
         # Templates from a spec anchor the decision: their static segments stay static.
         # Parameters inside a segment (`/docs('{id}')`, `/records/{id}.json`) match by their literal text.
         self.known = sorted(((_literals(t), t) for t in (known or [])), key=lambda kt: _specificity(kt[0]))
+        # Words at each depth below a parameter, all its branches together (`_words_below`); the node
+        # is kept with them so that its id stays its own.
+        self._below: dict[tuple[int, int], tuple[_Node, Counter[str]]] = {}
         self._fold(self.root)
         self._cache: dict[str, str] = {}
 
@@ -514,7 +528,9 @@ class Templater:
     def _is_param(kind: str) -> bool:
         return kind not in ("static", "version")
 
-    def _fold(self, node: _Node, name: str | None = None) -> None:
+    def _fold(self, node: _Node, name: str | None = None, scope: tuple[_Node, int] | None = None) -> None:
+        """`scope`: the nearest parameter above and how deep below it this node's children are."""
+        merged_here: set[str] = set()
         by_shape: dict[str, list[str]] = {}
         heads: dict[str, str] = {}
         affixed = {seg: _affix(seg) for seg in node.children}
@@ -667,6 +683,14 @@ class Templater:
                 # values of one resource; names that repeat (`aptArtifacts:create`,
                 # `yumArtifacts:create`) are collections with their own methods.
                 params += words
+            if shape == PARAM and scope is not None and scope[1] >= 2 and not resources:
+                # Below a parameter's values, each branch sees a few calls: `/metrics/{project}/content/
+                # daily/red` and `/metrics/{project}/non-content/monthly/thus` each show one word where
+                # others show another. Judged at its depth across all the branches, a word seen once
+                # among many others seen once is a value; a route repeats in its branches.
+                below = self._words_below(*scope)
+                if _rare_at_depth(below):
+                    params += [w for w in words if w not in params and below[w] == 1]
             if params and shape == PARAM:
                 # A name that goes on like the values do, into two or more of the same routes
                 # (`/keys/ak_test/configs`, `/keys/ak_test/usage` beside `/keys/{}/configs`,
@@ -703,8 +727,26 @@ class Templater:
                 for s in params:
                     _merge(merged, node.children.pop(s))
                 node.children[shape] = merged
+                merged_here.add(shape)
         for seg, child in node.children.items():
-            self._fold(child, seg)
+            self._fold(child, seg, (child, 1) if seg in merged_here else (scope[0], scope[1] + 1) if scope else None)
+
+    def _words_below(self, top: _Node, depth: int) -> Counter[str]:
+        """Calls per plain word at `depth` below a parameter node, over all its branches. Counted once,
+        when the first branch asks, before any of them is folded at that depth. Bounded: a level of
+        more than `MAX_BRANCHES` nodes is judged by its first ones."""
+        key = (id(top), depth)
+        if key not in self._below:
+            nodes = [top]
+            for _ in range(depth - 1):
+                nodes = [c for n in nodes for c in n.children.values()][:MAX_BRANCHES]
+            words: Counter[str] = Counter()
+            for n in nodes:
+                for seg, c in n.children.items():
+                    if segment_kind(seg) == "static" and not _is_route_word(seg):
+                        words[seg] += c.count
+            self._below[key] = (top, words)
+        return self._below[key][1]
 
     @staticmethod
     def _versions_among_values(node: _Node, segs: list[str], kinds: dict[str, str], params: list[str],
