@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from urllib.parse import unquote
 
 _INT = re.compile(r"^-?\d+$")
@@ -739,7 +740,7 @@ class Templater:
         if key not in self._below:
             nodes = [top]
             for _ in range(depth - 1):
-                nodes = [c for n in nodes for c in n.children.values()][:MAX_BRANCHES]
+                nodes = list(islice((c for n in nodes for c in n.children.values()), MAX_BRANCHES))
             words: Counter[str] = Counter()
             for n in nodes:
                 for seg, c in n.children.items():
