@@ -630,22 +630,26 @@ class Templater:
                 params += flags
             # Three or more constant-case names side by side and no other name beside them
             # (`/rules/COMPATIBILITY`, `/rules/VALIDITY`, `/rules/INTEGRITY`) are an enum's values.
-            consts = [s for s in segs if kinds[s] == "static" and _CONSTANT.match(s) and s not in params]
+            taken = set(params)  # membership by set: a position may hold many thousands of values
+            consts = [s for s in segs if kinds[s] == "static" and _CONSTANT.match(s) and s not in taken]
             if len(consts) >= 3 and len(consts) == sum(1 for s in segs if kinds[s] == "static"):
                 params += consts
             # File names seen once or twice where names come in many extensions are values, however
             # they read (`sister.jpeg`); `search.json` or `icon.png`, called again and again, are routes.
+            taken = set(params)
             params += [s for s in segs if (s in formatted or s in prefixed or s in in_formats
                                            or (loose and s in named and node.children[s].count <= 2))
-                       and s not in params]
+                       and s not in taken]
             # Release numbers (`/packages/lodash/4.17.21`, `/releases/v1.2.3`) read like API versions, but
             # an API has few versions, each called again and again: four or more dotted versions at
             # one position, rarely repeated, are values.
-            releases = [s for s in segs if kinds[s] == "version" and "." in heads[s] and s not in params]
+            taken = set(params)
+            releases = [s for s in segs if kinds[s] == "version" and "." in heads[s] and s not in taken]
             if _rarely_repeated(releases, node):
                 params += releases
+                taken.update(releases)
             words = [s for s in segs if kinds[s] == "static" and not _is_route_word(heads[s])
-                     and s not in params]
+                     and s not in taken]
             if after_service:
                 words = []  # gRPC and Twirp: `/acme.users.v1.UserService/GetUser`; after a service come its methods
             # RPC-style APIs name methods `namespace.method` (`/api/chat.postMessage`, `/api/chat.update`,
@@ -691,19 +695,23 @@ class Templater:
                 # among many others seen once is a value; a route repeats in its branches.
                 below = self._words_below(*scope)
                 if _rare_at_depth(below):
-                    params += [w for w in words if w not in params and below[w] == 1]
+                    taken = set(params)
+                    params += [w for w in words if w not in taken and below[w] == 1]
             if params and shape == PARAM:
                 # A name that goes on like the values do, into two or more of the same routes
                 # (`/keys/ak_test/configs`, `/keys/ak_test/usage` beside `/keys/{}/configs`,
                 # `/keys/{}/usage`), is a value that came up often: an id from the docs, a test
                 # account. Route words (`me`) are left to the stricter rule below.
                 kids_of_values = set().union(*(node.children[p].children for p in params))
-                params += [w for w in words if w not in params
+                taken = set(params)
+                params += [w for w in words if w not in taken
                            and len(node.children[w].children.keys() & kids_of_values) >= 2]
-                params += _goes_on_like_values(node, [w for w in words if w not in params], params)
+                taken = set(params)
+                params += _goes_on_like_values(node, [w for w in words if w not in taken], params)
                 params += self._versions_among_values(node, segs, kinds, params, kids_of_values)
             if params and (shape == PARAM or shape.startswith(PARAM + ":")):  # also `all:setIamPolicy`
-                route = [s for s in segs if kinds[s] == "static" and s not in params and _is_route_word(heads[s])]
+                taken = set(params)
+                route = [s for s in segs if kinds[s] == "static" and s not in taken and _is_route_word(heads[s])]
                 once = _route_words_among_names(route, params, kinds, formats + flags + consts, node)
                 params += once
                 # A route word (`me`, `current`, `health`) whose path goes on like the values' paths
@@ -757,7 +765,8 @@ class Templater:
         `/bots/QRqN/analytics`), or ending where values end. An API version is called on every one
         of its routes, so where one version at the position is called again and again, the rest
         are versions too."""
-        versions = [s for s in segs if kinds[s] == "version" and s not in params]
+        taken = set(params)
+        versions = [s for s in segs if kinds[s] == "version" and s not in taken]
         if not versions or any(node.children[s].count >= 3 for s in versions):
             return []
         if not _values_vary(node, params):  # values that repeat give no room for a rare one
