@@ -87,12 +87,24 @@ print(PEAK_MB)
 
 RUN, HAR_FLOOR, SCAN = (code.replace("PEAK_MB", PEAK_MB) for code in (RUN, HAR_FLOOR, SCAN))
 
+def _fresh_names(template: str, path: str, rng: random.Random) -> str:
+    """`path` with each plain name at a parameter of `template` replaced by a new one."""
+    segs, tsegs = path.split("/"), template.split("/")
+    if len(segs) != len(tsegs):
+        return path
+    return "/".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(9))
+                    if _WHOLE_PARAM.fullmatch(t) and s.isalpha() else s for s, t in zip(segs, tsegs, strict=True))
+
+
+_WHOLE_PARAM = re.compile(r"\{[^}/]+\}")
 _ID = re.compile(r"(?<=/)(?:\d{3,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?=/|$)")
 
 
-def make_log(path: str, lines: int, seed: int = 1, fresh_ids: bool = False) -> None:
+def make_log(path: str, lines: int, seed: int = 1, fresh_ids: bool = False, fresh_names: bool = False) -> None:
     """With `fresh_ids`, every number and UUID in a path is new on each line, as order ids and
-    user ids are in real traffic: the paths never repeat, the endpoints do."""
+    user ids are in real traffic: the paths never repeat, the endpoints do. With `fresh_names`, so is
+    every plain name the spec makes a path parameter (usernames, slugs, repository names), which no
+    stand-in sums."""
     from openapi_traffic import generate
 
     calls = generate(n_specs=60, seed=seed, per_op=20)
@@ -104,6 +116,8 @@ def make_log(path: str, lines: int, seed: int = 1, fresh_ids: bool = False) -> N
             if fresh_ids:
                 target = _ID.sub(lambda m: str(uuid.UUID(int=rng.getrandbits(128))) if "-" in m.group(0)
                                  else str(rng.randrange(10**6, 10**9)), target)
+            if fresh_names:
+                target = _fresh_names(c.template, c.path, rng) + (f"?{c.query}" if c.query else "")
             f.write(f'203.0.113.{i % 250} - - [30/Nov/2026:01:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d} +0000] '
                     f'"{c.method} {target} HTTP/1.1" {rng.choice([200, 200, 200, 201, 204, 404, 500])} {rng.randint(10, 9000)} '
                     f'"-" "Mozilla/5.0"\n')
@@ -176,6 +190,8 @@ def main() -> None:
     ap.add_argument("--lines", type=int, nargs="*", default=[1_000_000])
     ap.add_argument("--har", type=int, nargs="*", default=[], help="HAR entries, one file each")
     ap.add_argument("--fresh-ids", type=int, nargs="*", default=[], help="log lines whose ids never repeat")
+    ap.add_argument("--fresh-names", type=int, nargs="*", default=[],
+                    help="log lines whose plain-name path parameters never repeat")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="apisentry-inv-bench-")
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -185,21 +201,24 @@ def main() -> None:
         log_rows(work, a.lines, fresh_ids=False)
     if a.fresh_ids:
         log_rows(work, a.fresh_ids, fresh_ids=True)
+    if a.fresh_names:
+        log_rows(work, a.fresh_names, fresh_ids=False, fresh_names=True)
 
 
-def log_rows(work: str, sizes: list[int], fresh_ids: bool) -> None:
+def log_rows(work: str, sizes: list[int], fresh_ids: bool, fresh_names: bool = False) -> None:
     print("\n| input | lines | floor: read + split s | inventory s | lines/s | endpoints | peak RSS MB "
           "| floor: DuckDB scan RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         log = os.path.join(work, f"access-{n}.log")
-        make_log(log, n, fresh_ids=fresh_ids)
+        make_log(log, n, fresh_ids=fresh_ids, fresh_names=fresh_names)
         floor = float(subprocess.run([sys.executable, "-c", FLOOR, log], capture_output=True, text=True,
                                      check=True).stdout)
         scan_rss = float(subprocess.run([sys.executable, "-c", SCAN, log], capture_output=True, text=True,
                                         check=True).stdout)
         out = subprocess.run([sys.executable, "-c", RUN, log], capture_output=True, text=True, check=True).stdout.split()
         secs, eps, lines, rss = float(out[0]), int(out[1]), int(out[2]), float(out[3])
-        print(f"| nginx combined{', fresh ids' if fresh_ids else ''} | {lines:,} | {floor:.1f} | {secs:.1f} | {lines / secs:,.0f} | {eps:,} | {rss:.0f} "
+        kind = ", fresh ids" if fresh_ids else ", fresh names" if fresh_names else ""
+        print(f"| nginx combined{kind} | {lines:,} | {floor:.1f} | {secs:.1f} | {lines / secs:,.0f} | {eps:,} | {rss:.0f} "
               f"| {scan_rss:.0f} |", flush=True)
         os.remove(log)
 

@@ -46,6 +46,10 @@ ROUTE_WORDS = frozenset({"me", "self", "current", "latest", "all", "new", "searc
                          "login", "logout", "signin", "signout", "signup", "register", "refresh", "token",
                          "verify", "callback", "authorize", "revoke", "introspect", "userinfo"})
 MIN_DISTINCT_RATIO = 0.8
+# Names right after an API version, or names that all read as collections, stay routes however
+# rarely each is called (a short capture calls each resource once), up to this many: more names
+# than an API has resources, each seen once (`/v1/<username>` in a busy log), are values.
+MAX_RESOURCE_NAMES = 50
 # Names after a collection noun that go on alike are its members once there are this many (`_members`).
 MIN_MEMBERS = 4
 # Format names as path segments (`/json/Players`, `/xml/Players`) are a `{format}` parameter once
@@ -669,7 +673,8 @@ class Templater:
             # Not resources, though, seen once each in a short capture (`/api/v1/users`, `/api/v1/orders`,
             # `/api/v1/products`, `/api/v1/settings`): names right after an API version, or names that
             # all read as collections, stay routes.
-            resources = after_version or all(_is_collection(w) for w in rare_words)
+            resources = (after_version or all(_is_collection(w) for w in rare_words)) \
+                and len(rare_words) < MAX_RESOURCE_NAMES
             if _rarely_repeated(rare_words, node) and not resources:
                 params += rare_words
             elif not params and not resources and (twins := _twin_trees(node, words)):
