@@ -654,6 +654,42 @@ def test_fresh_ids_in_every_call_make_no_new_paths(tmp_path: Path) -> None:
     assert eps == {"/api/v1/orders/{orderId}": 2200, "/api/v1/users/{userId}/cart": 1000, "/api/v1/users/me/cart": 5}
 
 
+def test_plain_names_are_templated_mid_stream_and_later_calls_summed_into_their_templates(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Usernames have no stand-in, so each opens a shape; past `CONSOLIDATE_AT` shapes they are
+    templated and summed, later names go straight into their template, and the inventory is the one
+    built without the limit. `/v1/users/me` is no username: `/v1/users/me/settings` was seen."""
+    import random
+
+    import apisentry.api.inventory as inventory
+
+    rng = random.Random(7)
+    names = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(5, 10))) for _ in range(400)]
+    obs = [_o("GET", "/v1/users/me/settings")]
+    for name in names:
+        obs += [_o("GET", f"/v1/users/{name}"), _o("GET", f"/v1/users/{name}/repos"), _o("PUT", f"/v1/repos/{name}/topics")]
+    obs += [_o("GET", "/v1/users/me"), _o("GET", "/v1/users/me/settings")]
+
+    def endpoints() -> dict[tuple[str, str], int]:
+        return {(e.method, e.path): e.calls for e in build(obs)["endpoints"]}
+
+    expected = {("GET", "/v1/users/{userId}"): 400, ("GET", "/v1/users/{userId}/repos"): 400,
+                ("PUT", "/v1/repos/{repoId}/topics"): 400, ("GET", "/v1/users/me"): 1, ("GET", "/v1/users/me/settings"): 2}
+    assert endpoints() == expected
+    held: list[tuple[int, int]] = []
+    consolidate = inventory._consolidate
+
+    def watched(shapes: dict[Any, Any], samples: dict[Any, Any], known: list[str]) -> None:
+        before = len(shapes)
+        consolidate(shapes, samples, known)
+        held.append((before, len(shapes)))
+
+    monkeypatch.setattr(inventory, "CONSOLIDATE_AT", 100)
+    monkeypatch.setattr(inventory, "_consolidate", watched)
+    assert endpoints() == expected
+    assert held == [(100, 4)]  # once: the 1,100 shapes after it went into the four it left
+
+
 def test_gzip_files_cut_short_keep_what_came_before_the_break(tmp_path: Path) -> None:
     def cut(name: str, text: str) -> None:
         data = gzip.compress(text.encode())

@@ -171,6 +171,104 @@ def _param(params: dict[str, dict[str, Any]], where: str, name: str, value: Any)
 # Concrete paths kept per shape for the templater to learn from; the rest of a shape's calls are
 # summed under its stand-in path (see `canonical_path`).
 SAMPLE_PATHS = 32
+# Shapes held before they are templated mid-stream and summed into their templates. Stand-ins sum
+# ids, but not plain names (usernames, slugs, repository names): without this, each new name would
+# keep a shape of its own, and memory would grow with the calls.
+CONSOLIDATE_AT = 20_000
+
+_ShapeKey = tuple[str | None, str, str, str | None]  # host, method, path (stand-ins or template), gateway route
+
+
+def _weighed(path: str, shape: Endpoint, seen: dict[str, int], paths: list[str], counts: list[int]) -> None:
+    """Adds a shape's sampled paths, weighed by their calls, for the templater. The calls no sample
+    carries go to the stand-in path, which reads as one more id; a shape that is already a template
+    (`/v1/users/{userId}`, from a consolidation) spreads them over its samples instead, since a
+    template read as a path would be one busy name beside many rare ones: a route, not a value."""
+    paths += seen
+    at = len(counts)
+    counts += seen.values()
+    if (rest := shape.records - sum(seen.values())) <= 0:
+        return
+    if "{" not in path:
+        paths.append(path)
+        counts.append(rest)
+        return
+    share, extra = divmod(rest, len(seen))
+    for i in range(len(seen)):
+        counts[at + i] += share + (i < extra)
+
+
+def _consolidate(shapes: dict[_ShapeKey, Endpoint], samples: dict[_ShapeKey, dict[str, int]], known: list[str]) -> None:
+    """Templates the shapes seen so far, host by host, as `build` does at the end, and sums each
+    into its template's shape, keeping a bounded sample of its paths. The template path carries the
+    calls no sample does, as a stand-in path does: the templater reads it as one more value."""
+    by_host: dict[str | None, list[_ShapeKey]] = defaultdict(list)
+    for key in shapes:
+        if key[3] is None:
+            by_host[key[0]].append(key)
+    for host, keys in by_host.items():
+        paths: list[str] = []
+        counts: list[int] = []
+        for key in keys:
+            _weighed(key[2], shapes[key], samples[key], paths, counts)
+        templ = Templater(paths, known, counts)
+        for key in keys:
+            target = (host, key[1], templ.template(next(iter(samples[key]))), None)
+            if target == key:
+                continue
+            shape, seen = shapes.pop(key), samples.pop(key)
+            into = shapes.get(target)
+            if into is None:
+                into = shapes[target] = Endpoint(key[1], target[2], host)
+                samples[target] = {}
+            into.absorb(shape)
+            mine = samples[target]
+            for concrete, n in seen.items():
+                if concrete in mine:
+                    mine[concrete] += n
+                elif len(mine) < SAMPLE_PATHS:
+                    mine[concrete] = n
+
+
+_WHOLE_PARAM = re.compile(r"^\{[^{}/]*\}$")
+
+
+class _RouteNode:
+    __slots__ = ("ends", "value", "words")
+
+    def __init__(self) -> None:
+        self.words: dict[str, _RouteNode] = {}
+        self.value: _RouteNode | None = None
+        self.ends: dict[str, str] = {}  # method -> the shape's path
+
+
+class _Routes:
+    """The shapes left after a consolidation, host by host, as a tree of segments, so that a later
+    path that fits a template (`/v1/ana` in `/v1/{username}`) is summed into it instead of opening
+    a shape of its own. A segment fills a parameter only where no shape has it as a word:
+    `/users/me` does not go into `/users/{id}` when `/users/me/orders` was seen."""
+
+    def __init__(self, keys: Iterable[_ShapeKey]) -> None:
+        self._trees: dict[str | None, _RouteNode] = {}
+        for host, method, path, route in keys:
+            if route is not None:
+                continue
+            node = self._trees.setdefault(host, _RouteNode())
+            for seg in path.split("/"):
+                if _WHOLE_PARAM.match(seg):
+                    node.value = node = node.value or _RouteNode()
+                else:
+                    node = node.words.setdefault(seg, _RouteNode())
+            node.ends[method] = path
+
+    def route(self, host: str | None, method: str, path: str) -> str | None:
+        """The path of the shape `path` fits, if any."""
+        node = self._trees.get(host)
+        for seg in path.split("/"):
+            if node is None:
+                return None
+            node = node.words.get(seg) or node.value
+        return node.ends.get(method) if node is not None else None
 
 
 def build(observations: Iterable[Observation], specs: list[Spec] | None = None) -> dict[str, Any]:
@@ -180,15 +278,25 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     and the stand-in path for the rest, are then templated together, host by host, and the shapes
     are summed into their endpoints."""
     specs = specs or []
-    shapes: dict[tuple[str | None, str, str, str | None], Endpoint] = {}
-    samples: dict[tuple[str | None, str, str, str | None], dict[str, int]] = {}
+    shapes: dict[_ShapeKey, Endpoint] = {}
+    samples: dict[_ShapeKey, dict[str, int]] = {}
     known = list(dict.fromkeys(base + op.route for s in specs for op in s.operations for base in s.base_paths))
     route_names = frozenset(seg for t in known for seg in t.split("/") if seg and "{" not in seg)
     selection = _Selection(specs)
+    consolidate_at = CONSOLIDATE_AT
+    routes: _Routes | None = None
     for o in observations:
         # A gateway's route is the endpoint already; its paths only serve to match a spec.
         key = (o.host, o.method, o.route if o.route is not None else canonical_path(o.path, route_names), o.route)
         shape = shapes.get(key)
+        if shape is None and o.route is None:
+            if len(shapes) >= consolidate_at:
+                _consolidate(shapes, samples, known)
+                consolidate_at = len(shapes) + CONSOLIDATE_AT
+                routes = _Routes(shapes)
+            if routes is not None and (fits := routes.route(key[0], key[1], key[2])) is not None:
+                key = (key[0], key[1], fits, None)
+                shape = shapes[key]
         if shape is None:
             shape = shapes[key] = Endpoint(o.method, key[2], o.host)
             samples[key] = {}
@@ -214,11 +322,7 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     for key, shape in shapes.items():
         if key[3] is None:
             host = key[0] or main
-            paths[host] += samples[key]
-            counts[host] += samples[key].values()
-            if (rest := shape.records - sum(samples[key].values())) > 0:
-                paths[host].append(key[2])  # the stand-in path carries the calls not sampled
-                counts[host].append(rest)
+            _weighed(key[2], shape, samples[key], paths[host], counts[host])
     templ = {host: Templater(paths[host], known, counts[host]) for host in paths}
     compared = _compared_hosts(specs, set(busiest), main)
     eps: dict[tuple[str | None, str, str], Endpoint] = {}

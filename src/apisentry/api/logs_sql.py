@@ -183,16 +183,17 @@ def _read(path: str, compressed: bool, kind: str, layout: _Layout, report: ReadR
                      list_filter(string_split(split_part({target}, '?', 2), '&'), lambda x: x <> ''),
                      lambda x: split_part(x, '=', 1)))) AS names,
                  count(*) AS calls, min({ts}) AS first, max({ts}) AS last,
-                 [{_CLIENT_SAMPLE if "ip" in names else "NULL::VARCHAR"}] AS ips, any_value(line) AS example,
+                 [{_CLIENT_SAMPLE if "ip" in names else "NULL::VARCHAR"}] AS ips, any_value(CASE WHEN m.method = '' THEN line END) AS example,
                  [{_SAMPLES}] AS samples
           FROM targets
           GROUP BY ALL)
         SELECT method, shape, status, usr, sum(calls), min(first), max(last),
-               list_slice(list_distinct(flatten(list(ips))), 1, {_CLIENT_BUCKETS}),
-               list_distinct(flatten(list(names))), any_value(example),
+               list_slice(list_sort(list_distinct(flatten(list(ips)))), 1, {_CLIENT_BUCKETS}),
+               list_sort(list_distinct(flatten(list(names)))), any_value(example),
                list_slice(list_sort(list_distinct(flatten(list(samples)))), 1, {SAMPLE_BUCKETS})
         FROM grouped
-        GROUP BY ALL""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path])
+        GROUP BY method, shape, status, usr
+        ORDER BY hash(shape), 1, 2, 3, 4""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path])
     try:
         # In batches: with a fresh id in every path, there are as many groups as lines.
         while batch := cur.fetchmany(10_000):
