@@ -690,6 +690,47 @@ def test_plain_names_are_templated_mid_stream_and_later_calls_summed_into_their_
     assert held == [(100, 4)]  # once: the 1,100 shapes after it went into the four it left
 
 
+def test_a_log_with_more_groups_than_memory_holds_is_read_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new username in every line makes a group per line. Past DuckDB's memory limit the file is
+    read again in parts, each holding the groups whose shape hashes to it: the same observations,
+    and the lines no pass could read counted once. Below what even many parts need, the file is
+    reported, not a crash."""
+    import random
+
+    import apisentry.api.logs_sql as logs_sql
+
+    rng = random.Random(5)
+    lines = [f'203.0.113.{i % 250} - - [30/Nov/2026:01:02:{i % 60:02d} +0000] '
+             f'"GET /v1/users/{"".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(9))}/repos HTTP/1.1" '
+             f'200 5 "-" "c"' for i in range(30_000)]
+    lines[7] = "not a log line at all"
+    (tmp_path / "a.log").write_bytes("\n".join(lines).encode() + b"\n\xff\xfe broken bytes\n")
+
+    def observed() -> tuple[list[tuple[Any, ...]], dict[str, int], list[int]]:
+        passes: list[int] = []
+        read_parts = logs_sql._read_parts
+
+        def watched(*args: Any) -> Iterator[Observation]:
+            passes.append(args[-1])
+            yield from read_parts(*args)
+
+        monkeypatch.setattr(logs_sql, "_read_parts", watched)
+        obs, report = read([str(tmp_path / "a.log")])
+        return sorted((o.method, o.path, o.count, tuple(o.samples or ())) for o in obs), dict(report.skipped), passes
+
+    whole, skipped, passes = observed()
+    assert passes == [1] and len(whole) > 20_000 and sum(o[2] for o in whole) == 29_999
+    assert skipped == {"not a combined log line": 1, "unreadable log line (invalid encoding)": 1}
+    monkeypatch.setattr(logs_sql, "MEMORY_LIMIT", "32MB")
+    in_parts, skipped_in_parts, passes = observed()
+    assert passes[0] == 1 and len(passes) > 1
+    assert in_parts == whole and skipped_in_parts == skipped
+    monkeypatch.setattr(logs_sql, "MEMORY_LIMIT", "4MB")
+    none, skipped, passes = observed()
+    assert none == [] and passes == [1, 4, 16, 64, 256]
+    assert skipped == {"too many distinct paths to group in 4MB, even in 256 passes": 1}
+
+
 def test_gzip_files_cut_short_keep_what_came_before_the_break(tmp_path: Path) -> None:
     def cut(name: str, text: str) -> None:
         data = gzip.compress(text.encode())

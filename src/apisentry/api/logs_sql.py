@@ -157,17 +157,47 @@ def _decompress_until_break(path: str, out: str) -> bool:
 
 def _read(path: str, compressed: bool, kind: str, layout: _Layout, report: ReadReport,
           shown_as: str | None = None) -> Iterator[Observation]:
+    parts = 1
+    while True:
+        try:
+            yield from _read_parts(path, compressed, kind, layout, report, shown_as, parts)
+            return
+        except _TooManyGroups:
+            # Every path a new name (`/users/<username>`) makes as many groups as lines; in parts,
+            # each pass over the file holds only the groups whose shape hashes to it.
+            if parts >= MAX_PARTS:
+                report.skip(f"too many distinct paths to group in {MEMORY_LIMIT}, even in {parts} passes", shown_as or path)
+                return
+            parts *= 4
+
+
+# DuckDB's memory for the groups of one pass; beyond it the file is read again in parts.
+MEMORY_LIMIT = "512MB"
+MAX_PARTS = 256
+
+
+class _TooManyGroups(Exception):
+    pass
+
+
+def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report: ReadReport,
+                shown_as: str | None, parts: int) -> Iterator[Observation]:
     rx, names, ts, usr, target = layout.rx, layout.names, layout.ts, layout.usr, layout.target
     fields = ", ".join(f"'{n}'" for n in names)
     con = duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="apisentry-duckdb-")  # not DuckDB's default, `.tmp` where the user stands
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
-    con.execute("SET memory_limit = '1GB'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET temp_directory = ?", [spill])
     # One streaming pass: lines group as they are read, so memory follows the number of distinct
     # (method, shape, status, user, set of query names) groups, not the number of lines or ids; a
     # second, small aggregation folds the name sets. No DISTINCT aggregates: DuckDB's grew with the input
     # even when the distinct values did not. Unmatched lines form the group with an empty method.
-    cur = con.execute(f"""
+    def query(part: int) -> str:
+        # With one part there is nothing to leave out; a filter would still cost a hash per line.
+        keep = f"WHERE hash(shape) % {parts} = {part}" if parts > 1 else ""
+        return f"""
         WITH parsed AS (
           SELECT line, regexp_extract(line, $rx$, [{fields}]) AS m
           FROM read_csv(?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
@@ -175,9 +205,9 @@ def _read(path: str, compressed: bool, kind: str, layout: _Layout, report: ReadR
                         compression = '{"gzip" if compressed else "none"}')
           WHERE trim(line) <> ''{" AND NOT starts_with(line, '#')" if layout.header_lines else ""}),
         targets AS (
-          SELECT line, m, split_part({target}, '?', 1) AS p FROM parsed),
+          SELECT line, m, p, {_SHAPE} AS shape FROM (SELECT line, m, split_part({target}, '?', 1) AS p FROM parsed)),
         grouped AS (
-          SELECT m.method AS method, {_SHAPE} AS shape,
+          SELECT m.method AS method, shape,
                  try_cast(m.status AS INTEGER) AS status, {usr} AS usr,
                  list_sort(list_distinct(list_transform(
                      list_filter(string_split(split_part({target}, '?', 2), '&'), lambda x: x <> ''),
@@ -186,6 +216,7 @@ def _read(path: str, compressed: bool, kind: str, layout: _Layout, report: ReadR
                  [{_CLIENT_SAMPLE if "ip" in names else "NULL::VARCHAR"}] AS ips, any_value(CASE WHEN m.method = '' THEN line END) AS example,
                  [{_SAMPLES}] AS samples
           FROM targets
+          {keep}
           GROUP BY ALL)
         SELECT method, shape, status, usr, sum(calls), min(first), max(last),
                list_slice(list_sort(list_distinct(flatten(list(ips)))), 1, {_CLIENT_BUCKETS}),
@@ -193,20 +224,34 @@ def _read(path: str, compressed: bool, kind: str, layout: _Layout, report: ReadR
                list_slice(list_sort(list_distinct(flatten(list(samples)))), 1, {SAMPLE_BUCKETS})
         FROM grouped
         GROUP BY method, shape, status, usr
-        ORDER BY hash(shape), 1, 2, 3, 4""".replace("$rx$", "'" + rx.replace("'", "''") + "'"), [path])
+        ORDER BY hash(shape), 1, 2, 3, 4""".replace("$rx$", "'" + rx.replace("'", "''") + "'")
     try:
-        # In batches: with a fresh id in every path, there are as many groups as lines.
-        while batch := cur.fetchmany(10_000):
-            yield from _observations(batch, shown_as or path, kind, layout, report, path)
+        for part in range(parts):
+            try:
+                # Groups come sorted, so they are all made before the first comes back: a pass
+                # that runs out of memory does so before it has given anything.
+                cur = con.execute(query(part), [path])
+            except duckdb.OutOfMemoryException as e:
+                if part == 0:
+                    raise _TooManyGroups from e
+                # Parts are alike in size, so this is rare; what came before is kept.
+                report.skip(f"too many distinct paths to group in {MEMORY_LIMIT}: {parts - part} of {parts} "
+                            "parts left out", shown_as or path)
+                return
+            # In batches: with a fresh id in every path, there are as many groups as lines.
+            while batch := cur.fetchmany(10_000):
+                yield from _observations(batch, shown_as or path, kind, layout, report, path)
         # Lines DuckDB could not read at all: bytes that are not UTF-8, or over its 2 MB line limit,
-        # which no real request line reaches.
+        # which no real request line reaches. Each pass read them; they are counted once.
         for n, first, why in con.execute("SELECT count(DISTINCT line), min(line), error_type FROM reject_errors "
+                                         "WHERE scan_id = (SELECT min(scan_id) FROM reject_errors) "
                                          "GROUP BY error_type ORDER BY 2").fetchall():
             reason = f"unreadable log line ({str(why).lower().replace('_', ' ')})"
             report.skipped[reason] += int(n)
             report.examples.setdefault(reason, f"{shown_as or path}:{first}")
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _Layout,
