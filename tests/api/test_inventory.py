@@ -657,37 +657,48 @@ def test_fresh_ids_in_every_call_make_no_new_paths(tmp_path: Path) -> None:
 def test_plain_names_are_templated_mid_stream_and_later_calls_summed_into_their_templates(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Usernames have no stand-in, so each opens a shape; past `CONSOLIDATE_AT` shapes they are
-    templated and summed, later names go straight into their template, and the inventory is the one
-    built without the limit. `/v1/users/me` is no username: `/v1/users/me/settings` was seen."""
+    templated and summed, later names that fit a template are summed into it, and the inventory is
+    the one built without the limit. `/v1/users/me` is no username (`/v1/users/me/settings` was
+    seen), nor is `/v1/users/search`, which came later but with more calls than any name."""
     import random
 
-    import apisentry.api.inventory as inventory
+    import apisentry.api.shapes as shapes
 
     rng = random.Random(7)
     names = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(5, 10))) for _ in range(400)]
     obs = [_o("GET", "/v1/users/me/settings")]
-    for name in names:
+    for i, name in enumerate(names):
         obs += [_o("GET", f"/v1/users/{name}"), _o("GET", f"/v1/users/{name}/repos"), _o("PUT", f"/v1/repos/{name}/topics")]
+        if i > 200:  # a route first called after the names were templated, busier than any name
+            obs.append(_o("GET", "/v1/users/search"))
     obs += [_o("GET", "/v1/users/me"), _o("GET", "/v1/users/me/settings")]
 
     def endpoints() -> dict[tuple[str, str], int]:
         return {(e.method, e.path): e.calls for e in build(obs)["endpoints"]}
 
     expected = {("GET", "/v1/users/{userId}"): 400, ("GET", "/v1/users/{userId}/repos"): 400,
-                ("PUT", "/v1/repos/{repoId}/topics"): 400, ("GET", "/v1/users/me"): 1, ("GET", "/v1/users/me/settings"): 2}
+                ("PUT", "/v1/repos/{repoId}/topics"): 400, ("GET", "/v1/users/search"): 199,
+                ("GET", "/v1/users/me"): 1, ("GET", "/v1/users/me/settings"): 2}
     assert endpoints() == expected
-    held: list[tuple[int, int]] = []
-    consolidate = inventory._consolidate
+    held: list[tuple[str, int, int]] = []
+    template, sum_fitting = shapes.ShapeTable._template, shapes.ShapeTable._sum_fitting
 
-    def watched(shapes: dict[Any, Any], samples: dict[Any, Any], known: list[str]) -> None:
-        before = len(shapes)
-        consolidate(shapes, samples, known)
-        held.append((before, len(shapes)))
+    def watched(step: Any) -> Any:
+        def run(table: shapes.ShapeTable) -> None:
+            before = len(table.shapes)
+            step(table)
+            held.append((step.__name__, before, len(table.shapes)))
+        return run
 
-    monkeypatch.setattr(inventory, "CONSOLIDATE_AT", 100)
-    monkeypatch.setattr(inventory, "_consolidate", watched)
+    monkeypatch.setattr(shapes, "CONSOLIDATE_AT", 100)
+    monkeypatch.setattr(shapes.ShapeTable, "_template", watched(template))
+    monkeypatch.setattr(shapes.ShapeTable, "_sum_fitting", watched(sum_fitting))
     assert endpoints() == expected
-    assert held == [(100, 4)]  # once: the 1,100 shapes after it went into the four it left
+    # Templated once; from then on each hundred new names went into the four shapes it left (five
+    # with the search), and at the end the names since the last hundred did: six with `me`.
+    assert held[0] == ("_template", 100, 4) and len(held) > 5
+    assert all(step == "_sum_fitting" and after <= 5 for step, _, after in held[1:-1])
+    assert held[-1][0] == "_sum_fitting" and held[-1][2] == 6
 
 
 def test_a_log_with_more_groups_than_memory_holds_is_read_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

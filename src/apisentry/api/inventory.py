@@ -14,6 +14,7 @@ from typing import Any
 
 from apisentry.api.schemas import SchemaSketch, format_of, json_type, value_type
 from apisentry.api.sensitive import types_in
+from apisentry.api.shapes import ShapeTable, kept_parameters
 from apisentry.api.templating import Templater, canonical_path
 from apisentry.api.traffic import Observation
 from apisentry.guard.spec import Operation, Spec, load_spec
@@ -168,109 +169,6 @@ def _param(params: dict[str, dict[str, Any]], where: str, name: str, value: Any)
             cur["format"] = None  # a format holds only if every value had it
 
 
-# Concrete paths kept per shape for the templater to learn from; the rest of a shape's calls are
-# summed under its stand-in path (see `canonical_path`).
-SAMPLE_PATHS = 32
-# Shapes held before they are templated mid-stream and summed into their templates. Stand-ins sum
-# ids, but not plain names (usernames, slugs, repository names): without this, each new name would
-# keep a shape of its own, and memory would grow with the calls.
-CONSOLIDATE_AT = 20_000
-
-_ShapeKey = tuple[str | None, str, str, str | None]  # host, method, path (stand-ins or template), gateway route
-
-
-def _weighed(path: str, shape: Endpoint, seen: dict[str, int], paths: list[str], counts: list[int]) -> None:
-    """Adds a shape's sampled paths, weighed by their calls, for the templater. The calls no sample
-    carries go to the stand-in path, which reads as one more id; a shape that is already a template
-    (`/v1/users/{userId}`, from a consolidation) spreads them over its samples instead, since a
-    template read as a path would be one busy name beside many rare ones: a route, not a value."""
-    paths += seen
-    at = len(counts)
-    counts += seen.values()
-    if (rest := shape.records - sum(seen.values())) <= 0:
-        return
-    if "{" not in path:
-        paths.append(path)
-        counts.append(rest)
-        return
-    share, extra = divmod(rest, len(seen))
-    for i in range(len(seen)):
-        counts[at + i] += share + (i < extra)
-
-
-def _consolidate(shapes: dict[_ShapeKey, Endpoint], samples: dict[_ShapeKey, dict[str, int]], known: list[str]) -> None:
-    """Templates the shapes seen so far, host by host, as `build` does at the end, and sums each
-    into its template's shape, keeping a bounded sample of its paths. The template path carries the
-    calls no sample does, as a stand-in path does: the templater reads it as one more value."""
-    by_host: dict[str | None, list[_ShapeKey]] = defaultdict(list)
-    for key in shapes:
-        if key[3] is None:
-            by_host[key[0]].append(key)
-    for host, keys in by_host.items():
-        paths: list[str] = []
-        counts: list[int] = []
-        for key in keys:
-            _weighed(key[2], shapes[key], samples[key], paths, counts)
-        templ = Templater(paths, known, counts)
-        for key in keys:
-            target = (host, key[1], templ.template(next(iter(samples[key]))), None)
-            if target == key:
-                continue
-            shape, seen = shapes.pop(key), samples.pop(key)
-            into = shapes.get(target)
-            if into is None:
-                into = shapes[target] = Endpoint(key[1], target[2], host)
-                samples[target] = {}
-            into.absorb(shape)
-            mine = samples[target]
-            for concrete, n in seen.items():
-                if concrete in mine:
-                    mine[concrete] += n
-                elif len(mine) < SAMPLE_PATHS:
-                    mine[concrete] = n
-
-
-_WHOLE_PARAM = re.compile(r"^\{[^{}/]*\}$")
-
-
-class _RouteNode:
-    __slots__ = ("ends", "value", "words")
-
-    def __init__(self) -> None:
-        self.words: dict[str, _RouteNode] = {}
-        self.value: _RouteNode | None = None
-        self.ends: dict[str, str] = {}  # method -> the shape's path
-
-
-class _Routes:
-    """The shapes left after a consolidation, host by host, as a tree of segments, so that a later
-    path that fits a template (`/v1/ana` in `/v1/{username}`) is summed into it instead of opening
-    a shape of its own. A segment fills a parameter only where no shape has it as a word:
-    `/users/me` does not go into `/users/{id}` when `/users/me/orders` was seen."""
-
-    def __init__(self, keys: Iterable[_ShapeKey]) -> None:
-        self._trees: dict[str | None, _RouteNode] = {}
-        for host, method, path, route in keys:
-            if route is not None:
-                continue
-            node = self._trees.setdefault(host, _RouteNode())
-            for seg in path.split("/"):
-                if _WHOLE_PARAM.match(seg):
-                    node.value = node = node.value or _RouteNode()
-                else:
-                    node = node.words.setdefault(seg, _RouteNode())
-            node.ends[method] = path
-
-    def route(self, host: str | None, method: str, path: str) -> str | None:
-        """The path of the shape `path` fits, if any."""
-        node = self._trees.get(host)
-        for seg in path.split("/"):
-            if node is None:
-                return None
-            node = node.words.get(seg) or node.value
-        return node.ends.get(method) if node is not None else None
-
-
 def build(observations: Iterable[Observation], specs: list[Spec] | None = None) -> dict[str, Any]:
     """The inventory of a stream of observations. Each is summed into its shape as it comes: its
     path with identifiers replaced by stand-ins (`/orders/<uuid>` for every order), so memory
@@ -278,37 +176,19 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     and the stand-in path for the rest, are then templated together, host by host, and the shapes
     are summed into their endpoints."""
     specs = specs or []
-    shapes: dict[_ShapeKey, Endpoint] = {}
-    samples: dict[_ShapeKey, dict[str, int]] = {}
     known = list(dict.fromkeys(base + op.route for s in specs for op in s.operations for base in s.base_paths))
     route_names = frozenset(seg for t in known for seg in t.split("/") if seg and "{" not in seg)
     selection = _Selection(specs)
-    consolidate_at = CONSOLIDATE_AT
-    routes: _Routes | None = None
+    table = ShapeTable(known, Endpoint)
     for o in observations:
         # A gateway's route is the endpoint already; its paths only serve to match a spec.
         key = (o.host, o.method, o.route if o.route is not None else canonical_path(o.path, route_names), o.route)
-        shape = shapes.get(key)
-        if shape is None and o.route is None:
-            if len(shapes) >= consolidate_at:
-                _consolidate(shapes, samples, known)
-                consolidate_at = len(shapes) + CONSOLIDATE_AT
-                routes = _Routes(shapes)
-            if routes is not None and (fits := routes.route(key[0], key[1], key[2])) is not None:
-                key = (key[0], key[1], fits, None)
-                shape = shapes[key]
-        if shape is None:
-            shape = shapes[key] = Endpoint(o.method, key[2], o.host)
-            samples[key] = {}
-        shape.add(o)
+        table.shape(key).add(o)
         if selection.paths and (o.method, o.path) in selection.paths:
             selection.add(o)
-        seen = samples[key]
-        for concrete in o.samples or (o.path,):
-            if concrete in seen:
-                seen[concrete] += 1
-            elif len(seen) < SAMPLE_PATHS:
-                seen[concrete] = 1
+        table.sample(key, o.samples or (o.path,))
+    table.finish()
+    shapes, samples = table.shapes, table.samples
     # Each host is its own API (a browser's capture holds the app's API beside fonts and analytics):
     # one templater each. Calls whose source names no host (access logs) go with the busiest host,
     # the API the logs most likely come from.
@@ -319,10 +199,10 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     main = busiest.most_common(1)[0][0] if busiest else None
     paths: dict[str | None, list[str]] = defaultdict(list)
     counts: dict[str | None, list[int]] = defaultdict(list)
-    for key, shape in shapes.items():
+    for key in shapes:
         if key[3] is None:
             host = key[0] or main
-            _weighed(key[2], shape, samples[key], paths[host], counts[host])
+            table.weighed(key, paths[host], counts[host])
     templ = {host: Templater(paths[host], known, counts[host]) for host in paths}
     compared = _compared_hosts(specs, set(busiest), main)
     eps: dict[tuple[str | None, str, str], Endpoint] = {}
@@ -330,7 +210,7 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
         _, method, _, route = key
         host = key[0] or main
         first = next(iter(samples[key]))  # every path of a shape has the same template
-        path = route or templ[host].template(first)
+        path = route or kept_parameters(key[2], templ[host].template(first))
         ep = eps.get((host, method, path))
         if ep is None:
             ep = eps[(host, method, path)] = Endpoint(method, path, host)

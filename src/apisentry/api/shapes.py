@@ -1,0 +1,203 @@
+"""Calls summed by shape while traffic streams in. A shape is a path with its bare identifiers
+replaced by stand-ins (`canonical_path`), so ids never grow memory; plain names (usernames, slugs,
+repository names) have no stand-in, so past `CONSOLIDATE_AT` shapes the ones held are templated as
+the inventory does at the end and summed into their templates' shapes."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from apisentry.api.templating import Templater
+
+if TYPE_CHECKING:
+    from apisentry.api.inventory import Endpoint
+
+# Concrete paths kept per shape for the templater to learn from; the rest of a shape's calls are
+# summed under its stand-in path (see `canonical_path`).
+SAMPLE_PATHS = 32
+# Shapes held before those that fit a template are summed into it, or, when few fit, all are
+# templated again.
+CONSOLIDATE_AT = 20_000
+# A path that fits a template goes into it only if it had at most this many times the calls of
+# the template's average value: a name with a handful of calls beside usernames is one more
+# username; one with hundreds is perhaps a route the first templating did not see.
+BUSY = 2
+# Templates that many shapes went into take more: a parameter judged from a few values (`/reports/
+# daily`, `/reports/weekly`) on part of the traffic may yet prove to be routes.
+MANY_VALUES = 8
+
+ShapeKey = tuple[str | None, str, str, str | None]  # host, method, path (stand-ins or template), gateway route
+
+_WHOLE_PARAM = re.compile(r"^\{[^{}/]*\}$")
+
+
+class ShapeTable:
+    """The shapes of the calls seen so far, with up to `SAMPLE_PATHS` concrete paths each."""
+
+    def __init__(self, known: list[str], new: Callable[[str, str, str | None], Endpoint]) -> None:
+        self.shapes: dict[ShapeKey, Endpoint] = {}
+        self.samples: dict[ShapeKey, dict[str, int]] = {}
+        self._known = known  # the specs' routes, which the templater keeps
+        self._new = new
+        self._values: dict[ShapeKey, int] = {}  # template shape -> the shapes summed into it
+        self._routes: _Routes | None = None
+        self._limit = CONSOLIDATE_AT
+        self._templated = 0  # shapes left by the last templating
+
+    def shape(self, key: ShapeKey) -> Endpoint:
+        found = self.shapes.get(key)
+        if found is not None:
+            return found
+        if len(self.shapes) >= self._limit:
+            self._settle()
+            if (found := self.shapes.get(key)) is not None:  # a path written as a template may be one now
+                return found
+        found = self.shapes[key] = self._new(key[1], key[2], key[0])
+        self.samples[key] = {}
+        return found
+
+    def finish(self) -> None:
+        """Sums the shapes that came after the last templating and fit a template into it, so the
+        last templater weighs them with their template, not as words of their own."""
+        if self._routes is not None:
+            self._sum_fitting()
+
+    def sample(self, key: ShapeKey, paths: list[str] | tuple[str, ...]) -> None:
+        seen = self.samples[key]
+        for concrete in paths:
+            if concrete in seen:
+                seen[concrete] += 1
+            elif len(seen) < SAMPLE_PATHS:
+                seen[concrete] = 1
+
+    def weighed(self, key: ShapeKey, paths: list[str], counts: list[int]) -> None:
+        """Adds a shape's sampled paths, weighed by their calls, for the templater. The calls no
+        sample carries go to the stand-in path, which reads as one more id; a template shape spreads
+        them over its samples instead, since a template read as a path would be one busy name
+        beside many rare ones: a route, not a value."""
+        seen = self.samples[key]
+        paths += seen
+        counts += seen.values()
+        if (rest := self.shapes[key].records - sum(seen.values())) <= 0:
+            return
+        if "{" not in key[2]:
+            paths.append(key[2])
+            counts.append(rest)
+
+    def _settle(self) -> None:
+        if self._routes is not None:
+            self._sum_fitting()
+        if self._routes is None or len(self.shapes) - self._templated > CONSOLIDATE_AT // 2:
+            self._template()
+            self._routes = _Routes(self.shapes)
+            self._templated = len(self.shapes)
+        self._limit = len(self.shapes) + CONSOLIDATE_AT
+
+    def _sum_fitting(self) -> None:
+        """Sums each concrete shape that fits a template and is no busier than its values into it."""
+        assert self._routes is not None
+        for key in [k for k in self.shapes if k[3] is None and "{" not in k[2]]:
+            fits = self._routes.route(key[0], key[1], key[2])
+            if fits is None or fits == key[2]:
+                continue
+            target = (key[0], key[1], fits, None)
+            values = self._values.get(target, 0)
+            if values >= MANY_VALUES and self.shapes[key].calls * values <= BUSY * self.shapes[target].calls:
+                self._sum(key, target)
+
+    def _template(self) -> None:
+        """Templates the shapes held, host by host, as the inventory does at the end, and sums each
+        into its template's shape."""
+        by_host: dict[str | None, list[ShapeKey]] = defaultdict(list)
+        for key in self.shapes:
+            if key[3] is None:
+                by_host[key[0]].append(key)
+        for host, keys in by_host.items():
+            paths: list[str] = []
+            counts: list[int] = []
+            for key in keys:
+                self.weighed(key, paths, counts)
+            templ = Templater(paths, self._known, counts)
+            for key in keys:
+                path = kept_parameters(key[2], templ.template(next(iter(self.samples[key]))))
+                if self._routes is not None and "{" not in key[2]:
+                    path = self._routes.same_route(host, key[1], path) or path
+                if path != key[2]:
+                    self._sum(key, (host, key[1], path, None))
+
+    def _sum(self, key: ShapeKey, target: ShapeKey) -> None:
+        shape, seen = self.shapes.pop(key), self.samples.pop(key)
+        into = self.shapes.get(target)
+        if into is None:
+            into = self.shapes[target] = self._new(target[1], target[2], target[0])
+            self.samples[target] = {}
+        into.absorb(shape)
+        self._values[target] = self._values.get(target, 0) + self._values.pop(key, 1)
+        mine = self.samples[target]
+        for concrete, n in seen.items():
+            if concrete in mine:
+                mine[concrete] += n
+            elif len(mine) < SAMPLE_PATHS:
+                mine[concrete] = n
+
+
+def kept_parameters(shape: str, template: str) -> str:
+    """The template of a shape's first path, with the parameters the shape already has from a
+    mid-stream templating: that judgement saw all of the parameter's values, where the last one
+    sees only the shape's samples, and a word there would put every call of the shape under it."""
+    if "{" not in shape:
+        return template
+    had, now = shape.split("/"), template.split("/")
+    if len(had) != len(now):
+        return template
+    return "/".join(h if _WHOLE_PARAM.match(h) and not _WHOLE_PARAM.match(n) else n for h, n in zip(had, now, strict=True))
+
+
+class _RouteNode:
+    __slots__ = ("ends", "value", "words")
+
+    def __init__(self) -> None:
+        self.words: dict[str, _RouteNode] = {}
+        self.value: _RouteNode | None = None
+        self.ends: dict[str, str] = {}  # method -> the shape's path
+
+
+class _Routes:
+    """The shapes left by a templating, host by host, as a tree of segments. A segment fills a
+    parameter only where no shape has it as a word: `/users/me` does not fit `/users/{id}` when
+    `/users/me/orders` was seen."""
+
+    def __init__(self, shapes: dict[ShapeKey, Endpoint]) -> None:
+        self._trees: dict[str | None, _RouteNode] = {}
+        for host, method, path, route in shapes:
+            if route is not None:
+                continue
+            node = self._trees.setdefault(host, _RouteNode())
+            for seg in path.split("/"):
+                if _WHOLE_PARAM.match(seg):
+                    node.value = node = node.value or _RouteNode()
+                else:
+                    node = node.words.setdefault(seg, _RouteNode())
+            node.ends[method] = path
+
+    def route(self, host: str | None, method: str, path: str) -> str | None:
+        """The path of the shape `path` fits, if any."""
+        node = self._trees.get(host)
+        for seg in path.split("/"):
+            if node is None:
+                return None
+            node = node.words.get(seg) or node.value
+        return node.ends.get(method) if node is not None else None
+
+    def same_route(self, host: str | None, method: str, template: str) -> str | None:
+        """The template shape with the same words and parameters in the same places, whatever
+        the parameters are named: one route, one shape."""
+        node = self._trees.get(host)
+        for seg in template.split("/"):
+            if node is None:
+                return None
+            node = node.value if _WHOLE_PARAM.match(seg) else node.words.get(seg)
+        return node.ends.get(method) if node is not None else None
