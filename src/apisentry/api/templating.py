@@ -131,6 +131,7 @@ def _unused(name: str, used: set[str]) -> str:
 STAND_INS = {"int": "999999999", "uuid": "00000000-0000-4000-8000-000000000000", "hash": "f0f0f0f0f0f0f0f0f0f0f0f0",
              "email": "someone@example.invalid", "mixed": "9z9z9z9z9"}
 _NOT_BARE = re.compile(r"[.:;()%,=~'!*$]")  # affixes, encodings, OData, matrix: left to the templater
+_DIGIT = re.compile(r"\d")
 
 
 def _stand_in(seg: str) -> str | None:
@@ -142,7 +143,7 @@ def _stand_in(seg: str) -> str | None:
     kind_of = segment_kind.__wrapped__
     if "@" in seg:  # an address has dots, so it is judged whole (`ana@example.json` is a format)
         return STAND_INS["email"] if kind_of(seg) == "email" and _affix.__wrapped__(seg)[1] == PARAM else None
-    if _NOT_BARE.search(seg) or _NUMBERED.match(seg) or not any(c.isdigit() for c in seg):
+    if not _DIGIT.search(seg) or _NOT_BARE.search(seg) or _NUMBERED.match(seg):
         return None
     kind = kind_of(seg)
     return STAND_INS.get(kind) if kind in ("uuid", "hash", "mixed") else None
