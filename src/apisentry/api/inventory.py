@@ -172,9 +172,10 @@ def _param(params: dict[str, dict[str, Any]], where: str, name: str, value: Any)
 def build(observations: Iterable[Observation], specs: list[Spec] | None = None) -> dict[str, Any]:
     """The inventory of a stream of observations. Each is summed into its shape as it comes: its
     path with identifiers replaced by stand-ins (`/orders/<uuid>` for every order), so memory
-    follows the API's shapes, not its calls or its ids. The first concrete paths of each shape,
-    and the stand-in path for the rest, are then templated together, host by host, and the shapes
-    are summed into their endpoints."""
+    follows the API's shapes, not its calls or its ids (names, which no stand-in sums, are templated
+    mid-stream: `ShapeTable`). The first concrete paths of each shape, and the stand-in path for
+    the rest, are then templated together, host by host, and the shapes are summed into their
+    endpoints."""
     specs = specs or []
     known = list(dict.fromkeys(base + op.route for s in specs for op in s.operations for base in s.base_paths))
     route_names = frozenset(seg for t in known for seg in t.split("/") if seg and "{" not in seg)

@@ -186,10 +186,6 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
     fields = ", ".join(f"'{n}'" for n in names)
     con = duckdb.connect()
     spill = tempfile.mkdtemp(prefix="apisentry-duckdb-")  # not DuckDB's default, `.tmp` where the user stands
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute("SET temp_directory = ?", [spill])
     # One streaming pass: lines group as they are read, so memory follows the number of distinct
     # (method, shape, status, user, set of query names) groups, not the number of lines or ids; a
     # second, small aggregation folds the name sets. No DISTINCT aggregates: DuckDB's grew with the input
@@ -226,6 +222,10 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
         GROUP BY method, shape, status, usr
         ORDER BY hash(shape), 1, 2, 3, 4""".replace("$rx$", "'" + rx.replace("'", "''") + "'")
     try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET temp_directory = ?", [spill])
         for part in range(parts):
             try:
                 # Groups come sorted, so they are all made before the first comes back: a pass
