@@ -226,21 +226,23 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute("SET temp_directory = ?", [spill])
+        given = False
         for part in range(parts):
             try:
                 # Groups come sorted, so they are all made before the first comes back: a pass
                 # that runs out of memory does so before it has given anything.
                 cur = con.execute(query(part), [path])
+                # In batches: with a fresh id in every path, there are as many groups as lines.
+                while batch := cur.fetchmany(10_000):
+                    given = True
+                    yield from _observations(batch, shown_as or path, kind, layout, report, path)
             except duckdb.OutOfMemoryException as e:
-                if part == 0:
+                if not given:
                     raise _TooManyGroups from e
                 # Parts are alike in size, so this is rare; what came before is kept.
-                report.skip(f"too many distinct paths to group in {MEMORY_LIMIT}: {parts - part} of {parts} "
-                            "parts left out", shown_as or path)
+                report.skip(f"too many distinct paths to group in {MEMORY_LIMIT}: part {part + 1} of {parts} "
+                            "and those after it left out", shown_as or path)
                 return
-            # In batches: with a fresh id in every path, there are as many groups as lines.
-            while batch := cur.fetchmany(10_000):
-                yield from _observations(batch, shown_as or path, kind, layout, report, path)
         # Lines DuckDB could not read at all: bytes that are not UTF-8, or over its 2 MB line limit,
         # which no real request line reaches. Each pass read them; they are counted once.
         for n, first, why in con.execute("SELECT count(DISTINCT line), min(line), error_type FROM reject_errors "
