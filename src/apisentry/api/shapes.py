@@ -75,9 +75,9 @@ class ShapeTable:
 
     def weighed(self, key: ShapeKey, paths: list[str], counts: list[int]) -> None:
         """Adds a shape's sampled paths, weighed by their calls, for the templater. The calls no
-        sample carries go to the stand-in path, which reads as one more id; a template shape spreads
-        them over its samples instead, since a template read as a path would be one busy name
-        beside many rare ones: a route, not a value."""
+        sample carries go to the stand-in path, which reads as one more id. A template shape adds
+        only its samples: the template read as a path would be one busy name beside many rare
+        ones, a route, and its calls spread over the samples would make each name look busy."""
         seen = self.samples[key]
         paths += seen
         counts += seen.values()
