@@ -14,8 +14,8 @@ from typing import Any
 
 from apisentry.api.schemas import SchemaSketch, format_of, json_type, value_type
 from apisentry.api.sensitive import types_in
-from apisentry.api.shapes import ShapeTable, kept_parameters
-from apisentry.api.templating import Templater, canonical_path
+from apisentry.api.shapes import ShapeTable
+from apisentry.api.templating import canonical_path
 from apisentry.api.traffic import Observation
 from apisentry.guard.spec import Operation, Spec, load_spec
 
@@ -198,20 +198,14 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
         if key[0] is not None:
             busiest[key[0]] += shape.calls
     main = busiest.most_common(1)[0][0] if busiest else None
-    paths: dict[str | None, list[str]] = defaultdict(list)
-    counts: dict[str | None, list[int]] = defaultdict(list)
-    for key in shapes:
-        if key[3] is None:
-            host = key[0] or main
-            table.weighed(key, paths[host], counts[host])
-    templ = {host: Templater(paths[host], known, counts[host]) for host in paths}
+    templ = table.templaters(lambda key: key[0] or main)
     compared = _compared_hosts(specs, set(busiest), main)
     eps: dict[tuple[str | None, str, str], Endpoint] = {}
     for key, shape in shapes.items():
         _, method, _, route = key
         host = key[0] or main
-        first = next(iter(samples[key]))  # every path of a shape has the same template
-        path = route or kept_parameters(key[2], templ[host].template(first))
+        first = next(iter(samples[key]))
+        path = route or table.template(key, templ[host])
         ep = eps.get((host, method, path))
         if ep is None:
             ep = eps[(host, method, path)] = Endpoint(method, path, host)

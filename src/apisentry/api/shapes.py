@@ -68,12 +68,34 @@ class ShapeTable:
     def sample(self, key: ShapeKey, paths: list[str] | tuple[str, ...]) -> None:
         seen = self.samples[key]
         for concrete in paths:
-            if concrete in seen:
-                seen[concrete] += 1
-            elif len(seen) < SAMPLE_PATHS:
-                seen[concrete] = 1
+            _keep(seen, concrete, 1)
 
-    def weighed(self, key: ShapeKey, paths: list[str], counts: list[int]) -> None:
+    def templaters(self, api_of: Callable[[ShapeKey], str | None]) -> dict[str | None, Templater]:
+        """One templater per API (`api_of` a shape's key) over the shapes' sampled paths. Gateway
+        routes are endpoints already."""
+        paths: dict[str | None, list[str]] = defaultdict(list)
+        counts: dict[str | None, list[int]] = defaultdict(list)
+        for key in self.shapes:
+            if key[3] is None:
+                api = api_of(key)
+                self._weighed(key, paths[api], counts[api])
+        return {api: Templater(paths[api], self._known, counts[api]) for api in paths}
+
+    def template(self, key: ShapeKey, templ: Templater) -> str:
+        """A shape's template: its first path's (every path of a shape has the same), with the
+        parameters the shape already has from a mid-stream templating. That judgement saw all of
+        the parameter's values, where `templ` sees only the shape's samples, and a word there
+        would put every call of the shape under it."""
+        template = templ.template(next(iter(self.samples[key])))
+        if "{" not in key[2]:
+            return template
+        had, now = key[2].split("/"), template.split("/")
+        if len(had) != len(now):
+            return template
+        return "/".join(h if _WHOLE_PARAM.match(h) and not _WHOLE_PARAM.match(n) else n
+                        for h, n in zip(had, now, strict=True))
+
+    def _weighed(self, key: ShapeKey, paths: list[str], counts: list[int]) -> None:
         """Adds a shape's sampled paths, weighed by their calls, for the templater. The calls no
         sample carries go to the stand-in path, which reads as one more id. A template shape adds
         only its samples: the template read as a path would be one busy name beside many rare
@@ -111,22 +133,14 @@ class ShapeTable:
     def _template(self) -> None:
         """Templates the shapes held, host by host, as the inventory does at the end, and sums each
         into its template's shape."""
-        by_host: dict[str | None, list[ShapeKey]] = defaultdict(list)
-        for key in self.shapes:
-            if key[3] is None:
-                by_host[key[0]].append(key)
-        for host, keys in by_host.items():
-            paths: list[str] = []
-            counts: list[int] = []
-            for key in keys:
-                self.weighed(key, paths, counts)
-            templ = Templater(paths, self._known, counts)
-            for key in keys:
-                path = kept_parameters(key[2], templ.template(next(iter(self.samples[key]))))
-                if self._routes is not None and "{" not in key[2]:
-                    path = self._routes.same_route(host, key[1], path) or path
-                if path != key[2]:
-                    self._sum(key, (host, key[1], path, None))
+        templ = self.templaters(lambda key: key[0])
+        for key in [k for k in self.shapes if k[3] is None]:
+            host, method = key[0], key[1]
+            path = self.template(key, templ[host])
+            if self._routes is not None and "{" not in key[2]:
+                path = self._routes.same_route(host, method, path) or path
+            if path != key[2]:
+                self._sum(key, (host, method, path, None))
 
     def _sum(self, key: ShapeKey, target: ShapeKey) -> None:
         shape, seen = self.shapes.pop(key), self.samples.pop(key)
@@ -138,22 +152,15 @@ class ShapeTable:
         self._values[target] = self._values.get(target, 0) + self._values.pop(key, 1)
         mine = self.samples[target]
         for concrete, n in seen.items():
-            if concrete in mine:
-                mine[concrete] += n
-            elif len(mine) < SAMPLE_PATHS:
-                mine[concrete] = n
+            _keep(mine, concrete, n)
 
 
-def kept_parameters(shape: str, template: str) -> str:
-    """The template of a shape's first path, with the parameters the shape already has from a
-    mid-stream templating: that judgement saw all of the parameter's values, where the last one
-    sees only the shape's samples, and a word there would put every call of the shape under it."""
-    if "{" not in shape:
-        return template
-    had, now = shape.split("/"), template.split("/")
-    if len(had) != len(now):
-        return template
-    return "/".join(h if _WHOLE_PARAM.match(h) and not _WHOLE_PARAM.match(n) else n for h, n in zip(had, now, strict=True))
+def _keep(seen: dict[str, int], concrete: str, n: int) -> None:
+    """Counts `n` calls to a concrete path among a shape's samples, up to `SAMPLE_PATHS` of them."""
+    if concrete in seen:
+        seen[concrete] += n
+    elif len(seen) < SAMPLE_PATHS:
+        seen[concrete] = n
 
 
 class _RouteNode:
