@@ -18,7 +18,7 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 from typer.testing import CliRunner
 
-from apisentry.api.inventory import build
+from apisentry.api.inventory import MAX_PARAMS, build
 from apisentry.api.reconstruct import reconstruct
 from apisentry.api.schemas import SchemaSketch, infer_schema
 from apisentry.api.sensitive import classify, luhn, types_in
@@ -300,6 +300,22 @@ def test_body_fields_the_spec_does_not_name() -> None:
     assert not any(f["kind"] == "undocumented_body_field" for f in inv["findings"])
 
 
+def test_a_parameter_fuzzer_grows_neither_memory_nor_the_report(tmp_path: Path) -> None:
+    # A fuzzer sends a new parameter name with every call; the first MAX_PARAMS names are kept and
+    # the rest counted, in the endpoint and in its finding, wherever the calls were summed.
+    log = tmp_path / "fuzz.log"
+    log.write_text("".join(f'203.0.113.9 - - [30/Nov/2026:10:00:00 +0000] "GET /v1/orders?limit=5&p{i:04d}=1 HTTP/1.1" '
+                           f'200 12 "-" "ffuf/2.1"\n' for i in range(MAX_PARAMS + 100)))
+    obs, _ = read([str(log)])
+    inv = build(obs, [load_spec(SHOP)])
+    (orders,) = [e for e in inv["endpoints"] if e.path == "/v1/orders"]
+    assert orders.calls == MAX_PARAMS + 100 and len(orders.params) == MAX_PARAMS
+    assert orders.params_not_kept == 101 and orders.to_dict()["params_not_kept"] == 101  # limit + 100 names, 500 kept
+    assert "query.limit" in orders.params and "query.p0498" in orders.params and "query.p0499" not in orders.params
+    (finding,) = [f for f in inv["findings"] if f["kind"] == "undocumented_parameter"]
+    assert finding["detail"].endswith(f"p0019 and {MAX_PARAMS - 1 - 20 + 101} more")
+
+
 def test_sensitive_validators() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     assert classify("card", "4111 1111 1111 1111") == {"card_number"}
@@ -494,21 +510,31 @@ def test_hostile_records_are_skipped_with_their_reason(tmp_path: Path) -> None:
         1, None, {"request": 5}, {"request": {"method": 7, "url": []}},
         {"request": {"method": "GET", "url": "http://[::1:80/x", "headers": []}},
         {"request": {"method": "GET", "url": "https://a.example/api/ok", "headers": [{"name": "Authorization", "value": 5}]},
-         "response": {"status": 200}}]}}))
+         "response": {"status": 200}},
+        {"request": {"method": "GET<svg/onload=alert(1)>", "url": "https://a.example/api/ok", "headers": []}}]}}))
     (tmp_path / "weird.jsonl").write_text("\n".join(json.dumps(x) for x in [
         {"method": "GET", "url": "http://[::1:80/x"}, {"method": ["GET"], "path": "/a"},
         {"method": "GET", "path": "/api/fine", "status": "abc", "time": "not a time", "headers": {"Authorization": 5}},
-        {"method": "GET", "path": "/api/epoch", "ts": 1e30}]))
+        {"method": "GET", "path": "/api/epoch", "ts": 1e30}, {"method": "GET /x HTTP/1.1", "path": "/api/x"},
+        # The guard's own events, of the wrong shape: each is skipped or read for what it has.
+        {"cloud_provider": "http", "request": {"path": "/api/guarded"}, "http_method": 5},
+        {"cloud_provider": "http", "request": {"path": ["/api/guarded"]}, "http_method": "GET"},
+        {"cloud_provider": "http", "request": {"path": "/api/guarded", "query": [1], "headers": [1]},
+         "http_method": "GET", "src_ip": 7, "api_service": 5}]))
     (tmp_path / "no-ip.log").write_text("#Fields: date time cs-method cs-uri-stem sc-status\n2026-13-45 99:99:99 GET /api/w3c 200\n")
     obs, report = read([str(tmp_path)])
-    assert sorted(o.path for o in obs) == ["/api/epoch", "/api/fine", "/api/ok", "/api/w3c"]
     assert next(o for o in obs if o.path == "/api/epoch").time is None  # out of any calendar
     fine = next(o for o in obs if o.path == "/api/fine")
     assert fine.status is None and fine.time is None and fine.auth == "other"
     assert next(o for o in obs if o.path == "/api/w3c").time is None  # a bad date costs the time, not the call
+    assert sorted(o.path for o in obs) == ["/api/epoch", "/api/fine", "/api/guarded", "/api/ok", "/api/w3c"]
+    guarded = next(o for o in obs if o.path == "/api/guarded")
+    assert guarded.query == [] and guarded.client is None and guarded.host is None
     assert report.skipped == {"empty file": 1, "unknown format (name it with --input-format)": 1,
-                              "HAR entry of the wrong shape": 4, "HAR entry with an unreadable URL": 1,
-                              "JSON line with an unreadable URL": 1, "JSON line without a method and a path": 1}
+                              "HAR entry of the wrong shape": 3, "HAR entry with an unreadable URL": 1,
+                              "HAR entry whose method is no HTTP method": 2, "JSON line with an unreadable URL": 1,
+                              "JSON line without a method and a path": 2, "JSON line whose method is no HTTP method": 2}
+    assert report.examples["HAR entry whose method is no HTTP method"].endswith("entry 3 (7)")
 
 
 def test_specs_of_the_wrong_shape_are_an_error_that_names_them(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import ijson
 from apisentry.api.json_text import CleanText, parse_error
 from apisentry.api.traffic import (
     MAX_BODY,
+    NotAMethod,
     Observation,
     ReadReport,
     UnreadableURL,
@@ -131,6 +132,8 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
             yield o
         except UnreadableURL as ex:
             report.skip("HAR entry with an unreadable URL", f"{path}: entry {i} ({ex})")
+        except NotAMethod as ex:
+            report.skip("HAR entry whose method is no HTTP method", f"{path}: entry {i} ({ex})")
         except (KeyError, TypeError, AttributeError) as ex:
             report.skip(f"HAR entry without {ex}" if isinstance(ex, KeyError) else "HAR entry of the wrong shape",
                         f"{path}: entry {i} ({type(ex).__name__})")

@@ -48,12 +48,15 @@ class Endpoint:
     request_media: Counter[str] = field(default_factory=Counter)  # their media types: JSON, a form, ...
     response_schema: SchemaSketch = field(default_factory=SchemaSketch)
     records: int = 0  # observations summed here; the templater weighs a path by them
+    # Parameters seen beyond `MAX_PARAMS` names: a fuzzer sends a new name with every call.
+    params_not_kept: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         span = (self.last_seen - self.first_seen).total_seconds() if self.first_seen and self.last_seen else 0
         return {
             "method": self.method, "path": self.path, "host": self.host,
             "params": [{"name": k.split(".", 1)[1], **v} for k, v in sorted(self.params.items())],
+            "params_not_kept": self.params_not_kept,
             "auth": sorted(self.auth), "status_codes": {str(k): n for k, n in sorted(self.statuses.items())},
             "sensitive": {"receives": sorted(self.received), "returns": sorted(self.returned)},
             "calls": self.calls, "callers": {"identities": _busiest(self.identities), "clients": _busiest(self.clients)},
@@ -78,12 +81,12 @@ class Endpoint:
         if o.time:
             self._seen(o.time, o.time_last or o.time)
         for k, v in o.query:
-            _param(self.params, "query", k, v)
+            self._param("query", k, v)
         for k, v in o.headers:
-            _param(self.params, "header", k, v)
+            self._param("header", k, v)
         if isinstance(o.body, dict):
             for k, v in o.body.items():
-                _param(self.params, "body", str(k), v)
+                self._param("body", str(k), v)
             self.request_schema.add(o.body)
             self.request_media[(o.content_type or "application/json").split(";", 1)[0].strip().lower()] += n
         if o.body is not None:
@@ -111,9 +114,13 @@ class Endpoint:
                 _tally(counts, k, n)
         if other.first_seen and other.last_seen:
             self._seen(other.first_seen, other.last_seen)
+        self.params_not_kept += other.params_not_kept
         for key, p in other.params.items():
             mine = self.params.get(key)
             if mine is None:
+                if len(self.params) >= MAX_PARAMS:
+                    self.params_not_kept += p["seen"]
+                    continue
                 self.params[key] = dict(p)
             else:
                 mine["seen"] += p["seen"]
@@ -128,6 +135,13 @@ class Endpoint:
         self.request_media.update(other.request_media)
         self.response_schema.merge(other.response_schema)
 
+    def _param(self, where: str, name: str, value: Any) -> None:
+        key = f"{where}.{name}"
+        if key in self.params or len(self.params) < MAX_PARAMS:
+            _param(self.params, where, key, value)
+        else:
+            self.params_not_kept += 1
+
     def _seen(self, first: datetime, last: datetime) -> None:
         self.first_seen = min(self.first_seen, first) if self.first_seen else first
         self.last_seen = max(self.last_seen, last) if self.last_seen else last
@@ -135,6 +149,10 @@ class Endpoint:
 
 # Callers kept per endpoint: the report lists the ten busiest; a flood of addresses must not grow memory.
 MAX_CALLERS = 1000
+# Parameter names kept per endpoint, first come: real APIs take tens; a parameter fuzzer sends a new
+# name with every call (`?x7Hq2=1`), which must grow neither memory nor the report. Schema sketches
+# cap a body's keys the same way.
+MAX_PARAMS = 500
 
 
 def _busiest(counts: Counter[str], n: int = 10) -> list[str]:
@@ -154,8 +172,7 @@ def _wider(a: str, b: str) -> str:
     return "number" if {a, b} == {"integer", "number"} else "string"
 
 
-def _param(params: dict[str, dict[str, Any]], where: str, name: str, value: Any) -> None:
-    key = f"{where}.{name}"
+def _param(params: dict[str, dict[str, Any]], where: str, key: str, value: Any) -> None:
     # A null says nothing of the type; it has always read as a string here, which any other type widens to.
     t = value_type(value) if isinstance(value, str) else "string" if value is None else json_type(value)
     fmt = format_of(value) if isinstance(value, str) and value else None
@@ -356,8 +373,11 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec], selection: _Selectio
         if ep.in_spec:
             extra = sorted(k.split(".", 1)[1] for k in ep.params if k.startswith("query.") and k not in ep.spec_params)
             if extra:
+                # A fuzzer's names: the first few are enough to see what happened, and how many more.
+                more = len(extra) - 20 + ep.params_not_kept
                 out.append(_finding(ep, "undocumented_parameter", "Undocumented parameters", "low", "API9:2023",
-                                    f"query parameters not in the spec: {', '.join(extra)}"))
+                                    f"query parameters not in the spec: {', '.join(extra[:20])}"
+                                    + (f" and {more} more" if more > 0 else "")))
             # Fields a client sends that the body's schema does not name: what mass assignment
             # tries, or a spec behind its API.
             fields = sorted(k.split(".", 1)[1] for k in ep.params if k.startswith("body.") and k not in ep.spec_params) \

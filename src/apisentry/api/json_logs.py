@@ -15,6 +15,7 @@ import orjson
 from apisentry.api.json_text import CleanText, parse_error
 from apisentry.api.traffic import (
     MAX_BODY,
+    NotAMethod,
     Observation,
     ReadReport,
     UnreadableURL,
@@ -66,6 +67,9 @@ def checked_record(d: Any, report: ReadReport, what: str, where: str) -> Observa
         o = json_record(d)
     except UnreadableURL as e:
         report.skip(f"{what} with an unreadable URL", f"{where} ({e})")
+        return None
+    except NotAMethod as e:
+        report.skip(f"{what} whose method is no HTTP method", f"{where} ({e})")
         return None
     if o is None:
         report.skip(f"{what} without a method and a path", where)
@@ -151,12 +155,13 @@ def json_record(d: Any) -> Observation | None:
     # The guard's own events (ApiEvent rows as JSON Lines).
     if d.get("cloud_provider") == "http" and d.get("request"):
         req = parse_json(d["request"]) if isinstance(d["request"], str) else d["request"]
-        if not isinstance(req, dict):
+        if not isinstance(req, dict) or not isinstance(path := req.get("path") or "/", str):
             return None
-        q = "&".join(f"{k}={v}" for k, v in (req.get("query") or {}).items())
-        o = observation(d.get("http_method") or "GET", (req.get("path") or "/") + (f"?{q}" if q else ""),
-                        d.get("http_status"), parse_time(d.get("time")), d.get("src_ip"), req.get("headers") or {},
-                        req.get("body"))
+        query, headers, client = req.get("query"), req.get("headers"), d.get("src_ip")
+        q = "&".join(f"{k}={v}" for k, v in query.items()) if isinstance(query, dict) else ""
+        o = observation(d.get("http_method") or "GET", path + (f"?{q}" if q else ""), d.get("http_status"),
+                        parse_time(d.get("time")), client if isinstance(client, str) else None,
+                        headers if isinstance(headers, dict) else {}, req.get("body"))
         o.identity = d.get("actor_user_uid") or o.identity
         if isinstance(d.get("api_service"), str):  # the Host header the guarded app was called with
             o.host = _host(d["api_service"])

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -117,8 +118,22 @@ class UnreadableURL(ValueError):
     """A record whose URL cannot be split into a path and a query (`http://[::1:80/x`)."""
 
 
-def observation(method: str, url: str, status: Any, when: datetime | None, client: str | None,
+class NotAMethod(ValueError):
+    """A record whose method is no HTTP method: a number, or text no server would take
+    (`GET<svg/onload=alert(1)>`), which would otherwise stand in the report as an endpoint's method."""
+
+
+# HTTP's methods are tokens; those in use are letters, with `-` or `_` in some WebDAV and vendor
+# methods (`VERSION-CONTROL`, `M-SEARCH`).
+_METHOD = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+
+
+def observation(method: Any, url: str, status: Any, when: datetime | None, client: str | None,
          headers: dict[str, str] | None = None, body: Any = None, response: Any = None) -> Observation:
+    if not isinstance(method, str) or not _METHOD.fullmatch(method):
+        raise NotAMethod(repr(method)[:60])
+    if not isinstance(url, str):
+        raise UnreadableURL(f"a {type(url).__name__}, not text")
     try:
         parts = urlsplit(url)
     except ValueError as e:
