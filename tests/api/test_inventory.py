@@ -22,6 +22,7 @@ from apisentry.api.inventory import MAX_PARAMS, build
 from apisentry.api.reconstruct import reconstruct
 from apisentry.api.schemas import SchemaSketch, infer_schema
 from apisentry.api.sensitive import classify, luhn, types_in
+from apisentry.api.shapes import MAX_HOSTS, OTHER_HOSTS
 from apisentry.api.sources import read
 from apisentry.api.templating import Templater, segment_kind
 from apisentry.api.traffic import Observation
@@ -314,6 +315,22 @@ def test_a_parameter_fuzzer_grows_neither_memory_nor_the_report(tmp_path: Path) 
     assert "query.limit" in orders.params and "query.p0498" in orders.params and "query.p0499" not in orders.params
     (finding,) = [f for f in inv["findings"] if f["kind"] == "undocumented_parameter"]
     assert finding["detail"].endswith(f"p0019 and {MAX_PARAMS - 1 - 20 + 101} more")
+
+
+def test_a_host_header_scanner_is_folded_into_other_hosts() -> None:
+    # A scanner sends a new Host with every call; each host is an API of its own, so past MAX_HOSTS
+    # the least called are folded into one, and the API that is really served keeps its own.
+    obs = []
+    for i in range(3 * MAX_HOSTS):
+        obs.append(_o("GET", f"/api/users/{i}", host="shop.example.com"))
+        obs.append(_o("GET", f"/api/users/{i}", host=f"x{i}.scan.example"))
+    obs += [_o("POST", "/api/orders", host="shop.example.com") for _ in range(3)]
+    inv = build(obs)
+    by_host = Counter(e.host for e in inv["endpoints"])
+    assert {e.path for e in inv["endpoints"] if e.host == "shop.example.com"} == {"/api/users/{userId}", "/api/orders"}
+    assert len(by_host) <= MAX_HOSTS + 1 and by_host[OTHER_HOSTS] == 1
+    assert sum(e.calls for e in inv["endpoints"]) == len(obs)  # folded, not lost
+    assert inv["hosts"][0] == "shop.example.com" and OTHER_HOSTS not in inv["hosts"]
 
 
 def test_sensitive_validators() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from apisentry.api.schemas import SchemaSketch, format_of, json_type, value_type
 from apisentry.api.sensitive import types_in
-from apisentry.api.shapes import ShapeTable
+from apisentry.api.shapes import OTHER_HOSTS, ShapeTable
 from apisentry.api.templating import canonical_path
 from apisentry.api.traffic import Observation
 from apisentry.guard.spec import Operation, Spec, load_spec
@@ -201,10 +201,9 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     for o in observations:
         # A gateway's route is the endpoint already; its paths only serve to match a spec.
         key = (o.host, o.method, o.route if o.route is not None else canonical_path(o.path, route_names), o.route)
-        table.shape(key).add(o)
+        table.add(key, o)
         if selection.paths and (o.method, o.path) in selection.paths:
             selection.add(o)
-        table.sample(key, o.samples or (o.path,))
     table.finish()
     shapes, samples = table.shapes, table.samples
     # Each host is its own API (a browser's capture holds the app's API beside fonts and analytics):
@@ -212,7 +211,7 @@ def build(observations: Iterable[Observation], specs: list[Spec] | None = None) 
     # the API the logs most likely come from.
     busiest: Counter[str] = Counter()
     for key, shape in shapes.items():
-        if key[0] is not None:
+        if key[0] is not None and key[0] != OTHER_HOSTS:
             busiest[key[0]] += shape.calls
     main = busiest.most_common(1)[0][0] if busiest else None
     templ = table.templaters(lambda key: key[0] or main)

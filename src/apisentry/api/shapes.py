@@ -14,6 +14,7 @@ from apisentry.api.templating import Templater
 
 if TYPE_CHECKING:
     from apisentry.api.inventory import Endpoint
+    from apisentry.api.traffic import Observation
 
 # Concrete paths kept per shape for the templater to learn from; the rest of a shape's calls are
 # summed under its stand-in path (see `canonical_path`).
@@ -28,6 +29,12 @@ BUSY = 2
 # Templates that many shapes went into take more: a parameter judged from a few values (`/reports/
 # daily`, `/reports/weekly`) on part of the traffic may yet prove to be routes.
 MANY_VALUES = 8
+
+# Hosts templated as APIs of their own. Past that many, the hosts with the fewest calls so far are
+# folded into one: a scanner that sends a new Host header with every call (an ingress logs each)
+# made 100k APIs of one call each, 1.2 GB and a minute for 200k lines.
+MAX_HOSTS = 1000
+OTHER_HOSTS = "(other hosts)"
 
 ShapeKey = tuple[str | None, str, str, str | None]  # host, method, path (stand-ins or template), gateway route
 
@@ -46,29 +53,54 @@ class ShapeTable:
         self._routes: _Routes | None = None
         self._limit = CONSOLIDATE_AT
         self._templated = 0  # shapes left by the last templating
+        self._hosts: set[str | None] = set()
 
-    def shape(self, key: ShapeKey) -> Endpoint:
+    def add(self, key: ShapeKey, o: Observation) -> None:
+        """Sums one observation into its shape, and keeps its concrete paths among the samples."""
+        key, shape = self._shape(key)
+        shape.add(o)
+        seen = self.samples[key]
+        for concrete in o.samples or (o.path,):
+            _keep(seen, concrete, 1)
+
+    def _shape(self, key: ShapeKey) -> tuple[ShapeKey, Endpoint]:
+        """The shape a call goes to, and its key: another host's when its own was folded."""
         found = self.shapes.get(key)
         if found is not None:
-            return found
+            return key, found
         if len(self.shapes) >= self._limit:
             self._settle()
             if (found := self.shapes.get(key)) is not None:  # a path written as a template may be one now
-                return found
+                return key, found
+        if key[0] not in self._hosts:
+            self._hosts.add(key[0])
+            if len(self._hosts) > MAX_HOSTS:
+                self._fold_hosts()
+                if key[0] not in self._hosts:
+                    key = (OTHER_HOSTS, *key[1:])
+                    if (found := self.shapes.get(key)) is not None:
+                        return key, found
         found = self.shapes[key] = self._new(key[1], key[2], key[0])
         self.samples[key] = {}
-        return found
+        return key, found
+
+    def _fold_hosts(self) -> None:
+        """Folds all but the busiest half of the hosts into `OTHER_HOSTS`; a host that comes back
+        starts again from nothing, and is folded again unless it gets busy."""
+        calls: dict[str | None, int] = defaultdict(int)
+        for key, shape in self.shapes.items():
+            calls[key[0]] += shape.calls
+        keep = {None, OTHER_HOSTS} | {h for h, _ in sorted(((h, n) for h, n in calls.items() if h), key=lambda hn: -hn[1])
+                                         [:MAX_HOSTS // 2]}
+        for key in [k for k in self.shapes if k[0] not in keep]:
+            self._sum(key, (OTHER_HOSTS, *key[1:]), values=False)
+        self._hosts = {h for h in self._hosts if h in keep}
 
     def finish(self) -> None:
         """Sums the shapes that came after the last templating and fit a template into it, so the
         last templater weighs them with their template, not as words of their own."""
         if self._routes is not None:
             self._sum_fitting()
-
-    def sample(self, key: ShapeKey, paths: list[str] | tuple[str, ...]) -> None:
-        seen = self.samples[key]
-        for concrete in paths:
-            _keep(seen, concrete, 1)
 
     def templaters(self, api_of: Callable[[ShapeKey], str | None]) -> dict[str | None, Templater]:
         """One templater per API (`api_of` a shape's key) over the shapes' sampled paths. Gateway
@@ -142,14 +174,17 @@ class ShapeTable:
             if path != key[2]:
                 self._sum(key, (host, method, path, None))
 
-    def _sum(self, key: ShapeKey, target: ShapeKey) -> None:
+    def _sum(self, key: ShapeKey, target: ShapeKey, values: bool = True) -> None:
+        """Sums a shape into another; with `values`, as one more value of a template."""
         shape, seen = self.shapes.pop(key), self.samples.pop(key)
         into = self.shapes.get(target)
         if into is None:
             into = self.shapes[target] = self._new(target[1], target[2], target[0])
             self.samples[target] = {}
         into.absorb(shape)
-        self._values[target] = self._values.get(target, 0) + self._values.pop(key, 1)
+        taken = self._values.pop(key, 1)
+        if values:
+            self._values[target] = self._values.get(target, 0) + taken
         mine = self.samples[target]
         for concrete, n in seen.items():
             _keep(mine, concrete, n)
