@@ -91,7 +91,7 @@ class Endpoint:
             self.request_media[(o.content_type or "application/json").split(";", 1)[0].strip().lower()] += n
         if o.body is not None:
             self.received |= types_in(o.body)
-        if o.query:
+        if o.query and any(v for _, v in o.query):  # access logs keep names only, and a name alone is no data
             self.received |= types_in(dict(o.query))
         if o.response is not None:
             returned = types_in(o.response)

@@ -40,11 +40,15 @@ def format_of(v: str) -> str | None:
     return None
 
 
+_INTEGER = re.compile(r"-?\d+")
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
 def value_type(v: str) -> str:
     """The type a text value (a query or header parameter) reads as."""
-    if re.fullmatch(r"-?\d+", v):
+    if _INTEGER.fullmatch(v):
         return "integer"
-    if re.fullmatch(r"-?\d+\.\d+", v):
+    if _DECIMAL.fullmatch(v):
         return "number"
     if v.lower() in ("true", "false"):
         return "boolean"
