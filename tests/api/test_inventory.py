@@ -1154,6 +1154,20 @@ def test_hostile_har_and_html(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "does not resolve" in r.stderr
 
 
+def test_a_store_that_is_missing_or_no_store_is_named(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text('203.0.113.9 - - [30/Nov/2026:10:00:00 +0000] "GET /v1/orders HTTP/1.1" 200 12 "-" "curl"\n')
+    missing = tmp_path / "typo.duckdb"
+    r = CliRunner().invoke(app, ["api", "inventory", str(log), "--db", str(missing)])
+    assert r.exit_code == 1 and "/v1/orders" in r.stdout  # the rest is read
+    assert "no such store" in r.stderr and not missing.exists()  # reading a store never creates one
+    junk = tmp_path / "notes.duckdb"
+    junk.write_text("not a store")
+    for args in (["api", "inventory", str(log), "--db", str(junk)], ["detect", "--db", str(junk)]):
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 2 and "notes.duckdb: cannot open the store" in r.stderr, args
+
+
 def test_har_cut_off_or_broken_keeps_its_complete_entries(tmp_path: Path) -> None:
     def entry(path: str) -> str:
         return json.dumps({"request": {"method": "GET", "url": f"https://a.example{path}", "headers": []},

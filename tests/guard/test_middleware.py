@@ -17,7 +17,7 @@ from starlette.routing import Route
 from apisentry.guard.asgi import GuardMiddleware
 from apisentry.guard.sink import JsonlSink, MemorySink, StoreSink
 from apisentry.guard.wsgi import GuardWSGI
-from apisentry.store import Store
+from apisentry.store import Store, StoreError
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 with warnings.catch_warnings():
@@ -86,6 +86,14 @@ def test_asgi_with_spec_and_store_sink(tmp_path: Path) -> None:
     with Store(db) as s:
         rows = s.run("SELECT cloud_provider, http_method, http_status, status, error_code FROM events")
     assert rows == [("http", "GET", 403, "failure", "blocked")]
+
+
+def test_a_sink_that_cannot_write_fails_where_the_app_is_set_up(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a store")
+    with pytest.raises(StoreError, match=r"notes\.txt: cannot open the store"):
+        StoreSink(str(tmp_path / "notes.txt"))
+    with pytest.raises(FileNotFoundError):
+        JsonlSink(tmp_path / "no-such-folder" / "events.jsonl")
 
 
 def flask_app(**kw: object) -> Flask:

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from apisentry.cli.output import write_report
+from apisentry.cli.stores import open_store
 from apisentry.report.inventory_html import endpoint_label, inventory_html, several_hosts
 
 if TYPE_CHECKING:
@@ -28,9 +29,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 def _from_store(db: str, report: ReadReport) -> Iterator[Observation]:
     from apisentry.api.json_logs import checked_record
-    from apisentry.store import Store
-
-    with Store(db) as s, s.session() as con:
+    if not Path(db).is_file():
+        # Reading a store must not create one where the user mistyped its name.
+        report.skip("no such store", db)
+        return
+    with open_store(db) as s, s.session() as con:
         # In batches from a cursor of its own: a store of millions of calls is never all in memory.
         cur = con.execute("SELECT to_json(e) FROM events e WHERE cloud_provider = 'http'")
         while batch := cur.fetchmany(10_000):

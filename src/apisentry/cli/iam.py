@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from apisentry.cli.output import write_report
+from apisentry.cli.stores import open_store
 from apisentry.iam.analysis import analyze as run_analyze
 from apisentry.iam.analysis import blast_radius
 from apisentry.iam.authz import (
@@ -153,8 +154,6 @@ def rightsize(
 ) -> None:
     """A least-privilege policy from what the principal really did, and the diff to today's."""
     from apisentry.iam.usage import rightsize as run_rightsize
-    from apisentry.store import Store
-
     account = _account(authz)
     if arn not in account.principals:
         err.print(f"[red]{escape(arn)} is not a user or role in {escape(str(authz))}[/red]")
@@ -162,7 +161,7 @@ def rightsize(
     if not Path(db).exists():
         err.print(f"[red]{escape(db)}: no such store (ingest CloudTrail with `apisentry ingest` first)[/red]")
         raise typer.Exit(2)
-    with Store(db) as store:
+    with open_store(db) as store:
         r = run_rightsize(account, store, arn, days)
     sys.stdout.buffer.write(orjson.dumps(r.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
     err.print(f"{r.events} events: {len(r.used)} action(s) used of {r.granted} granted; {len(r.unused)} unused, "

@@ -16,6 +16,7 @@ from apisentry import __version__
 from apisentry.cli.api import api_app
 from apisentry.cli.guard import guard_app
 from apisentry.cli.iam import iam_app
+from apisentry.cli.stores import open_store
 from apisentry.detect.engine import detect as run_detect
 from apisentry.detect.rules import Rule, RuleError, builtin_rules
 from apisentry.ingest import IngestReport
@@ -135,7 +136,7 @@ def analyze(paths: Annotated[list[str], typer.Argument(help="Log files or direct
             sigma: Annotated[str | None, typer.Option("--sigma", help="Also run SigmaHQ rules from DIR.")]
             = None) -> None:
     """Ingest, detect and report in one step."""
-    with Store(db) as store:
+    with open_store(db) as store:
         report = _ingest(store, paths, input_format.value)
         _say_ingest(report)
         _detect(store, sigma)
@@ -150,7 +151,7 @@ def ingest(paths: Annotated[list[str], typer.Argument(help="Log files or directo
            format: Annotated[InFormat, typer.Option("--format", help="Force the log format.")] = InFormat.auto
            ) -> None:
     """Store audit-log events (CloudTrail, GCP audit, Azure activity) in the database."""
-    with Store(db) as store:
+    with open_store(db) as store:
         report = _ingest(store, paths, format.value)
     _say_ingest(report)
     if report.problems:
@@ -162,14 +163,14 @@ def detect(db: DbOpt = DEFAULT_DB,
            sigma: Annotated[str | None, typer.Option("--sigma", help="Also run SigmaHQ rules from DIR.")]
            = None) -> None:
     """Run the built-in rule pack (and Sigma rules) over stored events."""
-    with Store(db) as store:
+    with open_store(db) as store:
         _detect(store, sigma)
 
 
 @app.command()
 def findings(db: DbOpt = DEFAULT_DB, format: OutFmtOpt = OutFormat.table, out: OutOpt = None) -> None:
     """Show stored findings."""
-    with Store(db) as store:
+    with open_store(db) as store:
         _emit(store, format, out)
 
 
@@ -178,7 +179,7 @@ def export(db: DbOpt = DEFAULT_DB,
            parquet: Annotated[Path, typer.Option("--parquet", help="Directory for Parquet files.")]
            = Path("events-parquet")) -> None:
     """Write events as Parquet, partitioned by date."""
-    with Store(db) as store:
+    with open_store(db) as store:
         # Parquet is the interchange copy: it carries each event's original record.
         _say_unread(fill_raw(store))
         n = store.export_parquet(str(parquet))

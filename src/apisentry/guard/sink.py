@@ -23,6 +23,9 @@ class Sink:
         self.dropped = 0
         self.written = 0
         self.errors = 0
+        # Opened here, not in the writer thread: a store that cannot be opened, or a folder that
+        # does not exist, fails where the app is set up, not silently in a thread after it started.
+        self._open()
         self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
         self._thread.start()
 
@@ -37,7 +40,6 @@ class Sink:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        self._open()
         pending: list[dict[str, Any]] = []
         done = False
         while not done:

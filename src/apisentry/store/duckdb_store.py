@@ -53,12 +53,20 @@ CREATE TABLE IF NOT EXISTS ingested_files (
 )"""
 
 
+class StoreError(Exception):
+    """A store file that cannot be opened: not a DuckDB file, written by a newer DuckDB, or held
+    by another process."""
+
+
 class Store:
     """One DuckDB file. `memory_limit` keeps big ingests bounded: DuckDB spills to disk past it."""
 
     def __init__(self, path: str = DEFAULT_DB, *, memory_limit: str | None = None, threads: int | None = None) -> None:
         self.path = path
-        self.con = duckdb.connect(path)
+        try:
+            self.con = duckdb.connect(path)
+        except duckdb.Error as e:
+            raise StoreError(f"{path}: cannot open the store: {e}") from e
         self.run("SET TimeZone = 'UTC'")
         self.run(f"SET memory_limit = '{memory_limit or default_memory_limit()}'")
         self.run("SET preserve_insertion_order = false")
