@@ -1276,6 +1276,21 @@ def test_names_numbers_feeds_versions_and_file_names() -> None:
     assert t.template("/tiles/12/9/6658.pbf") == "/tiles/{tileId}/{tileId2}/{tileId3}.pbf"
 
 
+def test_ids_of_letters_and_digits_keep_their_format_as_numbers_do() -> None:
+    # Europeana: `/record/v2/{collectionId}/{recordId}.rdf`, `.ttl`, `.schema.jsonld` are operations
+    # of their own; a record id like `TN-2401-VPHK` kept the extension inside the value.
+    records = [f"/record/v2/{c}/{r}{ext}" for ext in (".rdf", ".ttl", ".schema.jsonld")
+               for c, r in (("627592", "TN-2401-VPHK"), ("b1db30f291e0a2a1", "cb507f73c8cbb858"),
+                            ("DY-7050-YOUK", "DU-4182-MPAY"), ("48585", "382818"))]
+    t = Templater([*records, "/contacts/moorelauren%40example.net", "/contacts/debra78%40example.com",
+                   "/contacts/carlospugh%40example.net", "/contacts/yquinn%40example.org"])
+    for ext in (".rdf", ".ttl", ".schema.jsonld"):
+        assert {t.template(p) for p in records if p.endswith(ext)} == {"/record/v2/{id}/{id2}" + ext}, ext
+    # An e-mail address's domain is no format.
+    assert t.template("/contacts/debra78%40example.com") == t.template("/contacts/yquinn%40example.org") \
+        == "/contacts/{contactId}"
+
+
 def test_format_names_side_by_side_are_a_parameter() -> None:
     t = Templater(["/json/Players", "/xml/Players", "/json/Teams", "/xml/Teams/7", "/export/json"])
     assert t.template("/json/Players") == t.template("/xml/Players") == "/{format}/Players"
@@ -1288,6 +1303,9 @@ def test_format_names_side_by_side_are_a_parameter() -> None:
     assert f.template("/intersections/near.kml") == "/intersections/near.{format}"
     assert f.template("/intersections/within.kml") == "/intersections/within.kml"  # one format seen
     assert f.template("/v1/report.pdf") == "/v1/report.pdf"
+    # GML and XHTML are data formats too (British Columbia's geocoder answers in both).
+    g = Templater(["/sites/nearest.gml", "/sites/nearest.xhtml", "/sites/within.gml", "/sites/within.xhtml"])
+    assert g.template("/sites/nearest.gml") == g.template("/sites/nearest.xhtml") == "/sites/nearest.{format}"
     b = Templater(["/annotations/count/12/true", "/annotations/count/13/false", "/flags/true"])
     assert b.template("/annotations/count/12/true") == b.template("/annotations/count/9/false")
     assert b.template("/flags/true") == "/flags/true"  # one alone is a route

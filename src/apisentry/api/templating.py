@@ -177,7 +177,7 @@ def _split(path: str) -> list[str]:
 # Extensions of documents, images, audio, video and archives, and of data formats.
 _FILE_TYPES = (r"pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|heic|zip|gz|tgz|tar|7z|rar|mp3|mp4|m4a|aac|wav|flac|ogg|"
                r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages|css|map|woff2?|ttf|otf|eot|wasm")
-_DATA_FORMATS = r"json|jsonp|js|jsonl|ndjson|xml|csv|tsv|txt|html?|ya?ml|atom|rss|ics|kml|kmz|geojson|pbf|mvt"
+_DATA_FORMATS = r"json|jsonp|js|jsonl|ndjson|xml|csv|tsv|txt|x?html?|ya?ml|atom|rss|ics|kml|kmz|geojson|gml|pbf|mvt"
 _EXT = re.compile(rf"^(.+)(\.(?:{_DATA_FORMATS}|{_FILE_TYPES}))$", re.IGNORECASE)
 _DATA_FORMAT_SHAPE = re.compile(rf"^\{{\}}\.(?:{_DATA_FORMATS})$", re.IGNORECASE)
 # A value and the format it is asked for: `/geocode/{query}.{format}`.
@@ -200,7 +200,7 @@ _TOP_LEVEL_DOMAINS = frozenset({"com", "org", "net", "io", "edu", "gov", "co", "
 
 # A name and a short extension (`6658.pbf`, `near.shpz`): after an id, the id is the value.
 _ID_KINDS = ("int", "uuid", "hash")
-_SHORT_EXT = re.compile(r"^(.+)(\.[A-Za-z][A-Za-z0-9]{1,7})$")
+_SHORT_EXT = re.compile(r"^(.+?)((?:\.[A-Za-z][A-Za-z0-9]{1,7}){1,2})$")
 
 
 # OData addresses an entity by key inside the segment: `Products(42)`, `Customers('ALFKI')`,
@@ -300,7 +300,7 @@ def _affix(seg: str) -> tuple[str, str]:
     if m:
         return m.group(2), m.group(1) + PARAM
     m = _SHORT_EXT.match(seg)
-    if m and segment_kind(m.group(1)) in _ID_KINDS:
+    if m and segment_kind(m.group(1)) in (*_ID_KINDS, "mixed") and segment_kind(seg) != "email":
         return m.group(1), PARAM + m.group(2)
     m = _DOT_PREFIX.match(seg)
     if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version") \
