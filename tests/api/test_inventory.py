@@ -24,7 +24,7 @@ from apisentry.api.schemas import SchemaSketch, infer_schema
 from apisentry.api.sensitive import classify, luhn, types_in
 from apisentry.api.shapes import MAX_HOSTS, OTHER_HOSTS
 from apisentry.api.sources import read
-from apisentry.api.templating import Templater, segment_kind
+from apisentry.api.templating import MAX_SEGMENTS, Templater, segment_kind
 from apisentry.api.traffic import Observation
 from apisentry.cli.main import app
 from apisentry.guard.spec import compile_spec, load_spec
@@ -1152,6 +1152,20 @@ def test_hostile_har_and_html(tmp_path: Path) -> None:
     bad_spec.write_text("openapi: 3.0.0\npaths:\n  /a: {$ref: '#/nope'}\n")
     r = CliRunner().invoke(app, ["api", "inventory", str(f), "--spec", str(bad_spec)])
     assert r.exit_code == 2 and "does not resolve" in r.stderr
+
+
+def test_a_scanner_s_endless_path_first_in_a_log_neither_hides_the_log_nor_ends_the_inventory(tmp_path: Path) -> None:
+    # 20,000 segments: the log was "unknown format" (its first line did not fit the sniffer's
+    # window) and, read as a log, the templater's recursion passed Python's limit.
+    line = '203.0.113.9 - - [30/Nov/2026:10:00:00 +0000] "GET {} HTTP/1.1" {} 12 "-" "curl"\n'
+    log = tmp_path / "access.log"
+    log.write_text(line.format("/y" * 20_000, 404) + line.format("/api/users/1", 200) + line.format("/api/users/2", 200))
+    obs, report = read([str(log)])
+    assert report.lines == 3 and not report.skipped
+    paths = {e.path for e in build(obs)["endpoints"]}
+    assert "/api/users/{userId}" in paths
+    (deep,) = paths - {"/api/users/{userId}"}
+    assert deep.count("/") == MAX_SEGMENTS and deep.startswith("/y/y/")
 
 
 def test_a_store_that_is_missing_or_no_store_is_named(tmp_path: Path) -> None:

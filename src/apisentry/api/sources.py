@@ -22,20 +22,29 @@ INPUT_FORMATS = ("auto", "har", "combined", "alb", "w3c", "jsonl")
 def sniff(path: Path) -> str:
     stream, _ = open_bytes(path)  # rotated and S3-delivered logs (ALB's always) are gzipped
     with stream:
-        head = stream.read(4096).removeprefix(codecs.BOM_UTF8).lstrip()
+        head = stream.read(SNIFF_BYTES).removeprefix(codecs.BOM_UTF8).lstrip()
     if not head:
         return "empty"
     if path.suffix.lower() == ".har" or (head.startswith(b"{") and b'"log"' in head[:300] and b'"entries"' in head):
         return "har"
     if head.startswith((b"{", b"[")):  # JSON Lines, or one JSON array of records
         return "jsonl"
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    lines = head.split(b"\n")
+    first = lines[0].decode("utf-8", "replace")
     if first.startswith(("#Software:", "#Version:", "#Fields:", "#Date:")):  # W3C extended: IIS, CloudFront
         return "w3c"
-    for kind in ("alb", "combined"):  # by the patterns that read them, so sniffing and reading agree
-        if is_line_of(kind, first):
-            return kind
+    # By the patterns that read them, so sniffing and reading agree; a scanner's junk or a 40 KB
+    # request line first in the file does not hide the log behind it.
+    for raw in lines[:SNIFF_LINES]:
+        line = raw.decode("utf-8", "replace")
+        for kind in ("alb", "combined"):
+            if is_line_of(kind, line):
+                return kind
     return "unknown"
+
+
+SNIFF_BYTES = 64 << 10
+SNIFF_LINES = 20
 
 
 def stream(paths: list[str], fmt: str, report: ReadReport) -> Iterator[Observation]:

@@ -170,8 +170,17 @@ class _Node:
 PARAM = "{}"
 
 
+# Segments a path is read as, at most. A hostile request of thousands (`/x/x/x/…`) took the
+# templater's recursion past Python's limit and ended the whole inventory; no API nests this deep.
+# The segments beyond are one last segment, their slashes encoded as a client would have.
+MAX_SEGMENTS = 64
+
+
 def _split(path: str) -> list[str]:
-    return [s for s in path.split("/") if s != ""]
+    segs = [s for s in path.split("/") if s != ""]
+    if len(segs) > MAX_SEGMENTS:
+        segs[MAX_SEGMENTS - 1:] = ["%2F".join(segs[MAX_SEGMENTS - 1:])]
+    return segs
 
 
 # Extensions of documents, images, audio, video and archives, and of data formats.
