@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -330,6 +331,41 @@ def test_an_encoded_slash_stays_inside_its_path_parameter() -> None:
     assert v.action == "block" and any("not in the spec" in d.message for d in v.detections)
     v = g.inspect(HttpRequest("GET", "/files/Q1%20report"))
     assert v.action == "block" and any(d.location == "path.name" for d in v.detections)
+
+
+def _dated_spec() -> Guard:
+    def p(name: str, schema: dict[str, object]) -> dict[str, object]:
+        return {"name": name, "in": "path", "required": True, "schema": schema}
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+        "/reports/{year}-{month}-{day}": {"get": {"parameters": [
+            p("year", {"type": "integer"}), p("month", {"type": "integer"}), p("day", {"type": "integer"})],
+            "responses": {"200": {"description": "ok"}}}},
+        "/files/{name}.{ext}": {"get": {"parameters": [p("name", {"type": "string"}), p("ext", {"enum": ["pdf", "csv"]})],
+                                        "responses": {"200": {"description": "ok"}}}}}}
+    return Guard(spec=compile_spec(doc))
+
+
+def test_several_parameters_in_one_segment_take_the_values_a_regex_would_give() -> None:
+    g = _dated_spec()
+    assert g.inspect(HttpRequest("GET", "/reports/2024-05-01")).action == "allow"
+    assert g.inspect(HttpRequest("GET", "/reports/2024-05-01/")).action == "allow"
+    v = g.inspect(HttpRequest("GET", "/reports/2024-May-01"))
+    assert v.action == "block" and [d.location for d in v.detections] == ["path.month"]
+    assert g.inspect(HttpRequest("GET", "/files/q1.report.pdf")).action == "allow"  # the name keeps its dot
+    v = g.inspect(HttpRequest("GET", "/files/q1.report.exe"))
+    assert v.action == "block" and [d.location for d in v.detections] == ["path.ext"]
+    v = g.inspect(HttpRequest("GET", "/reports/2024-05"))  # a parameter short: no such path
+    assert v.action == "block" and any("not in the spec" in d.message for d in v.detections)
+
+
+def test_a_hostile_segment_against_parameters_side_by_side_is_matched_in_linear_time() -> None:
+    # `{year}-{month}-{day}` as one regex backtracked polynomially: 2,000 dashes took 19 s.
+    g = _dated_spec()
+    start = time.perf_counter()
+    for hostile in ("-" * 200_000 + "/x", "." * 200_000 + "/x", "-" * 200_000):
+        assert g.inspect(HttpRequest("GET", "/reports/" + hostile)).action == "block"
+        assert g.inspect(HttpRequest("GET", "/files/" + hostile)).action == "block"
+    assert time.perf_counter() - start < 10.0  # the regex would take days; this takes milliseconds
 
 
 @pytest.mark.parametrize(("template", "route", "selector"), [

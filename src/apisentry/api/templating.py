@@ -14,6 +14,8 @@ from functools import lru_cache
 from itertools import islice
 from urllib.parse import unquote
 
+from apisentry.guard.spec import fill_segment
+
 _INT = re.compile(r"^-?\d+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{24}|[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-f]{12,})$")
@@ -481,22 +483,11 @@ def _literals(template: str) -> list[list[str]]:
 
 
 def _fits(literals: list[str], seg: str) -> bool:
-    """Whether a path segment fits a template segment, each parameter taking one character or more.
-    Leftmost matching of each literal is exact for this kind of pattern and stays linear on
-    hostile segments, which a regex with several lazy groups would not."""
+    """Whether a path segment fits a template segment, each parameter taking one character or more,
+    in linear time on hostile segments (`fill_segment`)."""
     if len(literals) == 1:
         return seg == literals[0]
-    first, *middle, last = literals
-    end = len(seg) - len(last)
-    if not seg.startswith(first) or not seg.endswith(last) or end < len(first):
-        return False
-    pos = len(first)
-    for lit in middle:
-        found = seg.find(lit, pos + 1, end)
-        if found < 0:
-            return False
-        pos = found + len(lit)
-    return end - pos >= 1
+    return fill_segment(literals, seg) is not None
 
 
 def _specificity(literals: list[list[str]]) -> tuple[int, int]:

@@ -72,13 +72,13 @@ def check(spec: Spec, req: HttpRequest, body: Any, cookies: dict[str, str],
                              "API9:2023", "CWE-749")]
         return None, [_d("path", path, "path not in the spec (shadow endpoint)", "API9:2023", "CWE-1059")]
     out: list[Detection] = []
-    m = None
+    found: list[str] | None = None
     for base in spec.base_paths:
         rel = path[len(base):] if base and path.startswith(base) else path
-        m = op.regex.fullmatch(rel or "/")
-        if m:
+        found = op.path_values(rel or "/")
+        if found is not None:
             break
-    path_values = [v.replace("%2F", "/") for v in m.groups()] if m else []
+    path_values = [v.replace("%2F", "/") for v in found] if found is not None else []
     path_params = [p for p in op.params if p.where == "path"]
     for i, p in enumerate(path_params):
         if i < len(path_values):
