@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -112,6 +114,38 @@ def test_broken_specs_are_named(tmp_path: Path, text: str, why: str) -> None:
     p.write_text(text)
     with pytest.raises(SpecError, match=why):
         load_spec(p)
+
+
+def test_a_schema_s_ref_to_a_url_is_not_fetched() -> None:
+    # Loading a spec must not make the tool call whatever host the spec's author names.
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"type": "integer"}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/schema.json"
+    try:
+        doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"post": {
+            "parameters": [{"name": "n", "in": "query", "schema": {"$ref": url}}],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "properties": {"x": {"$ref": url + "#/x"}, "y": {"type": "integer"}}}}}},
+            "responses": {"200": {"description": "ok"}}}}}}
+        spec = compile_spec(doc)
+    finally:
+        server.shutdown()
+    assert asked == []
+    assert any("parameter n" in w and url in w for w in spec.warnings), spec.warnings
+    assert any("request body" in w and url in w for w in spec.warnings), spec.warnings
 
 
 def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:

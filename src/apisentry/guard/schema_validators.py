@@ -92,8 +92,10 @@ class SchemaValidators:
     def _compile_new(self, schema: dict[str, Any], where: str) -> Any:
         for _ in range(MAX_REPAIRS):
             try:
+                # offline: a `$ref` to a URL would make loading a spec fetch it (a request to
+                # wherever the spec's author points, and a hang where nothing answers).
                 return jsonschema_rs.Draft202012Validator(schema, validate_formats=True, formats=_FORMATS,
-                                                          registry=self._registry_now())
+                                                          registry=self._registry_now(), offline=True)
             except _COMPILE_ERRORS as e:
                 msg = str(e).splitlines()[0]
                 keys = [str(k) for k in getattr(e, "instance_path", None) or []]
