@@ -9,6 +9,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -1167,6 +1168,45 @@ def test_a_scanner_s_endless_path_first_in_a_log_neither_hides_the_log_nor_ends_
     assert "/api/users/{userId}" in paths
     (deep,) = paths - {"/api/users/{userId}"}
     assert deep.count("/") == MAX_SEGMENTS and deep.startswith("/y/y/")
+
+
+def test_a_broken_first_line_does_not_decide_what_a_log_is(tmp_path: Path) -> None:
+    # The format was decided by the first line alone: a combined log behind a line that starts
+    # with `{` was read as JSON, and JSON lines behind a cut-off record were "unknown format".
+    line = '203.0.113.9 - - [30/Nov/2026:10:00:00 +0000] "GET /api/users/{} HTTP/1.1" 200 12 "-" "curl"\n'
+    (tmp_path / "access.log").write_text('{ - ana [30/Nov/2026:10:00:00 +0000] "GET\n' + "".join(line.format(i) for i in range(5)))
+    records = [json.dumps({"httpMethod": "GET", "path": f"/api/items/{i}", "status": "200"}) for i in range(5)]
+    (tmp_path / "gw.jsonl").write_text('ttpMethod": "GET", "pa00"}\n' + "\n".join(records) + "\n")
+    obs, report = read([str(tmp_path)])
+    assert sorted(o.path for o in obs) == sorted([f"/api/users/{i}" for i in range(5)] + [f"/api/items/{i}" for i in range(5)])
+    assert report.skipped == {"not a combined log line": 1, "not JSON": 1}, report.skipped
+
+
+def test_one_line_with_a_tab_does_not_make_an_iis_log_cloudfront_s(tmp_path: Path) -> None:
+    # The separator came from the first data line: a tab in it made every IIS line unreadable.
+    head = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status\n"
+    row = "2026-11-30 10:00:0{} 10.0.0.5 GET /api/orders/{} - 443 {} 203.0.113.4 curl/8.0 200\n"
+    (tmp_path / "u_ex261130.log").write_text(head + row.format(1, 1, "\t") + "".join(row.format(i, i, "-") for i in range(2, 7)))
+    obs, report = read([str(tmp_path)])
+    assert sorted(o.path for o in obs) == [f"/api/orders/{i}" for i in range(2, 7)]
+    assert report.skipped == {"not a line of the W3C log's #Fields": 1}
+
+
+def test_a_date_before_year_one_and_a_literal_brace_path_are_read_not_fatal(tmp_path: Path) -> None:
+    # DuckDB reads `-2026-11-30` as a year BC and hands it over as text, which ended the inventory;
+    # a literal `{}` segment read as the templater's own parameter and ended it too.
+    head = "#Fields: date time cs-method cs-uri-stem sc-status\n"
+    (tmp_path / "u_ex261130.log").write_text(head + "-2026-11-30 10:00:01 GET /api/orders/1 200\n"
+                                             + "2026-11-30 10:00:02 GET /api/orders/2 200\n")
+    line = '203.0.113.9 - - [30/Nov/2026:10:00:00 +0000] "GET {} HTTP/1.1" 200 12 "-" "curl"\n'
+    (tmp_path / "access.log").write_text("".join(line.format(p) for p in ("{}/v1/orders/1", "/v1/{}", "/v1/{}/x", "/v1/7")))
+    obs, report = read([str(tmp_path)])
+    assert not report.skipped
+    assert {o.path for o in obs} >= {"%7B%7D/v1/orders/1", "/v1/%7B%7D", "/v1/%7B%7D/x"}  # as RFC 3986 has them
+    eps = build(obs)["endpoints"]
+    assert {e.path for e in eps} == {"/{id}/v1/orders/{orderId}", "/v1/{id}", "/v1/{id}/x", "/api/orders/{orderId}"}
+    (orders,) = [e for e in eps if e.path == "/api/orders/{orderId}"]
+    assert orders.calls == 2 and orders.first_seen == datetime(2026, 11, 30, 10, 0, 2, tzinfo=UTC)
 
 
 def test_a_store_that_is_missing_or_no_store_is_named(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from apisentry.api.templating import STAND_INS
-from apisentry.api.traffic import Observation, ReadReport
+from apisentry.api.traffic import Observation, ReadReport, literal_path
 from apisentry.guard.redact import redact_line
 from apisentry.sources.sniff import open_bytes
 
@@ -67,6 +67,7 @@ def w3c_layout(path: str) -> _Layout | None:
     CloudFront), or None when it has no such header or lacks the method, path or status."""
     fields: list[str] | None = None
     sep = " "
+    data: list[str] = []
     stream, _ = open_bytes(path)
     with stream:
         for n, raw in enumerate(stream):
@@ -74,10 +75,17 @@ def w3c_layout(path: str) -> _Layout | None:
             if line.startswith("#Fields:"):
                 fields = line[len("#Fields:"):].split()
             elif fields is not None and line and not line.startswith("#"):
-                sep = "\t" if "\t" in line else " "
-                break
+                data.append(line)
+                if len(data) == 20:
+                    break
             if n > 100:
                 break
+    if fields is not None:
+        # By what most lines say: one user agent with a tab in it must not make a log of IIS's
+        # spaces read as CloudFront's tabs, and lose every line.
+        tabs = sum(line.count("\t") == len(fields) - 1 for line in data)
+        spaces = sum(line.count(" ") == len(fields) - 1 for line in data)
+        sep = "\t" if tabs > spaces else " "
     if fields is None or not {"cs-method", "cs-uri-stem", "sc-status"} <= set(fields):
         return None
     cell = "[^\t]*" if sep == "\t" else "\\S*"
@@ -270,18 +278,18 @@ def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _La
             report.examples.setdefault(reason, f"{path}:{_line_number(read_from, str(example))}: "
                                                f"{redact_line(str(example))[:120]}")
             continue
-        o = Observation(method, p or "/", [(q, "") for q in qnames or []], status,
+        o = Observation(method, literal_path(p) or "/", [(q, "") for q in qnames or []], status,
                         _utc(first), ips[0] if ips else None, user, layout.user_scheme if user else "unknown")
         o.count = int(calls)
         o.time_last = _utc(last)
         o.clients = list(ips or [])
-        o.samples = [x or "/" for x in samples or []] or None
+        o.samples = [literal_path(x) or "/" for x in samples or []] or None
         yield o
 
 
-def _utc(d: datetime | None) -> datetime | None:
-    if d is None:
-        return None
+def _utc(d: Any) -> datetime | None:
+    if not isinstance(d, datetime):
+        return None  # DuckDB hands over a year before 1 (`-2026-11-30` in a W3C log) as text
     return d.astimezone(UTC) if d.tzinfo else d.replace(tzinfo=UTC)
 
 

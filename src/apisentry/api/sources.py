@@ -9,6 +9,8 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
+
 from apisentry.api.har import read_har
 from apisentry.api.json_logs import read_json_lines
 from apisentry.api.logs_sql import is_line_of, read_log
@@ -27,20 +29,32 @@ def sniff(path: Path) -> str:
         return "empty"
     if path.suffix.lower() == ".har" or (head.startswith(b"{") and b'"log"' in head[:300] and b'"entries"' in head):
         return "har"
-    if head.startswith((b"{", b"[")):  # JSON Lines, or one JSON array of records
+    lines = head.split(b"\n")[:SNIFF_LINES]
+    texts = [raw.decode("utf-8", "replace") for raw in lines]
+    if texts[0].startswith(("#Software:", "#Version:", "#Date:")) or any(t.startswith("#Fields:") for t in texts):
+        return "w3c"  # W3C extended: IIS, CloudFront
+    # By what most of the first lines are, read by the patterns that read them, so sniffing and
+    # reading agree: a scanner's junk first in a log, or a 40 KB request line, or a JSON record
+    # cut off, does not hide the file behind it.
+    votes = {"jsonl": sum(_is_json_record(raw) for raw in lines),
+             "alb": sum(is_line_of("alb", t) for t in texts),
+             "combined": sum(is_line_of("combined", t) for t in texts)}
+    kind = max(votes, key=lambda k: votes[k])
+    if votes[kind]:
+        return kind
+    if head.startswith((b"{", b"[")):  # one JSON document: an array of records, pretty-printed
         return "jsonl"
-    lines = head.split(b"\n")
-    first = lines[0].decode("utf-8", "replace")
-    if first.startswith(("#Software:", "#Version:", "#Fields:", "#Date:")):  # W3C extended: IIS, CloudFront
-        return "w3c"
-    # By the patterns that read them, so sniffing and reading agree; a scanner's junk or a 40 KB
-    # request line first in the file does not hide the log behind it.
-    for raw in lines[:SNIFF_LINES]:
-        line = raw.decode("utf-8", "replace")
-        for kind in ("alb", "combined"):
-            if is_line_of(kind, line):
-                return kind
     return "unknown"
+
+
+def _is_json_record(raw: bytes) -> bool:
+    raw = raw.strip()
+    if not raw.startswith(b"{"):
+        return False
+    try:
+        return isinstance(orjson.loads(raw), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 SNIFF_BYTES = 64 << 10

@@ -733,7 +733,7 @@ class Templater:
                 params = _members(node, words)
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
                 params = []
-            params = [p for p in params if p not in literal]
+            params = [p for p in params if p not in literal and p != shape]  # a literal `{}` is the shape
             if _is_odata(shape):
                 params = segs  # OData's key syntax says these are keys, however the values read
             if params:

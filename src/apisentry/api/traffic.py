@@ -147,8 +147,14 @@ def observation(method: Any, url: str, status: Any, when: datetime | None, clien
         st = None
     own = [(k, v) for k, v in (headers or {}).items() if k.lower() not in _STANDARD_HEADERS
            and k.lower() not in _SECRET_HEADERS and not k.lower().startswith(("sec-", ":"))]
-    return Observation(method.upper(), parts.path or "/", parse_qsl(parts.query, keep_blank_values=True), st, when,
+    return Observation(method.upper(), literal_path(parts.path) or "/", parse_qsl(parts.query, keep_blank_values=True), st, when,
                        client, ident, scheme, hdrs.get("content-type"), body, response, own, host=url_host(url))
+
+
+def literal_path(path: str) -> str:
+    """A request's path with `{` and `}` percent-encoded, as RFC 3986 wants them: braces are how
+    templates write parameters, so a client's literal `/{}/orders` must not read as one."""
+    return path.replace("{", "%7B").replace("}", "%7D") if "{" in path or "}" in path else path
 
 
 def parse_time(value: Any) -> datetime | None:
