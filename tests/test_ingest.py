@@ -204,3 +204,18 @@ def test_memory_limit_follows_the_machine_within_bounds(monkeypatch: pytest.Monk
     pages = ram_gib * (1 << 30) // 4096
     monkeypatch.setattr(os, "sysconf", lambda name: 4096 if name == "SC_PAGE_SIZE" else pages)
     assert default_memory_limit() == limit
+
+
+def test_an_integer_past_64_bits_keeps_its_record(tmp_path: Path, store: Store) -> None:
+    # A file with a bad record is read record by record, and written back with orjson, which
+    # writes no integer past 64 bits: the record holding one ended the whole ingest.
+    big = ct(7)
+    big["requestParameters"] = {"maxKeys": 2**70, "prefix": "logs/"}
+    (tmp_path / "a.json").write_text(json.dumps({"Records": [ct(6), big, "junk"]}))
+    (tmp_path / "b.jsonl").write_text(json.dumps(big | {"eventID": "00000000-0000-4000-8000-000000000008"}) + "\n{\n")
+    report = ingest(store, [str(tmp_path)])
+    assert sorted((Path(p.path).name, p.where) for p in report.problems) == [("a.json", "record 2"), ("b.jsonl", "line 2")]
+    assert {"00000000-0000-4000-8000-000000000006", "00000000-0000-4000-8000-000000000007",
+            "00000000-0000-4000-8000-000000000008"} <= uids(store)
+    (request,) = store.run("SELECT request FROM events WHERE uid LIKE '%000000000007'")[0]
+    assert str(2**70) in str(request)

@@ -29,6 +29,16 @@ def _default(o: Any) -> Any:
     raise TypeError
 
 
+def _big_ints_as_text(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {k: _big_ints_as_text(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_big_ints_as_text(v) for v in o]
+    if isinstance(o, int) and not isinstance(o, bool) and not -(1 << 63) <= o < (1 << 64):
+        return str(o)
+    return o
+
+
 def _text_stream(s: Sniffed) -> IO[bytes]:
     stream, _ = open_bytes(s.path)
     if s.encoding == "utf-16":
@@ -71,7 +81,10 @@ def _check(s: Sniffed, where: str, rec: Any, problems: list[InputProblem]) -> by
     if not isinstance(rec, dict):
         problems.append(InputProblem(s.path, where, f"record is a JSON {type(rec).__name__}, not an object"))
         return None
-    data = orjson.dumps(rec, default=_default)
+    try:
+        data = orjson.dumps(rec, default=_default)
+    except TypeError:  # an integer past 64 bits, which orjson does not write: kept as its digits
+        data = orjson.dumps(_big_ints_as_text(rec), default=_default)
     if len(data) > MAX_RECORD_BYTES:
         problems.append(InputProblem(s.path, where, f"record of {len(data):,} bytes is over the "
                                      f"{MAX_RECORD_BYTES:,}-byte limit"))
