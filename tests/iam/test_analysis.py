@@ -157,3 +157,26 @@ def test_rcps_and_inventory_flags(tmp_path: Path) -> None:
     bad.write_text('{"not": "a list"}')
     r = CliRunner().invoke(app, ["iam", "analyze", str(path), "--inventory", str(bad)])
     assert r.exit_code == 2 and "inventory must be" in r.stderr
+
+
+def test_entries_of_the_wrong_shape_are_named_and_the_rest_analyzed() -> None:
+    # Each of these ended `iam analyze` in an AttributeError or KeyError.
+    admin = role("admin", trust({"AWS": f"arn:aws:iam::{A}:root"}), ADMIN)
+    acct = account_from_dict({
+        "UserDetailList": ["alice", {"UserName": "no-arn"},
+                           {"UserName": "bob", "Arn": f"arn:aws:iam::{A}:user/bob", "GroupList": "devs",
+                            "AttachedManagedPolicies": [5, {"PolicyArn": None}], "UserPolicyList": {"x": 1},
+                            "PermissionsBoundary": "arn"}],
+        "RoleDetailList": [admin, 7],
+        "GroupDetailList": [{"Arn": f"arn:aws:iam::{A}:group/devs"}],
+        "Policies": [{"Arn": "arn:aws:iam::aws:policy/X", "PolicyVersionList": "v1"}, None]})
+    assert set(acct.principals) == {f"arn:aws:iam::{A}:user/bob", f"arn:aws:iam::{A}:role/admin"}
+    assert acct.id == A and acct.groups == {} and acct.policies == {}
+    assert acct.principals[f"arn:aws:iam::{A}:user/bob"].groups == []
+    for named in ("UserDetailList[0] is no entry", "UserDetailList[1] is no entry", "RoleDetailList[1] is no entry",
+                  "user/bob AttachedManagedPolicies[0] is no entry", "user/bob inline PolicyList is a JSON dict",
+                  "group arn:aws:iam::111122223333:group/devs has no GroupName", "policy arn:aws:iam::aws:policy/X: no default",
+                  "Policies[1] is no entry"):
+        assert any(named in p for p in acct.problems), (named, acct.problems)
+    report = analyze(acct)
+    assert [p["admin"] for p in report["principals"] if p["arn"].endswith("role/admin")] == [True]

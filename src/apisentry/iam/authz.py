@@ -4,6 +4,7 @@ policies (their default versions), inline policies, permission boundaries and tr
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,13 +100,33 @@ def load_authz(path: str | Path) -> Account:
 
 
 def account_from_dict(data: Any, where: str = "authz") -> Account:
+    """The account a file describes. An entry of the wrong shape (a user without an ARN, a policy
+    list that is no list) is left out with a problem that names it; the rest is read."""
     if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "RoleDetailList", "Policies")):
         raise AuthzError(f"{where}: not the output of `aws iam get-account-authorization-details`")
     problems: list[str] = []
+
+    def entries(items: Any, what: str) -> Iterator[dict[str, Any]]:
+        if items is None:
+            return
+        if not isinstance(items, list):
+            problems.append(f"{where}: {what} is a JSON {type(items).__name__}, not a list; left out")
+            return
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and (what.endswith(("PolicyList", "Policies")) or isinstance(item.get("Arn"), str)):
+                yield item
+            else:
+                problems.append(f"{where}: {what}[{i}] is no entry with an Arn; left out")
+
+    def arns(items: Any, key: str, what: str) -> list[str]:
+        return [m[key] for m in entries(items, what) if isinstance(m.get(key), str)]
+
     policies: dict[str, Policy] = {}
-    for pol in data.get("Policies") or []:
-        arn = pol.get("Arn", "?")
-        default = next((v for v in pol.get("PolicyVersionList") or [] if v.get("IsDefaultVersion")), None)
+    for pol in entries(data.get("Policies"), "Policies"):
+        arn = str(pol.get("Arn", "?"))
+        versions = pol.get("PolicyVersionList")
+        default = next((v for v in versions if isinstance(v, dict) and v.get("IsDefaultVersion")), None) \
+            if isinstance(versions, list) else None
         if default is None:
             problems.append(f"{where}: policy {arn}: no default version; left out")
             continue
@@ -116,7 +137,7 @@ def account_from_dict(data: Any, where: str = "authz") -> Account:
 
     def inline(items: Any, owner: str) -> list[Policy]:
         out = []
-        for it in items or []:
+        for it in entries(items, f"{owner} inline PolicyList"):
             name = f"{owner}/{it.get('PolicyName', '?')}"
             try:
                 out.append(parse_policy(_doc(it.get("PolicyDocument")), name))
@@ -124,34 +145,43 @@ def account_from_dict(data: Any, where: str = "authz") -> Account:
                 problems.append(f"{where}: {e}; left out")
         return out
 
+    def boundary(d: dict[str, Any]) -> str | None:
+        b = d.get("PermissionsBoundary")
+        arn = b.get("PermissionsBoundaryArn") if isinstance(b, dict) else None
+        return arn if isinstance(arn, str) else None
+
     principals: dict[str, Principal] = {}
-    account_id = ""
-    for u in data.get("UserDetailList") or []:
-        p = Principal(u["Arn"], u.get("UserName", ""), "user", inline(u.get("UserPolicyList"), u["Arn"]),
-                      [m["PolicyArn"] for m in u.get("AttachedManagedPolicies") or []], list(u.get("GroupList") or []),
-                      (u.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"))
-        principals[p.arn] = p
-        account_id = account_id or p.arn.split(":")[4]
-    for r in data.get("RoleDetailList") or []:
+    for u in entries(data.get("UserDetailList"), "UserDetailList"):
+        arn = u["Arn"]
+        member_of = [g for g in u["GroupList"] if isinstance(g, str)] if isinstance(u.get("GroupList"), list) else []
+        principals[arn] = Principal(arn, str(u.get("UserName", "")), "user", inline(u.get("UserPolicyList"), arn),
+                                    arns(u.get("AttachedManagedPolicies"), "PolicyArn", f"{arn} AttachedManagedPolicies"),
+                                    member_of, boundary(u))
+    for r in entries(data.get("RoleDetailList"), "RoleDetailList"):
+        arn = r["Arn"]
         trust = None
         if r.get("AssumeRolePolicyDocument"):
             try:
-                trust = parse_policy(_doc(r["AssumeRolePolicyDocument"]), f"{r['Arn']} trust policy")
+                trust = parse_policy(_doc(r["AssumeRolePolicyDocument"]), f"{arn} trust policy")
             except PolicyError as e:
                 problems.append(f"{where}: {e}; the role's trust is unknown")
-        p = Principal(r["Arn"], r.get("RoleName", ""), "role", inline(r.get("RolePolicyList"), r["Arn"]),
-                      [m["PolicyArn"] for m in r.get("AttachedManagedPolicies") or []], [],
-                      (r.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"), trust)
-        principals[p.arn] = p
-        account_id = account_id or p.arn.split(":")[4]
-    groups = {}
-    for g in data.get("GroupDetailList") or []:
-        groups[g["GroupName"]] = Group(g["Arn"], g["GroupName"], inline(g.get("GroupPolicyList"), g["Arn"]),
-                                       [m["PolicyArn"] for m in g.get("AttachedManagedPolicies") or []])
+        principals[arn] = Principal(arn, str(r.get("RoleName", "")), "role", inline(r.get("RolePolicyList"), arn),
+                                    arns(r.get("AttachedManagedPolicies"), "PolicyArn", f"{arn} AttachedManagedPolicies"),
+                                    [], boundary(r), trust)
+    groups: dict[str, Group] = {}
+    for g in entries(data.get("GroupDetailList"), "GroupDetailList"):
+        name = g.get("GroupName")
+        if not isinstance(name, str):
+            problems.append(f"{where}: group {g['Arn']} has no GroupName; left out")
+            continue
+        groups[name] = Group(g["Arn"], name, inline(g.get("GroupPolicyList"), g["Arn"]),
+                             arns(g.get("AttachedManagedPolicies"), "PolicyArn", f"{g['Arn']} AttachedManagedPolicies"))
     for p in principals.values():
         for a in p.managed + ([p.boundary] if p.boundary else []):
             if a not in policies:
                 problems.append(f"{where}: {p.arn} uses {a}, which the file does not contain; its permissions are unknown")
+    # The account is the first principal's (files may hold several): the fifth field of its ARN.
+    account_id = next((parts[4] for parts in (a.split(":") for a in principals) if len(parts) > 5), "")
     return Account(account_id, principals, groups, policies, problems)
 
 
