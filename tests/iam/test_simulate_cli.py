@@ -52,3 +52,17 @@ def test_usage_errors(tmp_path: Path) -> None:
     bad.write_text("{not json")
     r = CliRunner().invoke(app, ["iam", "simulate", "--cases", str(bad)])
     assert r.exit_code == 2 and "not JSON" in r.stderr
+
+
+def test_a_case_whose_policies_are_no_list_is_named_and_the_others_run(tmp_path: Path) -> None:
+    ok = {"name": "ok", "request": {"principal": ALICE, "action": "s3:GetObject"},
+          "identity_policies": [{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}]}
+    cases = [{**ok, "name": "five", "identity_policies": 5}, {**ok, "name": "bound", "permission_boundaries": {"x": 1}},
+             {**ok, "request": {**ok["request"], "resource_account": 7}}]  # type: ignore[dict-item]
+    f = tmp_path / "cases.json"
+    f.write_text(json.dumps(cases))
+    r = CliRunner().invoke(app, ["iam", "simulate", "--cases", str(f)])
+    out = json.loads(r.stdout)
+    assert "identity_policies must be a list" in out[0]["error"] and "case 0 (five)" in out[0]["error"]
+    assert "permission_boundaries must be a list" in out[1]["error"]
+    assert out[2]["decision"] == "Allowed" and r.exit_code == 1

@@ -31,6 +31,13 @@ def _levels(items: Any, kind: str, where: str) -> list[list[Policy]]:
     return out
 
 
+def _list(case: dict[str, Any], key: str, where: str) -> list[Any]:
+    items = case.get(key) or []
+    if not isinstance(items, list):
+        raise CaseError(f"{where}: {key} must be a list of policies")
+    return items
+
+
 def case_from_dict(case: Any, index: int) -> tuple[str, Request, Policies]:
     if not isinstance(case, dict):
         raise CaseError(f"case {index}: not an object")
@@ -42,12 +49,14 @@ def case_from_dict(case: Any, index: int) -> tuple[str, Request, Policies]:
     ctx = r.get("context") or {}
     if not isinstance(ctx, dict):
         raise CaseError(f"{where}: request.context must be an object")
-    req = Request(r["principal"], r["action"], str(r.get("resource", "*")), r.get("resource_account"), ctx)
+    account = r.get("resource_account")
+    req = Request(r["principal"], r["action"], str(r.get("resource", "*")), account if isinstance(account, str) else None, ctx)
     try:
         pols = Policies(
-            identity=[_policy(p, f"identity policy {i}") for i, p in enumerate(case.get("identity_policies") or [])],
+            identity=[_policy(p, f"identity policy {i}") for i, p in enumerate(_list(case, "identity_policies", where))],
             resource=_policy(case["resource_policy"], "resource policy") if case.get("resource_policy") else None,
-            boundaries=[_policy(p, f"permission boundary {i}") for i, p in enumerate(case.get("permission_boundaries") or [])],
+            boundaries=[_policy(p, f"permission boundary {i}")
+                        for i, p in enumerate(_list(case, "permission_boundaries", where))],
             scps=_levels(case.get("scps"), "scps", where),
             rcps=_levels(case.get("rcps"), "rcps", where),
             session=_policy(case["session_policy"], "session policy") if case.get("session_policy") else None,
