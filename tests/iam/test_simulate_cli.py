@@ -58,7 +58,7 @@ def test_a_case_whose_policies_are_no_list_is_named_and_the_others_run(tmp_path:
     ok = {"name": "ok", "request": {"principal": ALICE, "action": "s3:GetObject"},
           "identity_policies": [{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}]}
     cases = [{**ok, "name": "five", "identity_policies": 5}, {**ok, "name": "bound", "permission_boundaries": {"x": 1}},
-             {**ok, "request": {**ok["request"], "resource_account": 7}}]  # type: ignore[dict-item]
+             {**ok, "request": {**ok["request"], "resource_account": 7}}]
     f = tmp_path / "cases.json"
     f.write_text(json.dumps(cases))
     r = CliRunner().invoke(app, ["iam", "simulate", "--cases", str(f)])
