@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from sigma.collection import SigmaCollection
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
@@ -45,17 +46,41 @@ def _techniques(rule: SigmaRule) -> list[str]:
     return out
 
 
+# SigmaHQ's rules are a few kilobytes, 86 YAML events at most, and use no aliases; a YAML alias bomb is a few hundred bytes that pySigma
+# would expand into millions of values, each a clause of the SQL.
+MAX_RULE_BYTES = 1 << 20
+MAX_RULE_NODES = 100_000
+
+
+def _rule_text(path: Path) -> str:
+    data = path.read_bytes()
+    if len(data) > MAX_RULE_BYTES:
+        raise ValueError(f"{len(data):,} bytes, more than the {MAX_RULE_BYTES:,} a Sigma rule file may have")
+    text = data.decode("utf-8")
+    for nodes, event in enumerate(yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))):
+        if isinstance(event, yaml.AliasEvent):
+            raise ValueError("YAML aliases (`*name`) are not taken in Sigma rules: an alias bomb expands them a billionfold")
+        if nodes > MAX_RULE_NODES:
+            raise ValueError(f"more than {MAX_RULE_NODES:,} YAML nodes")
+    return text
+
+
 def load_sigma(directory: str) -> SigmaLoad:
     result = SigmaLoad()
     files = sorted(p for p in Path(directory).rglob("*") if p.suffix in (".yml", ".yaml"))
     backends: dict[str, DuckDBBackend] = {}
     for path in files:
         try:
-            collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"))
-        except (SigmaError, UnicodeDecodeError, OSError) as e:
+            text = _rule_text(path)
+            collection = SigmaCollection.from_yaml(text)
+            rules = list(collection.rules)
+        except (SigmaError, UnicodeDecodeError, OSError, ValueError) as e:
             result.unsupported.append((str(path), f"cannot parse: {e}"))
             continue
-        for rule in collection.rules:
+        except Exception as e:  # pySigma fails on YAML of the wrong shape in its own ways
+            result.unsupported.append((str(path), f"cannot parse: not a Sigma rule ({type(e).__name__}: {str(e)[:120]})"))
+            continue
+        for rule in rules:
             if not isinstance(rule, SigmaRule):
                 result.unsupported.append((str(path), "correlation rules are not supported"))
                 continue
@@ -72,6 +97,9 @@ def load_sigma(directory: str) -> SigmaLoad:
                 queries = backend.convert_rule(rule)  # type: ignore[no-untyped-call]
             except SigmaError as e:
                 result.unsupported.append((str(path), f"cannot convert: {str(e).splitlines()[0]}"))
+                continue
+            except Exception as e:  # as above: a rule is user input to a third-party converter
+                result.unsupported.append((str(path), f"cannot convert ({type(e).__name__}: {str(e)[:120]})"))
                 continue
             condition = " OR ".join(f"({to_condition(q)})" for q in queries)
             result.loaded.append(Rule(
