@@ -48,7 +48,8 @@ class Endpoint:
     request_media: Counter[str] = field(default_factory=Counter)  # their media types: JSON, a form, ...
     response_schema: SchemaSketch = field(default_factory=SchemaSketch)
     records: int = 0  # observations summed here; the templater weighs a path by them
-    # Parameters seen beyond `MAX_PARAMS` names: a fuzzer sends a new name with every call.
+    # Uses of parameter names past the first `MAX_PARAMS`: a fuzzer sends a new name with every
+    # call. Uses, not names: counting distinct names would mean keeping them.
     params_not_kept: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -374,10 +375,11 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec], selection: _Selectio
             extra = sorted(k.split(".", 1)[1] for k in ep.params if k.startswith("query.") and k not in ep.spec_params)
             if extra:
                 # A fuzzer's names: the first few are enough to see what happened, and how many more.
-                more = len(extra) - 20 + ep.params_not_kept
                 out.append(_finding(ep, "undocumented_parameter", "Undocumented parameters", "low", "API9:2023",
                                     f"query parameters not in the spec: {', '.join(extra[:20])}"
-                                    + (f" and {more} more" if more > 0 else "")))
+                                    + (f" and {len(extra) - 20} more" if len(extra) > 20 else "")
+                                    + (f"; {ep.params_not_kept} more uses of names past the first {MAX_PARAMS:,}"
+                                       " were counted, not kept" if ep.params_not_kept else "")))
             # Fields a client sends that the body's schema does not name: what mass assignment
             # tries, or a spec behind its API.
             fields = sorted(k.split(".", 1)[1] for k in ep.params if k.startswith("body.") and k not in ep.spec_params) \
