@@ -7,7 +7,7 @@ import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import ijson
 import orjson
@@ -24,6 +24,7 @@ from apisentry.api.traffic import (
     parse_time,
 )
 from apisentry.guard.spec import url_host
+from apisentry.sources.long_strings import MAX_STRING, ShortStrings
 from apisentry.sources.sniff import open_bytes
 
 # Big enough for any access-log record with its bodies; bigger lines are skipped with a count.
@@ -78,8 +79,9 @@ def checked_record(d: Any, report: ReadReport, what: str, where: str) -> Observa
 
 def _json_array(stream: IO[bytes], path: Path, report: ReadReport) -> Iterator[Observation]:
     read = 0
+    short = ShortStrings(stream)
     try:
-        for record in ijson.items(CleanText(stream), "item", use_float=True):
+        for record in ijson.items(CleanText(cast(IO[bytes], short)), "item", use_float=True):
             read += 1
             report.lines += 1
             o = checked_record(record, report, "JSON record", f"{path}: record {read}")
@@ -88,6 +90,8 @@ def _json_array(stream: IO[bytes], path: Path, report: ReadReport) -> Iterator[O
     except ijson.JSONError as e:
         report.skip("JSON array cut off or broken: the complete records before the break are kept",
                     f"{path}: after record {read} ({parse_error(e)})")
+    if short.cut:
+        report.skip(f"JSON text longer than {MAX_STRING:,} bytes cut short: its records were read", str(path))
 
 
 # Where JSON access logs keep each field, first match wins: flat names (API Gateway, nginx

@@ -15,6 +15,7 @@ from typing import IO, Any
 import ijson
 import orjson
 
+from apisentry.sources.long_strings import MAX_STRING, ShortStrings
 from apisentry.sources.problems import InputProblem
 from apisentry.sources.sniff import Sniffed, open_bytes
 
@@ -95,8 +96,9 @@ def _check(s: Sniffed, where: str, rec: Any, problems: list[InputProblem]) -> by
 def _items(s: Sniffed, stream: IO[bytes], problems: list[InputProblem]) -> Iterator[bytes]:
     prefix = {"wrapper": f"{s.wrapper_key}.item", "array": "item"}.get(s.layout, "")
     index = 0
+    short = ShortStrings(stream)
     try:
-        for rec in ijson.items(stream, prefix, use_float=False, multiple_values=True):
+        for rec in ijson.items(short, prefix, use_float=False, multiple_values=True):
             data = _check(s, f"record {index}", rec, problems)
             if data is not None:
                 yield data
@@ -117,6 +119,9 @@ def _items(s: Sniffed, stream: IO[bytes], problems: list[InputProblem]) -> Itera
                                      f"here ({e}); records before it were kept"))
     except UnicodeDecodeError as e:
         problems.append(InputProblem(s.path, f"record {index}", f"not UTF-8 text: {e.reason}"))
+    if short.cut:
+        problems.append(InputProblem(s.path, "", f"{short.cut} string(s) longer than {MAX_STRING:,} bytes "
+                                     "cut short; the records holding them were read"))
 
 
 def _lines(s: Sniffed, stream: IO[bytes], problems: list[InputProblem]) -> Iterator[bytes]:

@@ -14,6 +14,7 @@ from typing import IO, cast
 import ijson
 
 from apisentry.sources import azure, cloudtrail, gcp
+from apisentry.sources.long_strings import ShortStrings
 from apisentry.sources.problems import InputError, InputProblem
 
 # Top-level keys that wrap an array of records.
@@ -110,7 +111,7 @@ def sniff(path: str, forced: str = "auto") -> Sniffed:
 
 def _sniff_stream(path: str, stream: IO[bytes], compressed: bool, encoding: str, forced: str,
                   size: int) -> Sniffed:
-    layout, wrapper_key, first_keys = _first_record_keys(path, stream)
+    layout, wrapper_key, first_keys = _first_record_keys(path, cast(IO[bytes], ShortStrings(stream)))
     kind = kind_of_record(first_keys)
     if forced != "auto":
         provider = PROVIDER_OF_FORMAT[forced]
