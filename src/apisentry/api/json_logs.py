@@ -24,6 +24,7 @@ from apisentry.api.traffic import (
     parse_time,
 )
 from apisentry.guard.spec import url_host
+from apisentry.sources.long_lines import lines_within
 from apisentry.sources.long_strings import MAX_STRING, ShortStrings
 from apisentry.sources.sniff import open_bytes
 
@@ -39,15 +40,15 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
         if stream.peek(64)[:64].removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"["):  # type: ignore[attr-defined]
             yield from _json_array(stream, path, report)
             return
-        for n, raw in enumerate(stream, 1):
-            if n == 1:
-                raw = raw.removeprefix(codecs.BOM_UTF8)
+        for n, (line, _) in enumerate(lines_within(stream, MAX_LINE), 1):
+            if line is None:
+                report.lines += 1
+                report.skip(f"JSON line over {MAX_LINE >> 20} MB", f"{path}:{n}")
+                continue
+            raw = line.removeprefix(codecs.BOM_UTF8) if n == 1 else line
             if not raw.strip():
                 continue
             report.lines += 1
-            if len(raw) > MAX_LINE:
-                report.skip(f"JSON line over {MAX_LINE >> 20} MB", f"{path}:{n}")
-                continue
             try:
                 d = orjson.loads(raw)
             except orjson.JSONDecodeError as e:

@@ -20,6 +20,7 @@ import duckdb
 from apisentry.api.templating import STAND_INS
 from apisentry.api.traffic import Observation, ReadReport, literal_path
 from apisentry.guard.redact import redact_line
+from apisentry.sources.long_lines import lines_within
 from apisentry.sources.sniff import open_bytes
 
 
@@ -70,7 +71,9 @@ def w3c_layout(path: str) -> _Layout | None:
     data: list[str] = []
     stream, _ = open_bytes(path)
     with stream:
-        for n, raw in enumerate(stream):
+        for n, (raw, _) in enumerate(lines_within(stream, 64 << 10)):
+            if raw is None:
+                continue  # no header, and no line of a log to judge the separator by
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if line.startswith("#Fields:"):
                 fields = line[len("#Fields:"):].split()
@@ -299,7 +302,7 @@ def _line_number(path: str, line: str) -> str:
     want = line.encode("utf-8", "surrogateescape")
     stream, _ = open_bytes(path)
     with stream:
-        for n, raw in enumerate(stream, 1):
-            if raw.rstrip(b"\r\n") == want:
+        for n, (raw, _) in enumerate(lines_within(stream, len(want) + 2), 1):
+            if raw is not None and raw.rstrip(b"\r\n") == want:
                 return str(n)
     return "?"

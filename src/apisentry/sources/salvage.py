@@ -15,6 +15,7 @@ from typing import IO, Any
 import ijson
 import orjson
 
+from apisentry.sources.long_lines import lines_within
 from apisentry.sources.long_strings import MAX_STRING, ShortStrings
 from apisentry.sources.problems import InputProblem
 from apisentry.sources.sniff import Sniffed, open_bytes
@@ -67,11 +68,13 @@ def records(s: Sniffed, problems: list[InputProblem]) -> Iterator[bytes]:
 def _first_line_is_object(stream: IO[bytes]) -> bool:
     """True JSON Lines, or one pretty-printed object (or several) spanning lines?"""
     start = stream.tell()
-    line = b""
-    for line in stream:
-        if line.strip():
+    line: bytes | None = b""
+    for line, _ in lines_within(stream, MAX_RECORD_BYTES):
+        if line is None or line.strip():
             break
     stream.seek(start)
+    if line is None:
+        return True  # a line too long to be a record: read line by line, where it is reported
     try:
         return isinstance(orjson.loads(line), dict)
     except orjson.JSONDecodeError:
@@ -127,10 +130,10 @@ def _items(s: Sniffed, stream: IO[bytes], problems: list[InputProblem]) -> Itera
 def _lines(s: Sniffed, stream: IO[bytes], problems: list[InputProblem]) -> Iterator[bytes]:
     lineno = 0
     try:
-        for line in stream:
+        for line, size in lines_within(stream, MAX_RECORD_BYTES):
             lineno += 1
-            if len(line) > MAX_RECORD_BYTES:
-                problems.append(InputProblem(s.path, f"line {lineno}", f"line of {len(line):,} bytes is "
+            if line is None:
+                problems.append(InputProblem(s.path, f"line {lineno}", f"line of {size:,} bytes is "
                                              f"over the {MAX_RECORD_BYTES:,}-byte limit"))
                 continue
             line = line.strip()

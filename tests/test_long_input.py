@@ -1,5 +1,5 @@
-"""Over-long JSON strings are cut short in the stream, so streaming parsers stay linear, and the
-JSON stays valid whatever the reads split."""
+"""Over-long input: JSON strings are cut short in the stream, so streaming parsers stay linear and
+the JSON stays valid whatever the reads split; over-long lines are skipped without being held."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from apisentry.api.sources import read
 from apisentry.ingest import ingest
+from apisentry.sources.long_lines import lines_within
 from apisentry.sources.long_strings import MAX_STRING, ShortStrings
 from apisentry.store import Store
 
@@ -90,3 +91,34 @@ def test_an_audit_record_with_a_string_of_many_megabytes_is_kept(tmp_path: Path)
         report = ingest(store, [str(tmp_path / "a.json.gz")])
         assert store.count_events() == 2
     assert any("cut short" in p.why for p in report.problems)
+
+
+class _Watched(io.BytesIO):
+    """Records the most bytes handed out by one read."""
+
+    most = 0
+
+    def readline(self, size: int | None = -1) -> bytes:
+        line = super().readline(size)
+        self.most = max(self.most, len(line))
+        return line
+
+
+def test_a_line_longer_than_the_limit_is_measured_without_being_held() -> None:
+    stream = _Watched(b"a\n" + b"x" * 5_000_000 + b"\n" + b"bc\n" + b"y" * 101 + b"\nlast")
+    got = list(lines_within(stream, 100))
+    assert got == [(b"a\n", 2), (None, 5_000_001), (b"bc\n", 3), (None, 102), (b"last", 4)]
+    assert stream.most <= 1 << 20
+
+
+def test_a_json_line_over_the_limit_is_skipped_and_its_neighbours_read(tmp_path: Path) -> None:
+    def line(i: int) -> str:
+        return json.dumps({"httpMethod": "GET", "path": f"/api/a/{i}", "status": 200})
+
+    with gzip.open(tmp_path / "gw.jsonl.gz", "wb") as f:
+        f.write((line(1) + "\n").encode())
+        f.write(b'{"httpMethod": "GET", "path": "/api/a/2", "ua": "' + b"A" * (40 << 20) + b'"}\n')
+        f.write((line(3) + "\n").encode())
+    obs, report = read([str(tmp_path)])
+    assert sorted(o.path for o in obs) == ["/api/a/1", "/api/a/3"]
+    assert report.examples["JSON line over 32 MB"].endswith("gw.jsonl.gz:2")

@@ -1,0 +1,28 @@
+"""Lines read without holding more of each than a limit: a 1 MB gzip file can unpack into one
+line of 1 GB, and iterating a stream reads every line whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+_SKIP_READ = 1 << 20
+
+
+def lines_within(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes | None, int]]:
+    """(line, its length) for each line, newline included; the line is None when it is longer
+    than `limit` bytes, and only `limit` bytes of it were held at a time."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit:
+            yield line, len(line)
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = stream.readline(_SKIP_READ)
+            if not line:
+                break
+            size += len(line)
+        yield None, size
