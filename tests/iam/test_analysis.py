@@ -180,3 +180,18 @@ def test_entries_of_the_wrong_shape_are_named_and_the_rest_analyzed() -> None:
         assert any(named in p for p in acct.problems), (named, acct.problems)
     report = analyze(acct)
     assert [p["admin"] for p in report["principals"] if p["arn"].endswith("role/admin")] == [True]
+
+
+def test_a_missing_policy_folder_and_inventory_items_of_the_wrong_shape_are_named(tmp_path: Path) -> None:
+    authz = tmp_path / "authz.json"
+    authz.write_text(json.dumps({"UserDetailList": [], "GroupDetailList": [], "Policies": [],
+                                 "RoleDetailList": [role("admin", trust({"AWS": f"arn:aws:iam::{A}:root"}), ADMIN)]}))
+    r = CliRunner().invoke(app, ["iam", "analyze", str(authz), "--resource-policies", str(tmp_path / "typo")])
+    assert r.exit_code == 2 and "typo: no such folder of resource policies" in r.stderr  # was read as no policies
+    inv = tmp_path / "inventory.json"
+    inv.write_text(json.dumps([{"arn": 5, "role": None},
+                               {"arn": "arn:aws:lambda:us-east-1:111122223333:function:f", "service": "lambda",
+                                "role": f"arn:aws:iam::{A}:role/admin"}]))
+    r = CliRunner().invoke(app, ["iam", "analyze", str(authz), "--inventory", str(inv), "--format", "json"])
+    assert "item 0 is no" in r.stderr and r.exit_code == 1, r.stderr
+    assert json.loads(r.stdout)["principals"]

@@ -207,6 +207,8 @@ def load_scps(path: str | Path, account: Account, kind: str = "SCP") -> None:
 def load_resource_policies(folder: str | Path, account: Account) -> None:
     """A folder of JSON files, each `{"arn": ..., "policy": {...}}` (S3, KMS, SQS, SNS, Lambda,
     Secrets Manager, ECR...). A file that cannot be used is reported; the others are loaded."""
+    if not Path(folder).is_dir():
+        raise AuthzError(f"{folder}: no such folder of resource policies")
     for f in sorted(Path(folder).glob("*.json")):
         try:
             d = json.loads(f.read_text())
@@ -223,6 +225,11 @@ def load_inventory(path: str | Path, account: Account) -> None:
         items = json.loads(Path(path).read_text())
     except (OSError, ValueError) as e:
         raise AuthzError(f"{path}: cannot read the inventory: {e}") from e
-    if not isinstance(items, list) or not all(isinstance(x, dict) and "arn" in x and "role" in x for x in items):
+    if not isinstance(items, list):
         raise AuthzError(f"{path}: the inventory must be a JSON array of {{\"arn\", \"service\", \"role\"}}")
-    account.inventory = items
+    account.inventory = []
+    for i, x in enumerate(items):
+        if isinstance(x, dict) and isinstance(x.get("arn"), str) and isinstance(x.get("role"), str):
+            account.inventory.append(x)
+        else:
+            account.problems.append(f"{path}: item {i} is no {{\"arn\", \"service\", \"role\"}} with text values; left out")
