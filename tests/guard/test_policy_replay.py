@@ -45,6 +45,15 @@ routes:
     ("allow_ips: [not-an-ip]\n", "allow_ips"),
     ("auth: {jwt_key: x}\n", "auth: unknown keys jwt_key"),
     ("[1, 2\n", "not YAML"),
+    # Values of the wrong type ended in a TypeError of the compiled dataclass, or on first use.
+    ("max_body_bytes: lots\n", r"p.yaml: max_body_bytes: int object expected; got str"),
+    ("routes: [{path: null}]\n", r"routes\[0\].path: str object expected"),
+    ("routes: [{path: /health, skip: maybe}]\n", r"routes\[0\].skip: bool object expected"),
+    ("routes: /health\n", "routes must be a list"),
+    ("auth: [jwt_secret]\n", "auth must be a mapping"),
+    ("auth: {leeway_s: soon}\n", r"auth.leeway_s: int object expected"),
+    ("disabled_detectors: [{sqli: off}]\n", "disabled_detectors: a list of detector names"),
+    ("routes: [{path: /, disabled_detectors: [[xss]]}]\n", r"routes\[0\]: disabled_detectors: a list of detector names"),
 ])
 def test_bad_policies_are_named(tmp_path: Path, text: str, why: str) -> None:
     p = tmp_path / "p.yaml"

@@ -27,6 +27,15 @@ class RouteRule:
     disabled_detectors: list[str] = field(default_factory=list)
     skip: bool = False  # not inspected at all (health checks, static files)
 
+    def __post_init__(self) -> None:
+        _check_detectors(self.disabled_detectors)
+
+
+def _check_detectors(names: list[Any]) -> None:
+    # A list is all the compiled class checks; a name of another type would fail on first use.
+    if not all(isinstance(n, str) for n in names):
+        raise PolicyError(f"disabled_detectors: a list of detector names, not {names!r:.80}")
+
 
 @dataclass
 class GuardConfig:
@@ -49,6 +58,7 @@ class GuardConfig:
     def __post_init__(self) -> None:
         if self.mode not in ("block", "monitor"):
             raise PolicyError(f"mode must be block or monitor, not {self.mode!r}")
+        _check_detectors(self.disabled_detectors)
         try:
             self._allow_nets = [ipaddress.ip_network(c, strict=False) for c in self.allow_ips]
         except ValueError as e:
@@ -95,15 +105,39 @@ def policy_from_dict(doc: Any, where: str = "policy") -> GuardConfig:
     if unknown:
         raise PolicyError(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
     auth = doc.get("auth") or {}
-    if not isinstance(auth, dict) or set(auth) - _AUTH:
+    if not isinstance(auth, dict):
+        raise PolicyError(f"{where}: auth must be a mapping")
+    if set(auth) - _AUTH:
         raise PolicyError(f"{where}: auth: unknown keys {', '.join(sorted(map(str, set(auth) - _AUTH)))}")
     routes = []
-    for i, r in enumerate(doc.get("routes") or []):
+    listed = doc.get("routes") or []
+    if not isinstance(listed, list):
+        raise PolicyError(f"{where}: routes must be a list")
+    for i, r in enumerate(listed):
         if not isinstance(r, dict) or "path" not in r or set(r) - _ROUTE:
             raise PolicyError(f"{where}: routes[{i}] needs `path` and only {', '.join(sorted(_ROUTE))}")
-        routes.append(RouteRule(**r))
+        try:
+            routes.append(RouteRule(**r))
+        except (TypeError, ValueError) as e:  # the compiled dataclass checks each field's type
+            raise PolicyError(f"{where}: routes[{i}]{_field_of(RouteRule, r, e, path='/')}: {e}") from e
+    top = {k: v for k, v in doc.items() if k not in ("auth", "routes")}
     try:
-        return GuardConfig(**{k: v for k, v in doc.items() if k not in ("auth", "routes")},
-                           auth=AuthConfig(**auth), routes=routes)
-    except TypeError as e:
-        raise PolicyError(f"{where}: {e}") from e
+        made_auth = AuthConfig(**auth)
+    except (TypeError, ValueError) as e:
+        raise PolicyError(f"{where}: auth{_field_of(AuthConfig, auth, e)}: {e}") from e
+    try:
+        return GuardConfig(**top, auth=made_auth, routes=routes)
+    except (TypeError, ValueError) as e:
+        name = _field_of(GuardConfig, top, e).lstrip(".")
+        raise PolicyError(f"{where}: {name + ': ' if name else ''}{e}") from e
+
+
+def _field_of(cls: Any, values: dict[str, Any], error: Exception, **required: Any) -> str:
+    """`.name` of the first field whose value alone the class refuses, so the message names it
+    (unless the error does already)."""
+    for k, v in values.items():
+        try:
+            cls(**{**required, k: v})
+        except (TypeError, ValueError):
+            return "" if str(error).startswith(k) else f".{k}"
+    return ""
