@@ -219,3 +219,14 @@ def test_an_integer_past_64_bits_keeps_its_record(tmp_path: Path, store: Store) 
             "00000000-0000-4000-8000-000000000008"} <= uids(store)
     (request,) = store.run("SELECT request FROM events WHERE uid LIKE '%000000000007'")[0]
     assert str(2**70) in str(request)
+
+
+def test_records_written_one_after_another_on_one_long_line_are_each_read(tmp_path: Path, store: Store) -> None:
+    # Firehose delivers records without newlines; past 32 MB such a "line" is not one record to
+    # skip but thousands to read (with a broken one at the end, record by record).
+    records = [ct(i) | {"requestParameters": {"pad": "x" * 2000}} for i in range(17_000)]
+    (tmp_path / "firehose.json").write_text("".join(json.dumps(r) for r in records) + '"junk"')
+    assert (tmp_path / "firehose.json").stat().st_size > 32 << 20
+    report = ingest(store, [str(tmp_path)])
+    assert store.count_events() == 17_000
+    assert [p.where for p in report.problems] == ["record 17000"]

@@ -74,7 +74,9 @@ def _first_line_is_object(stream: IO[bytes]) -> bool:
             break
     stream.seek(start)
     if line is None:
-        return True  # a line too long to be a record: read line by line, where it is reported
+        # Too long to be one record: records written one after another without newlines
+        # (Firehose deliveries), which the streaming reader takes apart.
+        return False
     try:
         return isinstance(orjson.loads(line), dict)
     except orjson.JSONDecodeError:
