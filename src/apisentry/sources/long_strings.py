@@ -6,7 +6,8 @@ buffer: a string of n bytes costs n²/buffer. One 32 MB string took 33 s with 4 
 read past a few megabytes (bodies past `MAX_BODY` are not parsed, audit records past 32 MB are
 refused), so a run of more than `MAX_STRING` bytes without a quote keeps its first `MAX_STRING`
 bytes and the rest is dropped up to the next quote, with the backslashes before it, so the JSON
-stays valid and every record after it is read."""
+stays valid and every record after it is read. A run is measured where a read ends, so one that
+ends inside the read that takes it past the limit stays whole: at most the limit and one read."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from typing import IO
 
 MAX_STRING = 8 << 20
 
-_QUOTE = 0x22
 _BACKSLASH = 0x5C
 
 
