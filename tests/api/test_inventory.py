@@ -496,6 +496,20 @@ def test_json_arrays_and_byte_order_marks(tmp_path: Path) -> None:
     assert sum(report.skipped.values()) == 2
 
 
+def test_json_records_one_after_another_without_newlines(tmp_path: Path) -> None:
+    # Kinesis Data Firehose delivers API Gateway's access logs so: each record was "not JSON".
+    records = [{"httpMethod": "GET", "path": f"/api/items/{i}", "status": "200"} for i in range(4)]
+    (tmp_path / "firehose-1").write_bytes(gzip.compress(("".join(json.dumps(r) for r in records) + '{"httpM').encode()))
+    (tmp_path / "firehose-2.json").write_text(json.dumps(records[0]) + json.dumps(records[1]) + "\n" + json.dumps(records[2]))
+    (tmp_path / "lines.json").write_text(json.dumps(records[3]) + " trailing junk\n" + json.dumps(records[3]) + "\n")
+    obs, report = read([str(tmp_path)])
+    assert sorted(o.path for o in obs) == sorted([f"/api/items/{i}" for i in range(4)] + ["/api/items/0", "/api/items/1",
+                                                                                          "/api/items/2", "/api/items/3"])
+    assert report.examples["JSON records cut off or broken: the complete records before the break are kept"] \
+        .endswith("firehose-1: after record 4 (parse error: premature EOF)")
+    assert report.examples["not JSON"].startswith(f"{tmp_path / 'lines.json'}:1")  # junk after one record: a bad line
+
+
 def test_w3c_logs_of_cloudfront_and_iis(tmp_path: Path) -> None:
     fields = "date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query"
     rows = [["2026-11-30", "10:00:00", "LHR62-C2", "2390", "192.0.2.10", "GET", "d1.cloudfront.net", "/api/v1/users/42", "200",

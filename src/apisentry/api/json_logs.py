@@ -40,6 +40,9 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
         if stream.peek(64)[:64].removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"["):  # type: ignore[attr-defined]
             yield from _json_array(stream, path, report)
             return
+        if _one_after_another(stream):
+            yield from _json_array(stream, path, report, "")
+            return
         for n, (line, _) in enumerate(lines_within(stream, MAX_LINE), 1):
             if line is None:
                 report.lines += 1
@@ -78,18 +81,38 @@ def checked_record(d: Any, report: ReadReport, what: str, where: str) -> Observa
     return o
 
 
-def _json_array(stream: IO[bytes], path: Path, report: ReadReport) -> Iterator[Observation]:
+def _one_after_another(stream: IO[bytes]) -> bool:
+    """Whether the records are written one after another without newlines, as Kinesis Data
+    Firehose delivers API Gateway's access logs: the first line holds more than one record."""
+    start = stream.tell()
+    line: bytes | None = b""
+    for line, _ in lines_within(stream, MAX_LINE):
+        if line is None or line.strip():
+            break
+    stream.seek(start)
+    if line is None:
+        return True  # longer than any one record can be
+    try:
+        orjson.loads(line.removeprefix(codecs.BOM_UTF8))
+    except orjson.JSONDecodeError as e:
+        return "after document" in str(e) and line.decode("utf-8", "replace")[e.pos:].lstrip().startswith("{")
+    return False
+
+
+def _json_array(stream: IO[bytes], path: Path, report: ReadReport, prefix: str = "item") -> Iterator[Observation]:
+    """The records of one JSON array (`prefix` "item"), or of JSON values one after another ("")."""
     read = 0
     short = ShortStrings(stream)
     try:
-        for record in ijson.items(CleanText(cast(IO[bytes], short)), "item", use_float=True):
+        for record in ijson.items(CleanText(cast(IO[bytes], short)), prefix, use_float=True, multiple_values=True):
             read += 1
             report.lines += 1
             o = checked_record(record, report, "JSON record", f"{path}: record {read}")
             if o is not None:
                 yield o
     except ijson.JSONError as e:
-        report.skip("JSON array cut off or broken: the complete records before the break are kept",
+        what = "JSON array" if prefix else "JSON records"
+        report.skip(f"{what} cut off or broken: the complete records before the break are kept",
                     f"{path}: after record {read} ({parse_error(e)})")
     if short.cut:
         report.skip(f"JSON text longer than {MAX_STRING:,} bytes cut short: its records were read", str(path))
