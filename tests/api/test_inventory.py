@@ -510,6 +510,27 @@ def test_json_records_one_after_another_without_newlines(tmp_path: Path) -> None
     assert report.examples["not JSON"].startswith(f"{tmp_path / 'lines.json'}:1")  # junk after one record: a bad line
 
 
+def test_api_gateway_logs_through_a_cloudwatch_subscription(tmp_path: Path) -> None:
+    # CloudWatch Logs hands subscribers (Firehose, Lambda) envelopes whose `logEvents` carry the
+    # access log's own lines as text; the envelopes were records without a method and a path.
+    def envelope(*messages: object) -> dict[str, object]:
+        return {"messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "API-Gateway-Access-Logs_abc/prod",
+                "logStream": "5f1c", "subscriptionFilters": ["to-s3"],
+                "logEvents": [{"id": str(i), "timestamp": 1764496800000, "message": m} for i, m in enumerate(messages)]}
+
+    def access(i: int) -> str:
+        return json.dumps({"requestId": f"r{i}", "ip": "198.51.100.7", "httpMethod": "GET", "resourcePath": "/pets/{petId}",
+                           "path": f"/prod/pets/{i}", "status": "200"})
+
+    control = {"messageType": "CONTROL_MESSAGE", "logEvents": [{"id": "", "timestamp": 0, "message": "CWL CONTROL MESSAGE"}]}
+    body = json.dumps(envelope(access(1), access(2))) + json.dumps(control) + json.dumps(envelope(access(3), '198.51.100.7 - - "GET /x"'))
+    (tmp_path / "firehose-2026-11-30").write_bytes(gzip.compress(body.encode()))
+    obs, report = read([str(tmp_path)])
+    assert [(o.method, o.route, o.path) for o in obs] == [("GET", "/pets/{petId}", f"/prod/pets/{i}") for i in (1, 2, 3)]
+    assert sum(report.skipped.values()) == 2  # the control message's text and the line in another format
+    assert all("not JSON" in reason for reason in report.skipped)
+
+
 def test_w3c_logs_of_cloudfront_and_iis(tmp_path: Path) -> None:
     fields = "date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query"
     rows = [["2026-11-30", "10:00:00", "LHR62-C2", "2390", "192.0.2.10", "GET", "d1.cloudfront.net", "/api/v1/users/42", "200",

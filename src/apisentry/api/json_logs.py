@@ -57,13 +57,34 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
             except orjson.JSONDecodeError as e:
                 report.skip("not JSON", f"{path}:{n} ({parse_error(e)})")
                 continue
-            o = checked_record(d, report, "JSON line", f"{path}:{n}")
-            if o is None:
-                continue
-            if len(raw) > MAX_BODY and (o.body is not None or o.response is not None):
-                o.body = o.response = None
-                report.skip(f"line over {MAX_BODY} bytes: endpoint kept, bodies not classified", f"{path}:{n}")
-            yield o
+            for record in _unwrapped(d, report, f"{path}:{n}"):
+                o = checked_record(record, report, "JSON line", f"{path}:{n}")
+                if o is None:
+                    continue
+                if len(raw) > MAX_BODY and (o.body is not None or o.response is not None):
+                    o.body = o.response = None
+                    report.skip(f"line over {MAX_BODY} bytes: endpoint kept, bodies not classified", f"{path}:{n}")
+                yield o
+
+
+def _unwrapped(d: Any, report: ReadReport, where: str) -> list[Any]:
+    """The records a CloudWatch Logs subscription's envelope carries as text in `logEvents` (how
+    Firehose and Lambda receive API Gateway's access logs), or the record itself."""
+    if not (isinstance(d, dict) and "messageType" in d and isinstance(d.get("logEvents"), list)):
+        return [d]
+    out = []
+    for i, event in enumerate(d["logEvents"]):
+        message = event.get("message") if isinstance(event, dict) else None
+        if not isinstance(message, str):
+            report.skip("CloudWatch log event without a message", f"{where}: event {i}")
+            continue
+        try:
+            out.append(orjson.loads(message))
+        except orjson.JSONDecodeError:
+            report.skip("CloudWatch log event whose message is not JSON (API Gateway's JSON access-log format is read)",
+                        f"{where}: event {i}")
+    report.lines += len(out) - 1
+    return out
 
 
 def checked_record(d: Any, report: ReadReport, what: str, where: str) -> Observation | None:
@@ -107,9 +128,10 @@ def _json_array(stream: IO[bytes], path: Path, report: ReadReport, prefix: str =
         for record in ijson.items(CleanText(cast(IO[bytes], short)), prefix, use_float=True, multiple_values=True):
             read += 1
             report.lines += 1
-            o = checked_record(record, report, "JSON record", f"{path}: record {read}")
-            if o is not None:
-                yield o
+            for inner in _unwrapped(record, report, f"{path}: record {read}"):
+                o = checked_record(inner, report, "JSON record", f"{path}: record {read}")
+                if o is not None:
+                    yield o
     except ijson.JSONError as e:
         what = "JSON array" if prefix else "JSON records"
         report.skip(f"{what} cut off or broken: the complete records before the break are kept",
