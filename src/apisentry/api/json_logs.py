@@ -24,7 +24,7 @@ from apisentry.api.traffic import (
     parse_time,
 )
 from apisentry.guard.spec import url_host
-from apisentry.sources.long_lines import lines_within
+from apisentry.sources.long_lines import first_line, lines_within
 from apisentry.sources.long_strings import MAX_STRING, ShortStrings
 from apisentry.sources.sniff import open_bytes
 
@@ -105,12 +105,7 @@ def checked_record(d: Any, report: ReadReport, what: str, where: str) -> Observa
 def _one_after_another(stream: IO[bytes]) -> bool:
     """Whether the records are written one after another without newlines, as Kinesis Data
     Firehose delivers API Gateway's access logs: the first line holds more than one record."""
-    start = stream.tell()
-    line: bytes | None = b""
-    for line, _ in lines_within(stream, MAX_LINE):
-        if line is None or line.strip():
-            break
-    stream.seek(start)
+    line = first_line(stream, MAX_LINE)
     if line is None:
         return True  # longer than any one record can be
     try:

@@ -26,3 +26,15 @@ def lines_within(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes | None, 
                 break
             size += len(line)
         yield None, size
+
+
+def first_line(stream: IO[bytes], limit: int) -> bytes | None:
+    """The first line that is not blank (None if longer than `limit`), the stream rewound: a
+    reader looks at it to choose how to read the file."""
+    start = stream.tell()
+    line: bytes | None = b""
+    for line, _ in lines_within(stream, limit):
+        if line is None or line.strip():
+            break
+    stream.seek(start)
+    return line

@@ -15,7 +15,7 @@ from typing import IO, Any
 import ijson
 import orjson
 
-from apisentry.sources.long_lines import lines_within
+from apisentry.sources.long_lines import first_line, lines_within
 from apisentry.sources.long_strings import MAX_STRING, ShortStrings
 from apisentry.sources.problems import InputProblem
 from apisentry.sources.sniff import Sniffed, open_bytes
@@ -67,12 +67,7 @@ def records(s: Sniffed, problems: list[InputProblem]) -> Iterator[bytes]:
 
 def _first_line_is_object(stream: IO[bytes]) -> bool:
     """True JSON Lines, or one pretty-printed object (or several) spanning lines?"""
-    start = stream.tell()
-    line: bytes | None = b""
-    for line, _ in lines_within(stream, MAX_RECORD_BYTES):
-        if line is None or line.strip():
-            break
-    stream.seek(start)
+    line = first_line(stream, MAX_RECORD_BYTES)
     if line is None:
         # Too long to be one record: records written one after another without newlines
         # (Firehose deliveries), which the streaming reader takes apart.
