@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any
 from urllib.parse import parse_qsl
 
 import ijson
@@ -21,7 +21,7 @@ from apisentry.api.traffic import (
     parse_json,
     parse_time,
 )
-from apisentry.sources.long_strings import MAX_STRING, ShortStrings
+from apisentry.sources.long_strings import MAX_STRING
 from apisentry.sources.sniff import open_bytes
 
 
@@ -33,8 +33,7 @@ def _har_entries(path: Path, report: ReadReport) -> Iterator[Any]:
     broken = False
     stream, _ = open_bytes(path)
     with stream:
-        short = ShortStrings(stream)
-        clean = CleanText(cast(IO[bytes], short))
+        clean = CleanText(stream)
         try:
             for entry in ijson.items(clean, "log.entries.item", use_float=True):
                 kept += 1
@@ -46,7 +45,7 @@ def _har_entries(path: Path, report: ReadReport) -> Iterator[Any]:
             report.skip(f"{reason}: the complete entries before the break are kept", f"{path}: after entry {kept} ({why})")
         if clean.replaced:
             report.skip("HAR file with binary bytes in its text: read with replacement characters", str(path))
-        if short.cut:
+        if clean.cut:
             report.skip(f"HAR text longer than {MAX_STRING:,} bytes cut short: its entries were read", str(path))
     if not kept and not broken and not _has_entries(path):
         report.skip("not a HAR file: no list at log.entries", str(path))
@@ -57,7 +56,7 @@ def _has_entries(path: Path) -> bool:
     with stream:
         try:
             return any(prefix == "log.entries" and event == "start_array"
-                       for prefix, event, _ in ijson.parse(CleanText(cast(IO[bytes], ShortStrings(stream)))))
+                       for prefix, event, _ in ijson.parse(CleanText(stream)))
         except ijson.JSONError:
             return False
 

@@ -7,7 +7,7 @@ import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import ijson
 import orjson
@@ -25,7 +25,7 @@ from apisentry.api.traffic import (
 )
 from apisentry.guard.spec import url_host
 from apisentry.sources.long_lines import first_line, lines_within
-from apisentry.sources.long_strings import MAX_STRING, ShortStrings
+from apisentry.sources.long_strings import MAX_STRING
 from apisentry.sources.sniff import open_bytes
 
 # Big enough for any access-log record with its bodies; bigger lines are skipped with a count.
@@ -69,7 +69,8 @@ def read_json_lines(path: Path, report: ReadReport) -> Iterator[Observation]:
 
 def _unwrapped(d: Any, report: ReadReport, where: str) -> list[Any]:
     """The records a CloudWatch Logs subscription's envelope carries as text in `logEvents` (how
-    Firehose and Lambda receive API Gateway's access logs), or the record itself."""
+    Firehose and Lambda receive API Gateway's access logs), or the record itself; the report's
+    line count, one per envelope so far, becomes one per record."""
     if not (isinstance(d, dict) and "messageType" in d and isinstance(d.get("logEvents"), list)):
         return [d]
     out = []
@@ -118,9 +119,9 @@ def _one_after_another(stream: IO[bytes]) -> bool:
 def _json_array(stream: IO[bytes], path: Path, report: ReadReport, prefix: str = "item") -> Iterator[Observation]:
     """The records of one JSON array (`prefix` "item"), or of JSON values one after another ("")."""
     read = 0
-    short = ShortStrings(stream)
+    clean = CleanText(stream)
     try:
-        for record in ijson.items(CleanText(cast(IO[bytes], short)), prefix, use_float=True, multiple_values=True):
+        for record in ijson.items(clean, prefix, use_float=True, multiple_values=True):
             read += 1
             report.lines += 1
             for inner in _unwrapped(record, report, f"{path}: record {read}"):
@@ -131,7 +132,7 @@ def _json_array(stream: IO[bytes], path: Path, report: ReadReport, prefix: str =
         what = "JSON array" if prefix else "JSON records"
         report.skip(f"{what} cut off or broken: the complete records before the break are kept",
                     f"{path}: after record {read} ({parse_error(e)})")
-    if short.cut:
+    if clean.cut:
         report.skip(f"JSON text longer than {MAX_STRING:,} bytes cut short: its records were read", str(path))
 
 

@@ -7,6 +7,8 @@ import codecs
 import re
 from typing import IO
 
+from apisentry.sources.long_strings import ShortStrings
+
 # Bytes JSON does not allow raw inside a string, other than those that are whitespace between tokens.
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
 # The same as text, and the bytes that were not UTF-8 (kept as lone surrogates by "surrogateescape").
@@ -16,10 +18,11 @@ _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\udc80-\udcff]")
 class CleanText:
     """A file's bytes as a JSON parser can read them: bytes that are not UTF-8 (a binary body pasted
     into a HAR as text) and raw control characters become U+FFFD, so one bad body does not cost the
-    whole file. Clean chunks, nearly all of them, pass through untouched."""
+    whole file, and strings past `MAX_STRING` are cut short (`ShortStrings`), so one huge body does
+    not cost the parser its size squared. Clean chunks, nearly all of them, pass through untouched."""
 
     def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
+        self.raw = ShortStrings(raw)
         self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
         self.replaced = 0
         self.at_start = True
@@ -40,6 +43,11 @@ class CleanText:
             self.replaced += n
             if text or not chunk:
                 return text.encode()
+
+    @property
+    def cut(self) -> int:
+        """Strings cut short so far."""
+        return self.raw.cut
 
 
 def parse_error(e: Exception) -> str:

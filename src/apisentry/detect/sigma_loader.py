@@ -46,8 +46,9 @@ def _techniques(rule: SigmaRule) -> list[str]:
     return out
 
 
-# SigmaHQ's rules are a few kilobytes, 86 YAML events at most, and use no aliases; a YAML alias bomb is a few hundred bytes that pySigma
-# would expand into millions of values, each a clause of the SQL.
+# SigmaHQ's rules are a few kilobytes, 86 YAML events at most, and use no aliases; a YAML alias
+# bomb is a few hundred bytes that pySigma would expand into millions of values, each a clause of
+# the SQL.
 MAX_RULE_BYTES = 1 << 20
 MAX_RULE_NODES = 100_000
 

@@ -106,23 +106,23 @@ def account_from_dict(data: Any, where: str = "authz") -> Account:
         raise AuthzError(f"{where}: not the output of `aws iam get-account-authorization-details`")
     problems: list[str] = []
 
-    def entries(items: Any, what: str) -> Iterator[dict[str, Any]]:
+    def entries(items: Any, what: str, need_arn: bool = True) -> Iterator[dict[str, Any]]:
         if items is None:
             return
         if not isinstance(items, list):
             problems.append(f"{where}: {what} is a JSON {type(items).__name__}, not a list; left out")
             return
         for i, item in enumerate(items):
-            if isinstance(item, dict) and (what.endswith(("PolicyList", "Policies")) or isinstance(item.get("Arn"), str)):
+            if isinstance(item, dict) and (not need_arn or isinstance(item.get("Arn"), str)):
                 yield item
             else:
-                problems.append(f"{where}: {what}[{i}] is no entry with an Arn; left out")
+                problems.append(f"{where}: {what}[{i}] is no entry{' with an Arn' if need_arn else ''}; left out")
 
     def arns(items: Any, key: str, what: str) -> list[str]:
-        return [m[key] for m in entries(items, what) if isinstance(m.get(key), str)]
+        return [m[key] for m in entries(items, what, need_arn=False) if isinstance(m.get(key), str)]
 
     policies: dict[str, Policy] = {}
-    for pol in entries(data.get("Policies"), "Policies"):
+    for pol in entries(data.get("Policies"), "Policies", need_arn=False):
         arn = str(pol.get("Arn", "?"))
         versions = pol.get("PolicyVersionList")
         default = next((v for v in versions if isinstance(v, dict) and v.get("IsDefaultVersion")), None) \
@@ -137,7 +137,7 @@ def account_from_dict(data: Any, where: str = "authz") -> Account:
 
     def inline(items: Any, owner: str) -> list[Policy]:
         out = []
-        for it in entries(items, f"{owner} inline PolicyList"):
+        for it in entries(items, f"{owner} inline PolicyList", need_arn=False):
             name = f"{owner}/{it.get('PolicyName', '?')}"
             try:
                 out.append(parse_policy(_doc(it.get("PolicyDocument")), name))
