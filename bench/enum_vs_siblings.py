@@ -1,7 +1,9 @@
 """How often a spec writes "one route under several names" as a path parameter with listed values
 (`/severity/{level}`, `enum: [critical, high, low]`) against as literal sibling routes
 (`/users/{id}/orders`, `/admins/{id}/orders`). Traffic shows both the same way, so this is how
-lopsided the choice is for a templater.
+lopsided the choice is for a templater. It also counts how many of those literal siblings return
+the same JSON response shape (property names) and take the same query names: what a templater
+that also read responses could go by.
 
     python bench/enum_vs_siblings.py [--specs 1000] [--seed 9]
 """
@@ -20,13 +22,33 @@ from inventory_quality import enum_positions
 from openapi_traffic import METHODS, listed_values, load_spec, resolve, spec_files
 
 
-def count(files: list[str]) -> tuple[int, int]:
-    enum_ops = literal_ops = 0
+def response_shape(op: dict[str, Any], spec: dict[str, Any]) -> str | None:
+    """The property names of an operation's first 2xx (or default) JSON response, one level deep,
+    or None when it has no object to show."""
+    responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
+    for code in ("200", "201", "202", "2XX", "default"):
+        r = resolve(responses.get(code), spec)
+        if not isinstance(r, dict):
+            continue
+        for ctype, media in (r.get("content") or {}).items():
+            if "json" in ctype and isinstance(media, dict):
+                schema = resolve(media.get("schema"), spec)
+                if isinstance(schema, dict) and schema.get("type") == "array":
+                    schema = resolve(schema.get("items"), spec)
+                props = schema.get("properties") if isinstance(schema, dict) else None
+                return ",".join(sorted(props)) if isinstance(props, dict) and props else None
+        return None
+    return None
+
+
+def count(files: list[str]) -> tuple[int, int, int, int]:
+    enum_ops = literal_ops = enum_shaped = literal_alike = 0
     for f in files:
         spec = load_spec(f)
         if spec is None:
             continue
         ops: list[tuple[tuple[str, ...], str]] = []
+        looks: dict[tuple[tuple[str, ...], str], tuple[str | None, tuple[str, ...]]] = {}
         for template, item in (spec.get("paths") or {}).items():
             if not isinstance(item, dict):
                 continue
@@ -38,9 +60,13 @@ def count(files: list[str]) -> tuple[int, int]:
                 params = [resolve(p, spec) for p in list(item.get("parameters") or []) + list(op.get("parameters") or [])]
                 enums = tuple(str(p.get("name")) for p in params if isinstance(p, dict) and p.get("in") == "path"
                               and len(listed_values(p, spec) or ()) >= 2)
+                shape = response_shape(op, spec)
                 if enum_positions(template, enums):
                     enum_ops += 1
+                    enum_shaped += shape is not None
                 ops.append((segs, method))
+                looks[(segs, method)] = (shape, tuple(sorted(str(p.get("name")) for p in params
+                                                           if isinstance(p, dict) and p.get("in") == "query")))
         # Literal siblings: operations that differ from another in one literal segment and go on
         # identically after it, with the same method.
         siblings: dict[tuple[Any, ...], set[str]] = defaultdict(set)
@@ -51,7 +77,12 @@ def count(files: list[str]) -> tuple[int, int]:
         counted = {(key[0] + (name,) + key[1], key[2]) for key, names in siblings.items() if len(names) >= 2
                    for name in names}
         literal_ops += len(counted)
-    return enum_ops, literal_ops
+        # Groups whose members all return one object shape and take the same query names.
+        alike = {(key[0] + (name,) + key[1], key[2]) for key, names in siblings.items() if len(names) >= 2
+                 and len({looks[(key[0] + (n,) + key[1], key[2])] for n in names}) == 1
+                 and looks[(key[0] + (next(iter(names)),) + key[1], key[2])][0] is not None for name in names}
+        literal_alike += len(alike)
+    return enum_ops, literal_ops, enum_shaped, literal_alike
 
 
 def main() -> None:
@@ -61,10 +92,12 @@ def main() -> None:
     a = ap.parse_args()
     files = spec_files()
     chosen = random.Random(a.seed).sample(files, min(a.specs, len(files)))
-    enum_ops, literal_ops = count(chosen)
+    enum_ops, literal_ops, enum_shaped, literal_alike = count(chosen)
     print(f"{len(chosen)} specs (seed {a.seed})")
     print(f"operations with a path parameter that lists its values: {enum_ops:,}")
     print(f"operations that are literal sibling routes going on identically: {literal_ops:,}")
+    print(f"  of the first, with a JSON object response: {enum_shaped:,}")
+    print(f"  of the second, in a group with one response shape and the same query names: {literal_alike:,}")
 
 
 if __name__ == "__main__":

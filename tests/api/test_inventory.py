@@ -71,6 +71,23 @@ def test_plain_words_merge_only_with_evidence() -> None:
     assert skewed.template("/status/health") == "/status/health"
 
 
+def test_three_names_spelled_in_different_ways_are_values() -> None:
+    # Three names each seen once are usually no evidence (`/docs/intro`, `/docs/setup`, `/docs/faq`),
+    # but an API joins the words of its route names one way; people name their things as they like.
+    mixed = Templater(["/fleet-metric/west-explain-simple", "/fleet-metric/nice", "/fleet-metric/fight_goal"])
+    assert mixed.template("/fleet-metric/nice") == "/fleet-metric/{fleetMetricId}"
+    assert mixed.template("/fleet-metric/fight_goal") == "/fleet-metric/{fleetMetricId}"
+    one_way = Templater(["/docs/getting-started", "/docs/api-reference", "/docs/faq"])
+    assert one_way.template("/docs/faq") == "/docs/faq"
+    # One name holding both joins is no second way of spelling.
+    assert Templater(["/docs/getting-started_v", "/docs/api-reference", "/docs/faq"]).template("/docs/faq") == "/docs/faq"
+    # Called again and again, they are routes however they are spelled.
+    routes = Templater(["/admin/user_roles", "/admin/audit-log", "/admin/settings"] * 3)
+    assert routes.template("/admin/settings") == "/admin/settings"
+    # Names right after an API version are resources, whatever their spelling.
+    assert Templater(["/v1/user_roles", "/v1/audit-log", "/v1/settings"]).template("/v1/settings") == "/v1/settings"
+
+
 def test_sources(tmp_path: Path) -> None:
     (tmp_path / "access.log").write_text(
         '203.0.113.7 - - [30/Nov/2026:01:02:03 +0000] "GET /api/users/12?expand=orders HTTP/1.1" 200 512 "-" "curl/8"\n'

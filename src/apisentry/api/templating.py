@@ -356,6 +356,19 @@ def _are_versions(nodes: list[_Node], segs: list[str], after: str | None) -> boo
     return True
 
 
+_JOINS = (("-", re.compile(r"[A-Za-z0-9]-[A-Za-z]")), ("_", re.compile(r"[A-Za-z0-9]_[A-Za-z]")),
+          ("camel", re.compile(r"^[a-z]+[A-Z]")))
+
+
+def _mixed_spellings(words: list[str]) -> bool:
+    """Whether names join their words in two or more ways (`fight_goal`, `west-explain-simple`):
+    an API joins the words of its route names one way, people name their things as they like. A
+    plain word (`nice`) goes with any way, and a name that joins its words in two ways says nothing.
+    Case is no sign: OData puts `$metadata` beside `Products`, Twilio `SMS` beside `Calls`."""
+    joins = [found for w in words if len(found := {join for join, rx in _JOINS if rx.search(w)}) == 1]
+    return len(set().union(*joins)) >= 2
+
+
 def _values_vary(node: _Node, params: list[str]) -> bool:
     """Whether the values at a position are typically seen once each: the median, so one hot value
     does not decide it."""
@@ -676,7 +689,9 @@ class Templater:
             # all read as collections, stay routes.
             resources = (after_version or all(_is_collection(w) for w in rare_words)) \
                 and len(rare_words) < MAX_RESOURCE_NAMES
-            if _rarely_repeated(rare_words, node) and not resources:
+            if (_rarely_repeated(rare_words, node)
+                    or (_rarely_repeated(rare_words, node, at_least=3) and _mixed_spellings(rare_words))) \
+                    and not resources:
                 params += rare_words
             elif not params and not resources and (twins := _twin_trees(node, words)):
                 params += twins
