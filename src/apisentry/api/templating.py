@@ -65,6 +65,7 @@ def _is_route_word(word: str) -> bool:
     return word.lower() in ROUTE_WORDS and not word.isupper()
 
 
+_LOCALE = re.compile(r"^[a-z]{2,3}[_-][A-Z]{2}$")  # POSIX and BCP 47 locales: `pt_BR`, `hsb-DE`
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 
 
@@ -646,6 +647,10 @@ class Templater:
             flags = [s for s in segs if kinds[s] == "static" and s.lower() in ("true", "false")]
             if len(flags) == 2:  # `/count/true` beside `/count/false`: a boolean parameter
                 params += flags
+            # Two or more locales (`/captions/pl_PL`, `/captions/da-DK`) are a locale parameter's values.
+            locales = [s for s in segs if kinds[s] == "static" and _LOCALE.match(s)]
+            if len(locales) >= 2:
+                params += locales
             # Three or more constant-case names side by side and no other name beside them
             # (`/rules/COMPATIBILITY`, `/rules/VALIDITY`, `/rules/INTEGRITY`) are an enum's values.
             taken = set(params)  # membership by set: a position may hold many thousands of values
