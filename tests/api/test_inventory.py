@@ -1567,6 +1567,10 @@ def test_values_asked_for_in_several_data_formats_are_a_value_and_a_format() -> 
     # A route in several formats, called again and again, keeps its name.
     r = Templater(["/intersections/near.kml", "/intersections/near.geojson"] * 3)
     assert r.template("/intersections/near.kml") == "/intersections/near.{format}"
+    # GIS formats count: a shapefile and a GeoPackage (`/geomarks/{id}/point.shp`, `point.gpkg`).
+    g = Templater(["/geomarks/5301/point.shp", "/geomarks/5302/point.gpkg", "/geomarks/5303/point.geojson"])
+    assert g.template("/geomarks/5302/point.gpkg") == g.template("/geomarks/5301/point.shp")
+    assert g.template("/geomarks/5302/point.gpkg").endswith("/point.{format}")
 
 
 def test_up_to_five_single_digits_on_their_own_routes_are_versions() -> None:
