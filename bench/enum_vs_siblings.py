@@ -25,7 +25,9 @@ from openapi_traffic import METHODS, listed_values, load_spec, resolve, spec_fil
 def response_shape(op: dict[str, Any], spec: dict[str, Any]) -> str | None:
     """The property names of an operation's first 2xx (or default) JSON response, one level deep,
     or None when it has no object to show."""
-    responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
+    responses = op.get("responses")
+    if not isinstance(responses, dict):
+        return None
     for code in ("200", "201", "202", "2XX", "default"):
         r = resolve(responses.get(code), spec)
         if not isinstance(r, dict):
@@ -74,13 +76,17 @@ def count(files: list[str]) -> tuple[int, int, int, int]:
             for i, s in enumerate(segs):
                 if not s.startswith("{") and i < len(segs) - 1:
                     siblings[(segs[:i], segs[i + 1:], method)].add(s)
-        counted = {(key[0] + (name,) + key[1], key[2]) for key, names in siblings.items() if len(names) >= 2
-                   for name in names}
+        counted: set[tuple[tuple[str, ...], str]] = set()
+        alike: set[tuple[tuple[str, ...], str]] = set()  # in a group with one object shape and the same query names
+        for (before, after, method), names in siblings.items():
+            if len(names) < 2:
+                continue
+            members = {((*before, name, *after), method) for name in names}
+            counted |= members
+            group_looks = {looks[m] for m in members}
+            if len(group_looks) == 1 and next(iter(group_looks))[0] is not None:
+                alike |= members
         literal_ops += len(counted)
-        # Groups whose members all return one object shape and take the same query names.
-        alike = {(key[0] + (name,) + key[1], key[2]) for key, names in siblings.items() if len(names) >= 2
-                 and len({looks[(key[0] + (n,) + key[1], key[2])] for n in names}) == 1
-                 and looks[(key[0] + (next(iter(names)),) + key[1], key[2])][0] is not None for name in names}
         literal_alike += len(alike)
     return enum_ops, literal_ops, enum_shaped, literal_alike
 
