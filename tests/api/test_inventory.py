@@ -1712,17 +1712,37 @@ def test_names_with_the_same_api_below_them_are_one_parameter() -> None:
     assert {t.template(f"/{s}/datasets/77/records") for s in sources} == {"/{id}/datasets/{datasetId}/records"}
     assert t.template("/pages") == "/pages"
     # Resources side by side share a few routes any resource may have, and two feeds of one vendor
-    # may share all of theirs (`/security/advisories/cvrf/...`, `/oval/...`): both stay routes.
+    # may share all of theirs (`/security/advisories/cvrf/...`, `/oval/...`) beside other routes
+    # (`/security/advisories/ios`): both stay routes.
     common = ["{}", "search", "count", "{}/history"]
     resources = [p for r, own in (("users", ["me", "{}/roles", "{}/sessions"]), ("orders", ["{}/items", "{}/refunds"]),
                                   ("products", ["{}/images", "{}/stock", "categories"]))
                  for p in calls(f"/shop/{r}", common + own)]
     feeds = [p for f in ("cvrf", "oval") for p in calls(f"/security/advisories/{f}", [
-        "all", "latest/{}", "severity/{}", "product", "year/{}", "advisory/{}"])]
+        "all", "latest/{}", "severity/{}", "product", "year/{}", "advisory/{}"])] + ["/security/advisories/ios"] * 5
     t = Templater(resources + feeds)
     assert {t.template(f"/shop/{r}/search") for r in ("users", "orders", "products")} == \
         {"/shop/users/search", "/shop/orders/search", "/shop/products/search"}
     assert t.template("/security/advisories/oval/product") == "/security/advisories/oval/product"
+    # Two names that are all there is at their position, with the same API below them, are two
+    # values: bkk.hu serves one API under `/mobile` and `/otp`, a gateway under `/prod` and `/dev`.
+    stages = [p for s in ("mobile", "otp") for p in calls(f"/{s}/api/where", [
+        "plan-trip", "search", "trip-details", "route-details", "stops-for-location", "vehicles-for-stop/{}"])]
+    t = Templater(stages)
+    assert {t.template(f"/{s}/api/where/plan-trip") for s in ("mobile", "otp")} == {"/{id}/api/where/plan-trip"}
+    # Collections may be one parameter's values too, where they lead to the same API: Azure Mobile
+    # Engagement's campaign kinds. Right after a version, collections stay the API's resources,
+    # however alike their CRUD routes are.
+    kinds = ["announcements", "polls", "dataPushes", "nativePushes"]
+    actions = ["{}", "{}/activate", "{}/finish", "{}/push", "{}/suspend", "{}/test", "{}/statistics"]
+    campaigns = [p for k in kinds for p in calls(f"/apps/{next(ids)}/campaigns/{k}", actions)]
+    t = Templater(campaigns)
+    assert {t.template(f"/apps/4/campaigns/{k}/5/push") for k in kinds} == \
+        {"/apps/{appId}/campaigns/{campaignId}/{campaignId2}/push"}
+    crud = [p for r in ("users", "groups", "teams", "roles") for p in calls(f"/v1/{r}", actions)]
+    t = Templater(crud)
+    assert {t.template(f"/v1/{r}/5/push") for r in ("users", "groups", "teams", "roles")} == \
+        {"/v1/users/{userId}/push", "/v1/groups/{groupId}/push", "/v1/teams/{teamId}/push", "/v1/roles/{roleId}/push"}
 
 
 def test_a_name_whose_api_below_is_the_values_api_is_one_more_value() -> None:

@@ -409,10 +409,11 @@ def _routes_below(node: _Node, depth: int = ROUTES_DEPTH, prefix: str = "") -> s
 def _twin_trees(node: _Node, words: list[str]) -> list[str]:
     """Names with the same API below them: an API served under a tenant, source, region or language
     (`/catalog/datasets/{}/records`, `/monitoring/datasets/{}/records`, ...). Routes beside each other
-    lead to different routes. Two names are not enough, however alike: Cisco's `/security/advisories/cvrf/...`
-    and `/oval/...` are two feeds with the same routes, which its spec writes as routes, while bkk.hu's
-    `/mobile/api/where/...` and `/otp/api/where/...` are one parameter's two values."""
-    if len(words) < 3:
+    lead to different routes. Two names are enough only when they are all there is at their position
+    (bkk.hu's `/mobile/api/where/...` and `/otp/api/where/...`, an API gateway's `/prod/...` and
+    `/dev/...`): Cisco's `/security/advisories/cvrf/...` and `/oval/...`, two feeds with the same routes
+    beside `/security/advisories/ios`, are routes in its spec."""
+    if len(words) < 2 or (len(words) == 2 and len(node.children) > 2):
         return []
     trees = {w: routes for w in words if len(routes := _routes_below(node.children[w])) >= TWIN_ROUTES}
     best: list[str] = []
@@ -423,7 +424,7 @@ def _twin_trees(node: _Node, words: list[str]) -> list[str]:
                  if len(shared := mine & theirs) >= TWIN_ROUTES and 2 * len(shared) >= len(mine | theirs)]
         if len(alike) > len(best):
             best = alike
-    return best if len(best) >= 3 else []
+    return best if len(best) >= min(3, len(node.children)) else []
 
 
 def _goes_on_like_values(node: _Node, words: list[str], params: list[str]) -> list[str]:
@@ -699,7 +700,10 @@ class Templater:
                     or (_rarely_repeated(rare_words, node, at_least=3) and _mixed_spellings(rare_words))) \
                     and not resources:
                 params += rare_words
-            elif not params and not resources and (twins := _twin_trees(node, words)):
+            elif not params and not (resources and after_version) and (twins := _twin_trees(node, words)):
+                # Collections beside each other may be one parameter's values too (`/campaigns/polls/{}/
+                # activate`, `/campaigns/announcements/{}/activate`, ...); right after a version they
+                # are the API's resources, which CRUD routes make alike.
                 params += twins
             elif params and words:
                 # Where values already vary, a word seen once, as a typical value is, is one more
