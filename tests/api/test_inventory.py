@@ -98,6 +98,16 @@ def test_two_locales_at_one_position_are_values() -> None:
     assert Templater(["/docs/en_US/intro"] * 3).template("/docs/en_US/intro") == "/docs/en_US/intro"
 
 
+def test_language_codes_alone_at_one_position_are_values() -> None:
+    # Oxford Dictionaries: `/registers/{language}`, each language called once or twice.
+    t = Templater(["/registers/es", "/registers/pt", "/registers/pt", "/registers/sw", "/languages"])
+    assert {t.template(f"/registers/{c}") for c in ("es", "pt", "sw")} == {"/registers/{registerId}"}
+    # Beside another name, two-letter names stay routes (`/v1/ml`, `/v1/hr`), as do one code's routes.
+    mixed = ["/v1/ml", "/v1/hr", "/v1/billing"] * 3
+    assert {Templater(mixed).template(p) for p in mixed} == set(mixed)
+    assert Templater(["/docs/en/intro"] * 3).template("/docs/en/intro") == "/docs/en/intro"
+
+
 def test_sources(tmp_path: Path) -> None:
     (tmp_path / "access.log").write_text(
         '203.0.113.7 - - [30/Nov/2026:01:02:03 +0000] "GET /api/users/12?expand=orders HTTP/1.1" 200 512 "-" "curl/8"\n'

@@ -66,6 +66,15 @@ def _is_route_word(word: str) -> bool:
 
 
 _LOCALE = re.compile(r"^[a-z]{2,3}[_-][A-Z]{2}$")  # POSIX and BCP 47 locales: `pt_BR`, `hsb-DE`
+# ISO 639-1 language codes (`/entries/en/...`, `/entries/es/...`): judged only where every name at a
+# position is one, as two-letter route names (`/v1/ml`, `/hr/...`) share some of them.
+_LANGUAGES = frozenset("""
+    aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz
+    ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik
+    io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml
+    mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd
+    se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi
+    vo wa wo xh yi yo za zh zu""".split())  # noqa: SIM905 (184 codes read better as a table)
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 
 
@@ -649,10 +658,15 @@ class Templater:
             flags = [s for s in segs if kinds[s] == "static" and s.lower() in ("true", "false")]
             if len(flags) == 2:  # `/count/true` beside `/count/false`: a boolean parameter
                 params += flags
-            # Two or more locales (`/captions/pl_PL`, `/captions/da-DK`) are a locale parameter's values.
+            # Two or more locales (`/captions/pl_PL`, `/captions/da-DK`) are a locale parameter's values,
+            # and so are two or more language codes with no other name beside them (`/registers/es`,
+            # `/registers/pt`).
             locales = [s for s in segs if kinds[s] == "static" and _LOCALE.match(s)]
             if len(locales) >= 2:
                 params += locales
+            names = [s for s in segs if kinds[s] == "static" and s not in locales]
+            if sum(1 for s in names if s in _LANGUAGES) >= 2 and all(s in _LANGUAGES for s in names):
+                params += names
             # Three or more constant-case names side by side and no other name beside them
             # (`/rules/COMPATIBILITY`, `/rules/VALIDITY`, `/rules/INTEGRITY`) are an enum's values.
             taken = set(params)  # membership by set: a position may hold many thousands of values
