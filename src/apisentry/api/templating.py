@@ -8,6 +8,7 @@ parent. A static sibling such as `/users/me` is never merged into `/users/{id}`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -454,7 +455,7 @@ def _rare_at_depth(words: Counter[str]) -> bool:
     there, a word called far more often than a typical one is a route and does not count against them."""
     counts = sorted(words.values())
     typical = counts[len(counts) // 2] if counts else 0
-    rare = [n for n in counts if n < max(3, 3 * typical)]
+    rare = counts[:bisect_left(counts, max(3, 3 * typical))]
     return len(rare) >= MIN_DISTINCT_WORDS and len(rare) >= MIN_DISTINCT_RATIO * sum(rare)
 
 
@@ -551,7 +552,7 @@ class Templater:
         self.known = sorted(((_literals(t), t) for t in (known or [])), key=lambda kt: _specificity(kt[0]))
         # Words at each depth below a parameter, all its branches together (`_words_below`); the node
         # is kept with them so that its id stays its own.
-        self._below: dict[tuple[int, int], tuple[_Node, Counter[str]]] = {}
+        self._below: dict[tuple[int, int], tuple[_Node, Counter[str], bool]] = {}
         self._fold(self.root)
         self._cache: dict[str, str] = {}
 
@@ -738,8 +739,8 @@ class Templater:
                 # daily/red` and `/metrics/{project}/non-content/monthly/thus` each show one word where
                 # others show another. Judged at its depth across all the branches, a word seen once
                 # among many others seen once is a value; a route repeats in its branches.
-                below = self._words_below(*scope)
-                if _rare_at_depth(below):
+                below, rare_below = self._words_below(*scope)
+                if rare_below:
                     taken = set(params)
                     params += [w for w in words if w not in taken and below[w] == 1]
             if params and shape == PARAM:
@@ -785,10 +786,11 @@ class Templater:
         for seg, child in node.children.items():
             self._fold(child, seg, (child, 1) if seg in merged_here else (scope[0], scope[1] + 1) if scope else None)
 
-    def _words_below(self, top: _Node, depth: int) -> Counter[str]:
-        """Calls per plain word at `depth` below a parameter node, over all its branches. Counted once,
-        when the first branch asks, before any of them is folded at that depth. Bounded: a level of
-        more than `MAX_BRANCHES` nodes is judged by its first ones."""
+    def _words_below(self, top: _Node, depth: int) -> tuple[Counter[str], bool]:
+        """Calls per plain word at `depth` below a parameter node, over all its branches, and whether
+        they are mostly rare (`_rare_at_depth`). Counted once, when the first branch asks, before any
+        of them is folded at that depth. Bounded: a level of more than `MAX_BRANCHES` nodes is judged
+        by its first ones."""
         key = (id(top), depth)
         if key not in self._below:
             nodes = [top]
@@ -799,8 +801,9 @@ class Templater:
                 for seg, c in n.children.items():
                     if segment_kind(seg) == "static" and not _is_route_word(seg):
                         words[seg] += c.count
-            self._below[key] = (top, words)
-        return self._below[key][1]
+            self._below[key] = (top, words, _rare_at_depth(words))
+        _, words, rare = self._below[key]
+        return words, rare
 
     @staticmethod
     def _versions_among_values(node: _Node, segs: list[str], kinds: dict[str, str], params: list[str],
