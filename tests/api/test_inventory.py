@@ -502,6 +502,28 @@ def test_a_proxy_log_with_full_urls_and_tunnels(tmp_path: Path) -> None:
     assert "query.x" in eps["/v1/users/{userId}"].params
 
 
+def test_combined_lines_of_every_shape_give_the_same_fields(tmp_path: Path) -> None:
+    """Most lines are read by splitting them at spaces; a vhost in front, a request without a
+    protocol or a quote in the target take the full expression. Either way a line gives the same
+    client, user, time, method, path and status, and lines neither reads are counted."""
+    lines = {
+        "/a/plain": '203.0.113.5 - ana [30/Nov/2026:01:02:03 +0200] "GET /a/plain?x=1 HTTP/1.1" 201 5 "-" "ua x"',
+        "/a/ipv6": '2001:db8::1 - ana [30/Nov/2026:01:02:03 +0200] "GET /a/ipv6 HTTP/2.0" 201 5 "-" "ua"',
+        "/a/vhost": 'api.example.com:443 203.0.113.5 - ana [30/Nov/2026:01:02:03 +0200] "GET /a/vhost HTTP/1.1" 201 5',
+        "/a/noproto": '203.0.113.5 - ana [30/Nov/2026:01:02:03 +0200] "GET /a/noproto" 201 5 "-" "ua"',
+        '/a/q"uote': '203.0.113.5 - ana [30/Nov/2026:01:02:03 +0200] "GET /a/q"uote HTTP/1.1" 201 5 "-" "ua"',
+        "/a/spaced": '203.0.113.5  - ana [30/Nov/2026:01:02:03 +0200] "GET /a/spaced HTTP/1.1" 201 5',
+    }
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(lines.values()) + '\n203.0.113.5 - ana [bad] +0000] "GET /a/time HTTP/1.1" 201 5\n')
+    obs, report = read([str(log)])
+    got = {o.path: (o.client, o.identity, o.time, o.method, o.status) for o in obs}
+    when = datetime(2026, 11, 29, 23, 2, 3, tzinfo=UTC)
+    assert got == {p: ("203.0.113.5" if p != "/a/ipv6" else "2001:db8::1", "ana", when, "GET", 201)
+                   for p in lines if p != "/a/spaced"}
+    assert report.skipped == {"not a combined log line": 2}  # the doubled space and the bad time
+
+
 def test_gzipped_logs_are_read_by_their_magic_bytes(tmp_path: Path) -> None:
     alb = ('https 2026-11-30T01:02:05.1Z app/lb/1 198.51.100.4:5555 10.0.0.1:80 0.001 0.002 0.000 200 200 10 20 '
            '"GET https://api.example.com:443/api/users/13 HTTP/1.1" "ua" ECDHE TLSv1.2 arn\nnot an alb line\n')
