@@ -1,7 +1,8 @@
 """Access logs without bodies (nginx/Apache combined, AWS ALB, W3C extended: IIS and CloudFront), read
-set-based in DuckDB: one regular expression per line in C++, then one GROUP BY down to (method,
-shape, status, user). Python only sees the groups, so millions of lines cost seconds. Lines the
-expression does not match are counted, with the first one shown."""
+set-based in DuckDB: one regular expression per line in C++ (for combined logs, most lines only
+need a match and a split at spaces), then one GROUP BY down to (method, shape, status, user).
+Python only sees the groups, so millions of lines cost seconds. Lines the expression does not
+match are counted, with the first one shown."""
 
 from __future__ import annotations
 
