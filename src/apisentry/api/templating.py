@@ -665,8 +665,9 @@ class Templater:
             locales = [s for s in segs if kinds[s] == "static" and _LOCALE.match(s)]
             if len(locales) >= 2:
                 params += locales
-            names = [s for s in segs if kinds[s] == "static" and s not in locales]
-            if sum(1 for s in names if s in _LANGUAGES) >= 2 and all(s in _LANGUAGES for s in names):
+            taken = set(params)
+            names = [s for s in segs if kinds[s] == "static" and s not in taken]
+            if len(names) >= 2 and all(s in _LANGUAGES for s in names):
                 params += names
             # Three or more constant-case names side by side and no other name beside them
             # (`/rules/COMPATIBILITY`, `/rules/VALIDITY`, `/rules/INTEGRITY`) are an enum's values.
