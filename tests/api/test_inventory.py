@@ -524,6 +524,25 @@ def test_combined_lines_of_every_shape_give_the_same_fields(tmp_path: Path) -> N
     assert report.skipped == {"not a combined log line": 2}  # the doubled space and the bad time
 
 
+def test_alb_lines_of_every_shape_give_the_same_fields(tmp_path: Path) -> None:
+    """As for combined logs: the usual ALB line is split at spaces, the rest take the expression."""
+    head = "https 2026-11-30T01:02:05.100000Z app/lb/1 {client} 10.0.0.1:80 0.001 0.002 0.000 {status} 200 10 20 "
+    lines = {
+        "/a/plain": head.format(client="198.51.100.4:5555", status=201) + '"GET https://api.example.com:443/a/plain HTTP/1.1" "ua" x',
+        "/a/ipv6": head.format(client="2001:db8::7:5555", status=201) + '"GET https://api.example.com:443/a/ipv6 HTTP/2.0" "ua"',
+        '/a/q"uote': head.format(client="198.51.100.4:5555", status=201) + '"GET https://api.example.com:443/a/q"uote HTTP/1.1" "ua"',
+        "/a/dash": head.format(client="198.51.100.4:5555", status="-") + '"GET https://api.example.com:443/a/dash HTTP/1.1" "ua"',
+    }
+    log = tmp_path / "alb.log"
+    log.write_text("\n".join(lines.values()) + "\n")
+    obs, report = read([str(log)])
+    when = datetime(2026, 11, 30, 1, 2, 5, 100000, tzinfo=UTC)
+    assert {o.path: (o.client, o.time, o.method, o.status) for o in obs} == {
+        p: ("2001:db8::7" if p == "/a/ipv6" else "198.51.100.4", when, "GET", None if p == "/a/dash" else 201)
+        for p in lines}
+    assert not report.skipped
+
+
 def test_gzipped_logs_are_read_by_their_magic_bytes(tmp_path: Path) -> None:
     alb = ('https 2026-11-30T01:02:05.1Z app/lb/1 198.51.100.4:5555 10.0.0.1:80 0.001 0.002 0.000 200 200 10 20 '
            '"GET https://api.example.com:443/api/users/13 HTTP/1.1" "ua" ECDHE TLSv1.2 arn\nnot an alb line\n')
