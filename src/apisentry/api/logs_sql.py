@@ -38,10 +38,10 @@ class _Layout:
     header_lines: bool = False  # `#Version:`, `#Fields:` lines to pass over
     user_scheme: str = "basic"  # how a logged user signed in: nginx's and Apache's user is basic auth's
     # Lines that fit `fast` (a match without groups, which RE2 runs as a DFA) are read by splitting
-    # them at spaces: `fields` builds the same struct as `rx` from `x`, the line's space-separated
+    # them at spaces: `split_fields` builds the same struct as `rx` from `x`, the line's space-separated
     # parts. Pulling groups out with `rx` took half the time of reading a log.
     fast: str | None = None
-    fields: str | None = None
+    split_fields: str | None = None
 
 
 _LAYOUTS = {
@@ -53,7 +53,7 @@ _LAYOUTS = {
                                "ELSE regexp_replace(m.target, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?]*', '') END",
                         # Single spaces, no vhost, a protocol and no quote in the target: most lines.
                         fast=r'^\S+ \S+ \S+ \[[^\s\]]+ [+-][0-9]{4}\] "[A-Z]{3,10} [^\s"]+ [^\s"]+" [0-9]{3} ',
-                        fields="{'ip': x[1], 'usr': x[3], 'ts': x[4][2:] || ' ' || x[5][:-2], 'method': x[6][2:], "
+                        split_fields="{'ip': x[1], 'usr': x[3], 'ts': x[4][2:] || ' ' || x[5][:-2], 'method': x[6][2:], "
                                "'target': x[7], 'status': x[9]}"),
     # The target is a full URL: the path and query only.
     "alb": _Layout(r'^(?:https?|h2|ws|wss) (\S+) \S+ ([\d.:a-f]+):\d+ \S+ \S+ \S+ \S+ (\d{3}|-) \S+ \d+ \d+ "([A-Z-]+) (\S+) [^"]*"',
@@ -62,7 +62,7 @@ _LAYOUTS = {
                    # Single spaces up to the request, which has a protocol and no quote in its target.
                    fast=r'^(?:https?|h2|ws|wss) \S+ \S+ [0-9.:a-f]+:[0-9]+ \S+ \S+ \S+ \S+ (?:[0-9]{3}|-) \S+ [0-9]+ [0-9]+ '
                         r'"[A-Z-]+ [^\s"]+ [^\s"]+"',
-                   fields="{'ts': x[2], 'ip': regexp_extract(x[4], '^(.*):[0-9]+$', 1), 'status': x[9], "
+                   split_fields="{'ts': x[2], 'ip': regexp_extract(x[4], '^(.*):[0-9]+$', 1), 'status': x[9], "
                           "'method': x[13][2:], 'target': x[14]}"),
 }
 
@@ -215,7 +215,7 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
     extract = f"regexp_extract(line, $rx$, [{fields}])"
     split = ""
     if layout.fast is not None:
-        extract = f"CASE WHEN regexp_matches(line, $fast$) THEN {layout.fields} ELSE {extract} END"
+        extract = f"CASE WHEN regexp_matches(line, $fast$) THEN {layout.split_fields} ELSE {extract} END"
         split = ", string_split(line, ' ') AS x"
     con = duckdb.connect()
     spill = tempfile.mkdtemp(prefix="apisentry-duckdb-")  # not DuckDB's default, `.tmp` where the user stands
