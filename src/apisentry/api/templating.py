@@ -147,9 +147,14 @@ _NOT_BARE = re.compile(r"[.:;()%,=~'!*$]")  # affixes, encodings, OData, matrix:
 _DIGIT = re.compile(r"\d")
 
 
+_STAND_IN_VALUES = frozenset(STAND_INS.values())
+
+
 def _stand_in(seg: str) -> str | None:
     """The stand-in for a bare identifier segment, or None when the segment needs the templater's
     judgement (words, versions, small numbers, dates, text, anything with an affix)."""
+    if seg in _STAND_IN_VALUES:
+        return seg  # put in already, as access logs' SQL does
     if seg.isdigit():
         return STAND_INS["int"] if len(seg) >= 3 and not _DATE_VERSION.match(seg) else None
     # Not cached: these are the values that never repeat, and they would only push out the rest.
