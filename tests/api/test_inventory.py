@@ -1775,12 +1775,12 @@ def test_names_with_the_same_api_below_them_are_one_parameter() -> None:
     assert {t.template(f"/shop/{r}/search") for r in ("users", "orders", "products")} == \
         {"/shop/users/search", "/shop/orders/search", "/shop/products/search"}
     assert t.template("/security/advisories/oval/product") == "/security/advisories/oval/product"
-    # Two names that are all there is at their position, with the same API below them, are two
-    # values: bkk.hu serves one API under `/mobile` and `/otp`, a gateway under `/prod` and `/dev`.
-    stages = [p for s in ("mobile", "otp") for p in calls(f"/{s}/api/where", [
-        "plan-trip", "search", "trip-details", "route-details", "stops-for-location", "vehicles-for-stop/{}"])]
-    t = Templater(stages)
-    assert {t.template(f"/{s}/api/where/plan-trip") for s in ("mobile", "otp")} == {"/{id}/api/where/plan-trip"}
+    # Two names stay routes even when they are all there is at their position: an internal copy of
+    # an API beside the public one must show apart, whatever bkk.hu's `/mobile` and `/otp` are.
+    copies = [p for s in ("api", "internal") for p in calls(f"/{s}", [
+        "users", "users/{}", "users/{}/orders", "orders", "orders/{}", "orders/{}/items", "products/{}"])]
+    t = Templater(copies)
+    assert t.template("/internal/users/5/orders") == "/internal/users/{userId}/orders"
     # Collections may be one parameter's values too, where they lead to the same API: Azure Mobile
     # Engagement's campaign kinds. Right after a version, collections stay the API's resources,
     # however alike their CRUD routes are.

@@ -424,11 +424,12 @@ def _routes_below(node: _Node, depth: int = ROUTES_DEPTH, prefix: str = "") -> s
 def _twin_trees(node: _Node, words: list[str]) -> list[str]:
     """Names with the same API below them: an API served under a tenant, source, region or language
     (`/catalog/datasets/{}/records`, `/monitoring/datasets/{}/records`, ...). Routes beside each other
-    lead to different routes. Two names are enough only when they are all there is at their position
-    (bkk.hu's `/mobile/api/where/...` and `/otp/api/where/...`, an API gateway's `/prod/...` and
-    `/dev/...`): Cisco's `/security/advisories/cvrf/...` and `/oval/...`, two feeds with the same routes
-    beside `/security/advisories/ios`, are routes in its spec."""
-    if len(words) < 2 or (len(words) == 2 and len(node.children) > 2):
+    lead to different routes. Two names are not enough, however alike and even alone at their
+    position: bkk.hu's `/mobile/api/where/...` and `/otp/api/where/...` are one parameter's two values,
+    but `/api/...` beside an internal copy at `/internal/...`, or a gateway's `/dev/...` stage beside
+    `/prod/...`, are what a security inventory must show apart; Cisco's `/security/advisories/cvrf/...`
+    and `/oval/...` are two feeds, which its spec writes as routes."""
+    if len(words) < 3:
         return []
     trees = {w: routes for w in words if len(routes := _routes_below(node.children[w])) >= TWIN_ROUTES}
     best: list[str] = []
@@ -439,7 +440,7 @@ def _twin_trees(node: _Node, words: list[str]) -> list[str]:
                  if len(shared := mine & theirs) >= TWIN_ROUTES and 2 * len(shared) >= len(mine | theirs)]
         if len(alike) > len(best):
             best = alike
-    return best if len(best) >= min(3, len(node.children)) else []
+    return best if len(best) >= 3 else []
 
 
 def _goes_on_like_values(node: _Node, words: list[str], params: list[str]) -> list[str]:
