@@ -212,10 +212,11 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
                 shown_as: str | None, parts: int) -> Iterator[Observation]:
     rx, names, ts, usr, target = layout.rx, layout.names, layout.ts, layout.usr, layout.target
     fields = ", ".join(f"'{n}'" for n in names)
-    extract = f"regexp_extract(line, $rx$, [{fields}])"
+    # Built outside the query's f-string, so the patterns' braces and quotes need only SQL quoting.
+    extract = f"regexp_extract(line, {_quoted(rx)}, [{fields}])"
     split = ""
     if layout.fast is not None:
-        extract = f"CASE WHEN regexp_matches(line, $fast$) THEN {layout.split_fields} ELSE {extract} END"
+        extract = f"CASE WHEN regexp_matches(line, {_quoted(layout.fast)}) THEN {layout.split_fields} ELSE {extract} END"
         split = ", string_split(line, ' ') AS x"
     con = duckdb.connect()
     spill = tempfile.mkdtemp(prefix="apisentry-duckdb-")  # not DuckDB's default, `.tmp` where the user stands
@@ -254,7 +255,7 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
                list_slice(list_sort(list_distinct(flatten(list(samples)))), 1, {SAMPLE_BUCKETS})
         FROM grouped
         GROUP BY method, shape, status, usr
-        ORDER BY hash(shape), 1, 2, 3, 4""".replace("$rx$", _quoted(rx)).replace("$fast$", _quoted(layout.fast or ""))
+        ORDER BY hash(shape), 1, 2, 3, 4"""
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
