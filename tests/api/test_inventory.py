@@ -4,6 +4,7 @@ the reconstructed OpenAPI document."""
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import json
 import time
@@ -147,6 +148,30 @@ def test_sources(tmp_path: Path) -> None:
     assert {"email", "card_number"} <= users.returned
     assert eps[("POST", "/api/users")].identities["ana"] == 1  # basic-auth user from the log
     assert ("DELETE", "/api/users/{userId}") in eps
+
+
+def test_building_collects_garbage_less_often_and_restores_the_threshold() -> None:
+    seen: list[int] = []
+
+    def calls(fail: bool) -> Iterator[Observation]:
+        for i in range(3):
+            seen.append(gc.get_threshold()[0])
+            yield Observation("GET", f"/api/users/{1000 + i}", [], 200, None, "203.0.113.7", None, "none")
+        if fail:
+            raise OSError("the log went away")
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])
+    try:
+        eps = build(calls(False))["endpoints"]
+        assert [(e.path, e.calls) for e in eps] == [("/api/users/{userId}", 3)]
+        assert seen and min(seen) >= 50_000  # while the traffic is read and summed
+        assert gc.get_threshold() == (700, *before[1:])
+        with pytest.raises(OSError):
+            build(calls(True))
+        assert gc.get_threshold() == (700, *before[1:])
+    finally:
+        gc.set_threshold(*before)
 
 
 @pytest.mark.parametrize(("key", "value", "kinds"), [
