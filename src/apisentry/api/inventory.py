@@ -193,8 +193,8 @@ def _param(params: dict[str, dict[str, Any]], where: str, key: str, value: Any) 
 # Allocations between the garbage collector's passes over young objects while an inventory is
 # built (Python's default is 700). The shapes, samples and templaters' tries are many small objects
 # that live to the end and hold no cycles, and each pass that promotes them brings the next full
-# pass over all of them nearer: 1M log lines with a new name in every path took 21-22 s at the
-# default and 15-17 s at 50,000 (docs/benchmarks.md); ordinary logs, with few shapes, did not move.
+# pass over all of them nearer. Medians of three alternating runs on 1M-line logs: a new name in
+# every path 23.3 s at the default, 19.0 s at 50,000; a plain log 8.1 s and 6.9 s (docs/benchmarks.md).
 GC_YOUNG_THRESHOLD = 50_000
 
 
