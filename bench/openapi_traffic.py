@@ -112,7 +112,7 @@ class ValueMaker:
         self.fake = Faker()
         self.fake.seed_instance(rng.randint(0, 1 << 30))
         self.pools: dict[str, list[str]] = {}
-        self._left = MAX_VALUE_NODES  # schemas left to visit for the value being made (`value`)
+        self._left = MAX_VALUE_NODES  # values the one being made (`value`) may still hold
 
     def new_api(self) -> None:
         """Pooled values belong to one API's clients."""
