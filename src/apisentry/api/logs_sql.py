@@ -23,6 +23,7 @@ from apisentry.api.traffic import Observation, ReadReport, literal_path
 from apisentry.guard.redact import redact_line
 from apisentry.sources.long_lines import lines_within
 from apisentry.sources.sniff import open_bytes
+from apisentry.store.duckdb_store import sql_literal
 
 
 @dataclass(frozen=True)
@@ -213,10 +214,10 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
     rx, names, ts, usr, target = layout.rx, layout.names, layout.ts, layout.usr, layout.target
     fields = ", ".join(f"'{n}'" for n in names)
     # Built outside the query's f-string, so the patterns' braces and quotes need only SQL quoting.
-    extract = f"regexp_extract(line, {_quoted(rx)}, [{fields}])"
+    extract = f"regexp_extract(line, {sql_literal(rx)}, [{fields}])"
     split = ""
     if layout.fast is not None:
-        extract = f"CASE WHEN regexp_matches(line, {_quoted(layout.fast)}) THEN {layout.split_fields} ELSE {extract} END"
+        extract = f"CASE WHEN regexp_matches(line, {sql_literal(layout.fast)}) THEN {layout.split_fields} ELSE {extract} END"
         split = ", string_split(line, ' ') AS x"
     con = duckdb.connect()
     spill = tempfile.mkdtemp(prefix="apisentry-duckdb-")  # not DuckDB's default, `.tmp` where the user stands
@@ -289,10 +290,6 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _Layout,

@@ -76,7 +76,7 @@ class Store:
             self.run(f"SET threads = {int(threads)}")
         if path != ":memory:":
             spill = Path(path).resolve().parent / (Path(path).name + ".tmp")
-            self.run(f"SET temp_directory = '{_sql_str(str(spill))}'")
+            self.run(f"SET temp_directory = {sql_literal(str(spill))}")
         cols = ",\n  ".join(f"{name} {typ}{_COMPRESSION.get(name, '')}" for name, typ in EVENT_COLUMNS)
         self.run(f"CREATE TABLE IF NOT EXISTS events (\n  {cols}\n)")
         # Stores written before a column was added get it (new columns are only ever appended).
@@ -218,7 +218,7 @@ class Store:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         self.run(f"""
             COPY (SELECT *, CAST(time AS DATE) AS date FROM events)
-            TO '{_sql_str(out_dir)}' (FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE true)""")
+            TO {sql_literal(out_dir)} (FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE true)""")
         return self.count_events()
 
 
@@ -234,5 +234,7 @@ def default_memory_limit() -> str:
     return f"{mib}MiB"
 
 
-def _sql_str(s: str) -> str:
-    return s.replace("'", "''")
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal, for the places DuckDB takes no parameter (settings, COPY
+    targets, patterns built into a query)."""
+    return "'" + text.replace("'", "''") + "'"
