@@ -20,7 +20,16 @@ demo: $(STAMP)
 	$(BIN)/apisentry analyze samples/ --db demo.duckdb
 	$(BIN)/apisentry api inventory examples/api/shop.har examples/api/access.log --spec examples/api/openapi.yaml
 
-test: $(STAMP)
+# The HTML reports are tested in a real browser: Debian's Chromium, which Playwright (PyPI) drives
+# without a browser download of its own.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check src tests bench setup.py
 	$(BIN)/mypy
 	$(BIN)/pytest

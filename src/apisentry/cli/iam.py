@@ -26,6 +26,7 @@ from apisentry.iam.authz import (
 )
 from apisentry.iam.paths import Analyzer
 from apisentry.iam.simulate import CaseError, run_cases
+from apisentry.report.render import POLICY_META
 
 iam_app = typer.Typer(no_args_is_help=True, help="IAM: evaluate policies the way AWS does.")
 err = Console(stderr=True, soft_wrap=True)
@@ -206,7 +207,7 @@ def _html(report: dict[str, object]) -> str:
     prows = "".join(f"<tr><td>{h(p['arn'])}</td><td>{'yes' if p['admin'] else ''}</td>"
                     f"<td>{p['blast_radius']['score']}</td><td>{p['blast_radius']['actions']}</td></tr>"
                     for p in report["principals"])  # type: ignore[attr-defined]
-    return ("<!doctype html><meta charset=utf-8><title>apisentry IAM report</title>"
+    return (f"<!doctype html><meta charset=utf-8>{POLICY_META}<title>apisentry IAM report</title>"
             "<style>body{font-family:sans-serif}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}</style>"
             f"<h1>IAM analysis of account {h(str(report['account']))}</h1>"
             f"<h2>Principals</h2><table><tr><th>principal</th><th>admin</th><th>score</th><th>actions</th></tr>{prows}</table>"

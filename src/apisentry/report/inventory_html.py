@@ -9,7 +9,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from apisentry.model.findings import SEVERITIES
-from apisentry.report.render import severity_css
+from apisentry.report.render import POLICY_META, severity_css
 
 if TYPE_CHECKING:
     from apisentry.api.inventory import Endpoint
@@ -119,7 +119,7 @@ def inventory_html(endpoints: list[Endpoint], findings: list[dict[str, Any]], re
                      f"{frows}</table>") if findings else "<p>No findings.</p>"
     host_list = sorted({d["host"] for d in dicts if d["host"]})
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1">{POLICY_META}
 <style>
 body{{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#1d2330;padding:0 1rem}}
 h1{{font-size:1.4rem}} table{{border-collapse:collapse;margin:.4rem 0}}

@@ -74,6 +74,13 @@ def print_table(findings: list[Finding], console: Console) -> None:
     console.print(table)
 
 
+# Reports show what logs and traffic sent (paths, user names, parameter names): escaping keeps it
+# text, and this policy keeps the page from running a script or loading anything should escaping
+# ever miss a place. Styles are inline; the timeline is inline SVG.
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+POLICY_META = f'<meta http-equiv="Content-Security-Policy" content="{PAGE_POLICY}">'
+
+
 def severity_css() -> str:
     """The severity badges (`.sev` inside an element of the severity's class) and pills, for HTML pages."""
     return "\n".join(f".{s} .sev,.pill.{s}{{background:{c};color:#fff}}" for s, c in _HEX.items())
@@ -84,7 +91,9 @@ def _finding_html(f: Finding) -> str:
     evidence = "".join(f"<li><code>{e(u)}</code></li>" for u in f.event_ids[:_MAX_EVIDENCE_SHOWN])
     hidden = len(f.event_ids) - _MAX_EVIDENCE_SHOWN
     more = f"<li>… and {hidden} more</li>" if hidden > 0 else ""
-    refs = "".join(f'<li><a href="{e(r)}">{e(r)}</a></li>' for r in f.references)
+    # A custom rule's reference is a link only if it is a web address: `javascript:` stays text.
+    refs = "".join(f'<li><a href="{e(r)}">{e(r)}</a></li>' if r.startswith(("https://", "http://")) else f"<li>{e(r)}</li>"
+                   for r in f.references)
     return f"""<details class="f {e(f.severity)}"><summary><span class="sev">{e(f.severity)}</span>
 <b>{e(f.title)}</b> <span class="who">{e(f.identity or '-')}</span>
 <span class="when">{_iso(f.first_seen)} · {f.count} event(s)</span></summary>
@@ -104,7 +113,7 @@ def to_html(findings: list[Finding], title: str = "apisentry findings") -> str:
     summary = " ".join(f'<span class="pill {s}">{s}: {n}</span>' for s, n in counts.items() if n)
     colors = severity_css()
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1">{POLICY_META}
 <style>
 body{{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2330;padding:0 1rem}}
 h1{{font-size:1.4rem}} .pill{{padding:.15rem .5rem;border-radius:1rem;margin-right:.3rem}}
