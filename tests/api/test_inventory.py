@@ -246,6 +246,31 @@ def test_a_browser_capture_is_its_api_calls_host_by_host(tmp_path: Path) -> None
         ("api.example.com:8443", "/v1/orders/{orderId}", 3)]
 
 
+
+def test_a_capture_s_local_urls_unanswered_calls_and_ipv6_hosts(tmp_path: Path) -> None:
+    """What Chrome's export holds besides requests: a `blob:` URL's path is another origin's
+    (`https://app.example.com/6c3b…`), and it once made `/{id}/app.example.com/{id2}` on the busiest
+    host, merging `/socket` into `/{id}`. Status 0 is a request that got no answer."""
+    entries = [_browser_entry("GET", f"https://api.example.com/v1/items/{n}", "fetch") for n in (12, 13, 14)]
+    entries += [_browser_entry("GET", "blob:https://app.example.com/6c3b1f1e-1111-2222-3333-444455556666", "other"),
+                _browser_entry("GET", "data:application/json,%7B%7D", "fetch"),
+                _browser_entry("GET", "chrome-extension://abcdefghijklmnop/api/state", "fetch"),
+                _browser_entry("GET", "wss://api.example.com/socket", "websocket", status=101),
+                _browser_entry("POST", "https://api.example.com/v1/items", "fetch", status=0),
+                _browser_entry("GET", "  ", "fetch"),
+                _browser_entry("GET", "https://[2001:db8::7]:9000/v1/health", "fetch")]
+    har = tmp_path / "chrome.har"
+    har.write_text(json.dumps({"log": {"entries": entries}}))
+    obs, report = read([str(har)])
+    assert report.ignored == {"URLs of no HTTP request (blob:, data:, extensions)": 3}
+    assert report.skipped == {"HAR entry with an empty URL": 1} and report.examples["HAR entry with an empty URL"].endswith(
+        "chrome.har: entry 8")
+    eps = {(e.host, e.method, e.path): e.to_dict()["status_codes"] for e in build(obs)["endpoints"]}
+    assert eps == {("api.example.com", "GET", "/v1/items/{itemId}"): {"200": 3},
+                   ("api.example.com", "GET", "/socket"): {"101": 1},
+                   ("api.example.com", "POST", "/v1/items"): {},  # called, never answered
+                   ("[2001:db8::7]:9000", "GET", "/v1/health"): {"200": 1}}
+
 def test_hosts_a_spec_does_not_serve_are_not_compared(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\nservers: [{url: 'https://api.example.com/v1'}]\n"

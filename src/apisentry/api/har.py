@@ -104,6 +104,17 @@ def _browser_asset(entry: dict[str, Any]) -> str | None:
     return f"browser {found}" if found else None
 
 
+# What a browser's capture holds besides network requests: object URLs of the page's own data
+# (`blob:`), inline data (`data:`), extensions' files (`chrome-extension:`, `moz-extension:`).
+_WEB_SCHEMES = ("http", "https", "ws", "wss")
+NOT_HTTP = "URLs of no HTTP request (blob:, data:, extensions)"
+
+
+def _scheme(url: str) -> str:
+    head, colon, _ = url.partition(":")
+    return head.strip().lower() if colon and "/" not in head else ""
+
+
 def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
     for i, entry in enumerate(_har_entries(path, report)):
         report.lines += 1
@@ -111,6 +122,13 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
             req = entry["request"]
             if (asset := _browser_asset(entry)) is not None:
                 report.ignored[asset] += 1
+                continue
+            url = req["url"]
+            if isinstance(url, str) and not url.strip():
+                report.skip("HAR entry with an empty URL", f"{path}: entry {i}")
+                continue
+            if isinstance(url, str) and _scheme(url) not in ("", *_WEB_SCHEMES):
+                report.ignored[NOT_HTTP] += 1
                 continue
             headers = {h["name"]: h["value"] for h in req.get("headers") or []}
             post = req.get("postData") or {}
@@ -128,7 +146,9 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
                                 f"{path}: entry {i}")
                     rtext = None
             rbody = parse_json(rtext) if "json" in str(content.get("mimeType", "")) else None
-            o = observation(req["method"], req["url"], resp.get("status"), parse_time(entry.get("startedDateTime")),
+            # Status 0 is Chrome's and Firefox's word for no response: blocked, cancelled, offline.
+            status = resp.get("status") or None
+            o = observation(req["method"], url, status, parse_time(entry.get("startedDateTime")),
                             None, headers, body, rbody)
             if o.content_type is None and post.get("mimeType"):
                 o.content_type = str(post["mimeType"])  # exporters that leave the header out still say it here

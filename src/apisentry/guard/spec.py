@@ -301,6 +301,8 @@ def url_host(url: str) -> str | None:
         return None
     if not name:
         return None
+    if ":" in name:
+        name = f"[{name}]"  # IPv6, bracketed as in the URL: `[::1]:9000`, not `::1:9000`
     return name if port is None or _DEFAULT_PORTS.get(parts.scheme.lower()) == port else f"{name}:{port}"
 
 
