@@ -971,6 +971,26 @@ def test_gzip_files_cut_short_keep_what_came_before_the_break(tmp_path: Path) ->
     assert report.skipped["not a combined log line"] <= 1  # the line the break cut in two
 
 
+def test_a_scanner_s_dot_segments_ask_for_the_path_a_server_routes(tmp_path: Path) -> None:
+    """`..` kept as written read as one more value beside `/api/v1/items`, so a route called once
+    (`/api/v1/reports`) went into `/api/v1/{id}` with it. HTTP/2 prefaces are no calls."""
+    line = '203.0.113.{} - - [30/Nov/2026:10:00:{:02d} +0000] "{} HTTP/1.1" 200 5 "-" "curl/8"\n'
+    targets = [f"GET /api/v1/items/{n}" for n in (12, 13, 14, 15)] + [
+        "GET /api/v1/reports", "GET /api/v1/../../etc/passwd", "GET /api/v1/%2e%2e/%2E%2E/%2e%2e/win.ini",
+        "GET /api/v1/./items/16", "GET /api/v1/items/17/..", "PRI *"]
+    log = tmp_path / "access.log"
+    log.write_text("".join(line.format(i % 250, i, t) for i, t in enumerate(targets)))
+    obs, report = read([str(log)])
+    assert report.ignored == {"HTTP/2 prefaces (PRI *)": 1}
+    eps = {e.path: e.calls for e in build(obs)["endpoints"]}
+    assert eps == {"/api/v1/items/{itemId}": 5, "/api/v1/items": 1, "/api/v1/reports": 1, "/etc/passwd": 1,
+                   "/win.ini": 1}
+    # A HAR's and a JSON log's URLs the same way.
+    har = tmp_path / "a.har"
+    har.write_text(json.dumps({"log": {"entries": [_browser_entry("GET", "https://a.example/v1/a/b/../../c/./d", "fetch")]}}))
+    assert [o.path for o in read([str(har)])[0]] == ["/v1/c/d"]
+
+
 def test_log_lines_duckdb_cannot_read_are_counted_with_their_line(tmp_path: Path) -> None:
     ok = '1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/a/{} HTTP/1.1" 200 5 "-" "c"\n'
     (tmp_path / "mixed.log").write_bytes(

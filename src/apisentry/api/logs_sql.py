@@ -300,6 +300,9 @@ def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _La
         if method == "CONNECT":  # a proxy's tunnel to a host: what went through it is not in the log
             report.ignored["proxy tunnels (CONNECT)"] += int(calls)
             continue
+        if method == "PRI" and p == "*":  # HTTP/2's connection preface sent to an HTTP/1 port
+            report.ignored["HTTP/2 prefaces (PRI *)"] += int(calls)
+            continue
         if not method:
             report.skipped[reason] += int(calls)
             # The line is shown so the user can find and fix it, but never with its credentials.

@@ -153,8 +153,33 @@ def observation(method: Any, url: str, status: Any, when: datetime | None, clien
 
 def literal_path(path: str) -> str:
     """A request's path with `{` and `}` percent-encoded, as RFC 3986 wants them: braces are how
-    templates write parameters, so a client's literal `/{}/orders` must not read as one."""
+    templates write parameters, so a client's literal `/{}/orders` must not read as one. Dot
+    segments are resolved (`without_dot_segments`)."""
+    if ("/." in path or "%2" in path) and _DOT_SEGMENT.search(path):
+        path = without_dot_segments(path)
     return path.replace("{", "%7B").replace("}", "%7D") if "{" in path or "}" in path else path
+
+
+# `.` or `..` as a whole segment, also percent-encoded (`%2e%2e`), which RFC 3986 reads the same.
+_DOT_SEGMENT = re.compile(r"/(?:\.|%2[eE]){1,2}(?=/|$)")
+
+
+def without_dot_segments(path: str) -> str:
+    """The path a server routes (RFC 3986, 5.2.4): a scanner's `/api/v1/../../etc/passwd` asks for
+    `/etc/passwd`. Kept as written, `..` read as one more value beside real route names and could
+    pull a rarely called route into a parameter with it."""
+    segs = path.split("/")
+    out: list[str] = []
+    for i, seg in enumerate(segs):
+        dots = seg.lower().replace("%2e", ".")
+        if dots in (".", ".."):
+            if dots == ".." and len(out) > 1:
+                out.pop()
+            if i == len(segs) - 1:
+                out.append("")  # `/a/b/..` is the directory `/a/`
+        else:
+            out.append(seg)
+    return "/".join(out) if len(out) > 1 else "/"
 
 
 def parse_time(value: Any) -> datetime | None:
