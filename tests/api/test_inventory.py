@@ -1366,6 +1366,17 @@ def test_a_broken_first_line_does_not_decide_what_a_log_is(tmp_path: Path) -> No
     assert report.skipped == {"not a combined log line": 1, "not JSON": 1}, report.skipped
 
 
+def test_a_status_that_is_no_status_code_leaves_the_call_counted_without_one(tmp_path: Path) -> None:
+    # `-1` and `1e20` were status codes of their own in the inventory's table and JSON.
+    statuses = [200, "204", -1, 0, 99999999999999999999, 1e300, "abc", [200], None, 1000]
+    (tmp_path / "gw.jsonl").write_text("".join(json.dumps({"httpMethod": "GET", "path": f"/api/items/{i}", "status": st}) + "\n"
+                                               for i, st in enumerate(statuses)))
+    obs, report = read([str(tmp_path)])
+    assert sorted((o.status for o in obs), key=str) == [200, 204] + [None] * 8 and not report.skipped
+    (ep,) = build(obs)["endpoints"]
+    assert ep.calls == 10 and ep.to_dict()["status_codes"] == {"200": 1, "204": 1}
+
+
 def test_one_line_with_a_tab_does_not_make_an_iis_log_cloudfront_s(tmp_path: Path) -> None:
     # The separator came from the first data line: a tab in it made every IIS line unreadable.
     head = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status\n"

@@ -143,8 +143,10 @@ def observation(method: Any, url: str, status: Any, when: datetime | None, clien
     scheme, ident = auth_scheme(hdrs) if headers is not None else ("unknown", None)
     try:
         st = int(status) if status not in (None, "-", "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # `"x"`, `[200]`, `1e999`
         st = None
+    if st is not None and not 100 <= st <= 999:
+        st = None  # no status code (`-1`, `0`, `1e20`): the call is counted, its status is unknown
     own = [(k, v) for k, v in (headers or {}).items() if k.lower() not in _STANDARD_HEADERS
            and k.lower() not in _SECRET_HEADERS and not k.lower().startswith(("sec-", ":"))]
     return Observation(method.upper(), literal_path(parts.path) or "/", parse_qsl(parts.query, keep_blank_values=True), st, when,
