@@ -780,7 +780,7 @@ def test_guard_events_in_the_store_are_a_source(tmp_path: Path) -> None:
     assert (ep["method"], ep["path"], ep["calls"], ep["host"]) == ("GET", "/v1/users/{userId}", 4, "testserver")
     assert ep["auth"] == ["bearer-jwt", "none"] and ep["callers"]["identities"] == ["ana"]
     assert [p["name"] for p in ep["params"]] == ["fields"]
-    assert "4 records read, 4 calls, 1 endpoints" in r.stderr
+    assert "4 records read, 4 calls, 1 endpoint, 1 finding" in r.stderr
 
 
 def test_har_form_bodies_are_read_as_fields(tmp_path: Path) -> None:
@@ -1299,7 +1299,7 @@ def test_cli_summary_counts_calls_not_log_groups(tmp_path: Path) -> None:
     log.write_text("".join(line.format(i) for i in range(3)))
     r = CliRunner().invoke(app, ["api", "inventory", str(log), "--format", "json"])
     assert json.loads(r.stdout)["endpoints"][0]["calls"] == 3
-    assert "3 records read, 3 calls, 1 endpoints" in r.stderr
+    assert "3 records read, 3 calls, 1 endpoint," in r.stderr
 
 
 def test_dates_versions_suffixes_and_rare_words() -> None:

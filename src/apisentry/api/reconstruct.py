@@ -121,7 +121,7 @@ def _operation(ep: Endpoint, key: str, dialect: str) -> dict[str, Any]:
                 schema["format"] = p["format"]
             params.append({"name": name.split(".", 1)[1], "in": p["in"], "required": p["seen"] == ep.calls,
                            "schema": schema})
-    op: dict[str, Any] = {"summary": f"{ep.method} {ep.path} (seen {ep.calls} times)"}
+    op: dict[str, Any] = {"summary": f"{ep.method} {ep.path} (seen {'once' if ep.calls == 1 else f'{ep.calls:,} times'})"}
     media = ep.request_media.most_common(1)[0][0] if ep.request_media else "application/json"
     request = _down(ep.request_schema.schema(), dialect) if ep.request_schema.seen else None
     response = _down(ep.response_schema.schema(), dialect) if ep.response_schema.seen else None

@@ -98,8 +98,8 @@ def inventory(
         data = _table(result).encode()
     write_report(data, out)
     calls = sum(e.calls for e in result["endpoints"])
-    err.print(f"{report.lines} records read, {calls} calls, "
-              f"{len(result['endpoints'])} endpoints, {len(result['findings'])} findings")
+    err.print(f"{_counted(report.lines, 'record')} read, {_counted(calls, 'call')}, "
+              f"{_counted(len(result['endpoints']), 'endpoint')}, {_counted(len(result['findings']), 'finding')}")
     if report.ignored:
         err.print("[dim]left out, no API calls: "
                   + escape(report.left_out()) + "[/dim]")
@@ -146,3 +146,7 @@ def _table(result: dict[str, Any]) -> str:
                   escape(x["detail"]))
     con.print(f)
     return buf.getvalue()
+
+
+def _counted(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
