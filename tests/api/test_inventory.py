@@ -1629,6 +1629,12 @@ def test_a_sentence_or_path_ending_in_an_extension_beside_values_is_a_value() ->
     t = Templater([f"/books/{v}" for v in vals] + ["/items/4081.json", "/items/5831.json", "/items/77"])
     assert {t.template(f"/books/{v}") for v in vals} == {"/books/{bookId}"}
     assert t.template("/items/4081.json") == "/items/{itemId}.json"  # an id keeps its format
+    # A name in a data format beside plain names is the name and its format: Adobe AEM's
+    # `/bundles/{name}` and `/bundles/{name}.json`, worldtimeapi's `/timezone/{area}.txt`.
+    plain, json_ = ["Adam%20Lang", "Heather%20Hayes", "raymond31"], ["Alan%20Wright.json", "Carlos%20Barton.json", "kelsey73.json"]
+    b = Templater([f"/bundles/{v}" for v in plain + json_])
+    assert {b.template(f"/bundles/{v}") for v in plain} == {"/bundles/{bundleId}"}
+    assert {b.template(f"/bundles/{v}") for v in json_} == {"/bundles/{bundleId}.json"}
 
 
 def test_two_small_numbers_on_different_routes_are_versions() -> None:
