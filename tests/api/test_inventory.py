@@ -1637,6 +1637,18 @@ def test_a_sentence_or_path_ending_in_an_extension_beside_values_is_a_value() ->
     assert {b.template(f"/bundles/{v}") for v in json_} == {"/bundles/{bundleId}.json"}
 
 
+def test_names_before_a_custom_method_are_values_unless_they_repeat() -> None:
+    """Google's `/v2/{path}:snippet`: file names seen once are values, also beside one value a
+    client sends again and again (the docs' example, `reports%2F2024%2Fq1.pdf`), which used to keep
+    them routes because values beside a repeated one did not vary. Collections with methods of
+    their own (`aptArtifacts:create`, called with every import) stay routes."""
+    t = Templater(["/v2/build.js:snippet", "/v2/people.csv:snippet"] + ["/v2/reports%2F2024%2Fq1.pdf:snippet"] * 3
+                  + ["/v1/aptArtifacts:create", "/v1/yumArtifacts:create"] * 4)
+    assert {t.template(f"/v2/{v}:snippet") for v in ("build.js", "people.csv", "reports%2F2024%2Fq1.pdf")} == {
+        "/v2/{id}:snippet"}
+    assert t.template("/v1/aptArtifacts:create") == "/v1/aptArtifacts:create"
+
+
 def test_two_small_numbers_on_different_routes_are_versions() -> None:
     paths = [f"/oauth2/1/{r}" for r in ("token", "user", "authorize", "files")] * 2
     paths += [f"/oauth2/2/{r}" for r in ("xml", "files/9")] * 2

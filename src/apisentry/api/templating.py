@@ -730,19 +730,18 @@ class Templater:
                 # activate`, `/campaigns/announcements/{}/activate`, ...); right after a version they
                 # are the API's resources, which CRUD routes make alike.
                 params += twins
-            elif params and words:
+            elif params and (rare := [s for s in words if node.children[s].count == 1]) and _values_vary(node, params):
                 # Where values already vary, a word seen once, as a typical value is, is one more
                 # value; a route name (`/users/me`) is called far more often than any one id. Not
                 # twice: in real traffic, where call counts are skewed, many routes are called
                 # twice (`/v1/products` beside `/v1/{name}`), and a security inventory must not
                 # hide a route inside a parameter.
-                rare = [s for s in words if node.children[s].count == 1]
-                if rare and _values_vary(node, params):
-                    params += rare
+                params += rare
             elif shape.startswith(PARAM + ":") and _rarely_repeated(words, node, at_least=2):
                 # Several rarely repeated names before one custom method (`a:cancel`, `b:cancel`) are
-                # values of one resource; names that repeat (`aptArtifacts:create`,
-                # `yumArtifacts:create`) are collections with their own methods.
+                # values of one resource, also beside one value that repeats (an example value);
+                # names that repeat (`aptArtifacts:create`, `yumArtifacts:create`) are collections
+                # with their own methods.
                 params += words
             if shape == PARAM and scope is not None and scope[1] >= 2 and not resources:
                 # Below a parameter's values, each branch sees a few calls: `/metrics/{project}/content/
