@@ -146,9 +146,7 @@ def read_har(path: Path, report: ReadReport) -> Iterator[Observation]:
                                 f"{path}: entry {i}")
                     rtext = None
             rbody = parse_json(rtext) if "json" in str(content.get("mimeType", "")) else None
-            # Status 0 is Chrome's and Firefox's word for no response: blocked, cancelled, offline.
-            status = resp.get("status") or None
-            o = observation(req["method"], url, status, parse_time(entry.get("startedDateTime")),
+            o = observation(req["method"], url, resp.get("status"), parse_time(entry.get("startedDateTime")),
                             None, headers, body, rbody)
             if o.content_type is None and post.get("mimeType"):
                 o.content_type = str(post["mimeType"])  # exporters that leave the header out still say it here

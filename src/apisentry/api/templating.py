@@ -624,7 +624,7 @@ class Templater:
         loose = len({affixed[seg][1] for seg in named}) >= 2
         # Beside plain values, a sentence or a Windows path that ends in `.docx` is one more value;
         # one in a data format (`Ann%20Lee.json`) is a value and its format, as APIs put `/{name}.json`
-        # beside `/{name}` (16 operations of 11 seeds, none broken).
+        # beside `/{name}`.
         plain_values = sum(1 for head, shape in affixed.values() if shape == PARAM and self._is_param(segment_kind(head)))
         plain = plain_values > 0
         # Issue keys of two or more projects (`PROJ-123`, `OPS-7`) are one value each, not one route per project.

@@ -146,7 +146,9 @@ def observation(method: Any, url: str, status: Any, when: datetime | None, clien
     except (TypeError, ValueError, OverflowError):  # `"x"`, `[200]`, `1e999`
         st = None
     if st is not None and not 100 <= st <= 999:
-        st = None  # no status code (`-1`, `0`, `1e20`): the call is counted, its status is unknown
+        # No status code: `-1`, `1e20`, or `0`, Chrome's and Firefox's word in a HAR for a request
+        # that got no answer (blocked, cancelled, offline). The call is counted, its status unknown.
+        st = None
     own = [(k, v) for k, v in (headers or {}).items() if k.lower() not in _STANDARD_HEADERS
            and k.lower() not in _SECRET_HEADERS and not k.lower().startswith(("sec-", ":"))]
     return Observation(method.upper(), literal_path(parts.path) or "/", parse_qsl(parts.query, keep_blank_values=True), st, when,
@@ -156,9 +158,9 @@ def observation(method: Any, url: str, status: Any, when: datetime | None, clien
 def literal_path(path: str) -> str:
     """A request's path with `{` and `}` percent-encoded, as RFC 3986 wants them: braces are how
     templates write parameters, so a client's literal `/{}/orders` must not read as one. Dot
-    segments are resolved (`without_dot_segments`)."""
+    segments are resolved (`_without_dot_segments`)."""
     if ("/." in path or "%2" in path) and _DOT_SEGMENT.search(path):
-        path = without_dot_segments(path)
+        path = _without_dot_segments(path)
     return path.replace("{", "%7B").replace("}", "%7D") if "{" in path or "}" in path else path
 
 
@@ -166,7 +168,7 @@ def literal_path(path: str) -> str:
 _DOT_SEGMENT = re.compile(r"/(?:\.|%2[eE]){1,2}(?=/|$)")
 
 
-def without_dot_segments(path: str) -> str:
+def _without_dot_segments(path: str) -> str:
     """The path a server routes (RFC 3986, 5.2.4): a scanner's `/api/v1/../../etc/passwd` asks for
     `/etc/passwd`. Kept as written, `..` read as one more value beside real route names and could
     pull a rarely called route into a parameter with it."""
