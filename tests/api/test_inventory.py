@@ -783,6 +783,52 @@ def test_guard_events_in_the_store_are_a_source(tmp_path: Path) -> None:
     assert "4 records read, 4 calls, 1 endpoint, 1 finding" in r.stderr
 
 
+def _graphql_entry(body: Any, response: Any, url: str = "https://api.example.com/graphql", auth: str = "Bearer x") -> dict[str, Any]:
+    return {"startedDateTime": "2026-11-30T10:00:00Z",
+            "request": {"method": "POST", "url": url, "headers": [{"name": "Authorization", "value": auth}] if auth else [],
+                        "postData": {"mimeType": "application/json", "text": json.dumps(body)}},
+            "response": {"status": 200, "content": {"mimeType": "application/json", "text": json.dumps(response)}}}
+
+
+def test_graphql_calls_are_listed_by_operation_and_root_field(tmp_path: Path) -> None:
+    """All of a GraphQL API is `POST /graphql`; what was called is in the query. Introspection that
+    got the schema back is a finding; one a server refused (200 with `errors`) is not."""
+    deep = "query Deep " + "{ a " * 6000 + "}" * 6000
+    entries = [
+        _graphql_entry({"query": "query GetUser($id: ID!) { user(id: $id) { email } }", "operationName": "GetUser"},
+                       {"data": {"user": {"email": "ana@example.com"}}}),
+        _graphql_entry({"query": "query GetUser($id: ID!) { user(id: $id) { email } }"}, {"data": {"user": None}}),
+        _graphql_entry({"query": "mutation { deleteUser(id: 7) }"}, {"data": {"deleteUser": True}}),
+        # a batch; a fragment's fields are the root's; the document's other operation is not run
+        _graphql_entry([{"query": "query A { me { id } }"},
+                        {"query": "query B { orders { id } ...F } query C { audit } fragment F on Query { invoices { id } }",
+                         "operationName": "B"}], [{"data": {}}, {"data": {}}]),
+        _graphql_entry({"query": "{ __schema { types { name } } }"}, {"data": {"__schema": {"types": []}}}, auth=""),
+        _graphql_entry({"query": "{ __type(name: \"User\") { name } }"}, {"errors": [{"message": "introspection is off"}]}),
+        _graphql_entry({"query": "{ broken"}, {"errors": [{"message": "Syntax Error"}]}),
+        _graphql_entry({"query": deep}, {"errors": []}),  # deeper than the parser goes: unreadable, not a crash
+        _graphql_entry({"query": "{ x }" + " " * 200_000}, {"errors": []}),  # longer than a query is read
+        _graphql_entry({"query": "red shoes"}, {"hits": []}, url="https://api.example.com/search"),
+    ]
+    har = tmp_path / "gql.har"
+    har.write_text(json.dumps({"log": {"entries": entries}}))
+    r = CliRunner().invoke(app, ["api", "inventory", str(har), "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    eps = {e["path"]: e for e in out["endpoints"]}
+    assert "graphql" not in eps["/search"]  # a search API's `query` is no GraphQL
+    g = eps["/graphql"]["graphql"]
+    assert g["operations"] == {"query GetUser": 2, "mutation (anonymous)": 1, "query A": 1, "query B": 1,
+                               "query (anonymous)": 2}
+    assert g["root_fields"] == {"query.user": 2, "mutation.deleteUser": 1, "query.me": 1, "query.orders": 1,
+                                "query.invoices": 1, "query.__schema": 1, "query.__type": 1}
+    assert g["unreadable_queries"] == 3
+    (intro,) = [f for f in out["findings"] if f["kind"] == "graphql_introspection"]
+    assert intro["category"] == "API8:2023" and intro["detail"].startswith("1 introspection")
+    r = CliRunner().invoke(app, ["api", "inventory", str(har), "--format", "html"])
+    assert "<code>mutation.deleteUser</code>×1" in r.stdout and "(3 unreadable)" in r.stdout
+
+
 def test_har_form_bodies_are_read_as_fields(tmp_path: Path) -> None:
     har = {"log": {"entries": [
         {"request": {"method": "POST", "url": "https://a.example/login", "headers": [],

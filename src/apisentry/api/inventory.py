@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from apisentry.api.graphql_ops import graphql_requests, introspection_answered
 from apisentry.api.schemas import SchemaSketch, format_of, json_type, value_type
 from apisentry.api.sensitive import types_in
 from apisentry.api.shapes import OTHER_HOSTS, ShapeTable
@@ -53,6 +54,12 @@ class Endpoint:
     # Uses of parameter names past the first `MAX_PARAMS`: a fuzzer sends a new name with every
     # call. Uses, not names: counting distinct names would mean keeping them.
     params_not_kept: int = 0
+    # GraphQL: the operations (`query GetUser`) and root fields (`mutation.deleteUser`) called,
+    # the queries that were no GraphQL, and the introspection queries that got the schema back.
+    graphql_operations: Counter[str] = field(default_factory=Counter)
+    graphql_fields: Counter[str] = field(default_factory=Counter)
+    graphql_unreadable: int = 0
+    introspection_answered: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         span = (self.last_seen - self.first_seen).total_seconds() if self.first_seen and self.last_seen else 0
@@ -67,6 +74,10 @@ class Endpoint:
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
             "rate_per_min": round(self.calls / (span / 60), 2) if span > 0 else None,
             "in_spec": self.in_spec, "deprecated": self.deprecated,
+            **({"graphql": {"operations": dict(self.graphql_operations.most_common()),
+                            "root_fields": dict(self.graphql_fields.most_common()),
+                            "unreadable_queries": self.graphql_unreadable}}
+               if self.graphql_operations or self.graphql_unreadable else {}),
         }
 
 
@@ -105,6 +116,22 @@ class Endpoint:
         if o.auth == "none" and o.status is not None and 200 <= o.status < 300:
             self.anon_ok += n
             self.anon_returned |= returned
+        if o.body is not None or any(k == "query" and v for k, v in o.query):
+            self._graphql(o, n)
+
+    def _graphql(self, o: Observation, n: int) -> None:
+        for req in graphql_requests(o.body, o.query):
+            if req is None:
+                # A search API's `{"query": "red shoes"}` is no GraphQL; at `/graphql` it is one that failed.
+                if o.path.rstrip("/").lower().endswith("graphql"):
+                    self.graphql_unreadable += n
+                continue
+            for name in req.operations:
+                _tally(self.graphql_operations, name, n)
+            for f in req.fields:
+                _tally(self.graphql_fields, f, n)
+            if req.introspection and introspection_answered(o.response):
+                self.introspection_answered += n
 
     def absorb(self, other: Endpoint) -> None:
         """Adds what another endpoint saw: the calls of one concrete path, summed into its template."""
@@ -137,6 +164,11 @@ class Endpoint:
         self.request_schema.merge(other.request_schema)
         self.request_media.update(other.request_media)
         self.response_schema.merge(other.response_schema)
+        for mine, theirs in ((self.graphql_operations, other.graphql_operations), (self.graphql_fields, other.graphql_fields)):
+            for k, n in theirs.items():
+                _tally(mine, k, n)
+        self.graphql_unreadable += other.graphql_unreadable
+        self.introspection_answered += other.introspection_answered
 
     def _param(self, where: str, name: str, value: Any) -> None:
         key = f"{where}.{name}"
@@ -396,6 +428,11 @@ def _findings(endpoints: list[Endpoint], specs: list[Spec], selection: _Selectio
         if ep.in_spec is False:
             out.append(_finding(ep, "shadow", "Endpoint not in any spec (shadow API)", "high", "API9:2023",
                                 f"{ep.calls} call(s)"))
+        if ep.introspection_answered:
+            # The whole schema, every type and field, for anyone to plan queries against: APIs in
+            # production switch it off.
+            out.append(_finding(ep, "graphql_introspection", "GraphQL introspection answers", "medium", "API8:2023",
+                                f"{ep.introspection_answered} introspection query(ies) got the schema back"))
         if ep.deprecated:
             out.append(_finding(ep, "zombie", "Deprecated operation still called (zombie API)", "medium", "API9:2023",
                                 f"{ep.calls} call(s) to an operation the spec marks deprecated"))

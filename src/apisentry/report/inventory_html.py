@@ -77,8 +77,22 @@ def _endpoint(d: dict[str, Any], hosts: bool, exposed: set[tuple[Any, ...]]) -> 
 <tr><th>returns</th><td>{_list(d['sensitive']['returns'])}</td></tr>
 <tr><th>identities</th><td>{_callers(d['callers']['identities'])}</td></tr>
 <tr><th>clients</th><td>{_callers(d['callers']['clients'])}</td></tr>
-</table>
+{_graphql(d)}</table>
 {_params(d)}</details>"""
+
+
+def _graphql(d: dict[str, Any]) -> str:
+    """GraphQL's operations and root fields, busiest first: one path holds the whole API."""
+    g = d.get("graphql")
+    if not g:
+        return ""
+    def counted(c: dict[str, int]) -> str:
+        shown = list(c.items())[:_MAX_CALLERS_SHOWN]
+        more = f" and {len(c) - len(shown)} more" if len(c) > len(shown) else ""
+        return ", ".join(f"<code>{escape(k)}</code>×{n}" for k, n in shown) + more or "-"
+    unreadable = f" ({g['unreadable_queries']} unreadable)" if g["unreadable_queries"] else ""
+    return (f"<tr><th>GraphQL operations</th><td>{counted(g['operations'])}{unreadable}</td></tr>"
+            f"<tr><th>GraphQL root fields</th><td>{counted(g['root_fields'])}</td></tr>\n")
 
 
 def _read(report: ReadReport | None) -> str:
