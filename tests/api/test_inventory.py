@@ -809,6 +809,7 @@ def test_graphql_calls_are_listed_by_operation_and_root_field(tmp_path: Path) ->
         _graphql_entry({"query": deep}, {"errors": []}),  # deeper than the parser goes: unreadable, not a crash
         _graphql_entry({"query": "{ x }" + " " * 200_000}, {"errors": []}),  # longer than a query is read
         _graphql_entry({"query": "red shoes"}, {"hits": []}, url="https://api.example.com/search"),
+        _graphql_entry({"query": f"query {'Q' * 5000} {{ user {{ id }} }}"}, {"data": {}}),  # a name is cut
     ]
     har = tmp_path / "gql.har"
     har.write_text(json.dumps({"log": {"entries": entries}}))
@@ -819,8 +820,8 @@ def test_graphql_calls_are_listed_by_operation_and_root_field(tmp_path: Path) ->
     assert "graphql" not in eps["/search"]  # a search API's `query` is no GraphQL
     g = eps["/graphql"]["graphql"]
     assert g["operations"] == {"query GetUser": 2, "mutation (anonymous)": 1, "query A": 1, "query B": 1,
-                               "query (anonymous)": 2}
-    assert g["root_fields"] == {"query.user": 2, "mutation.deleteUser": 1, "query.me": 1, "query.orders": 1,
+                               "query (anonymous)": 2, f"query {'Q' * 100}…": 1}
+    assert g["root_fields"] == {"query.user": 3, "mutation.deleteUser": 1, "query.me": 1, "query.orders": 1,
                                 "query.invoices": 1, "query.__schema": 1, "query.__type": 1}
     assert g["unreadable_queries"] == 3
     (intro,) = [f for f in out["findings"] if f["kind"] == "graphql_introspection"]

@@ -28,6 +28,8 @@ MAX_TOKENS = 20_000
 MAX_BATCH = 100
 # Fragments followed from a root selection, at most: a fragment may spread others.
 MAX_SPREADS = 50
+# Names are identifiers of any length; a hostile one is cut, so a thousand kept names stay small.
+MAX_NAME = 100
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
@@ -86,8 +88,8 @@ def _read(text: str, operation_name: str | None) -> GraphQLRequest | None:
     fields: list[str] = []
     for op in ops:
         kind = op.operation.value
-        names.append(f"{kind} {op.name.value if op.name else '(anonymous)'}")
-        fields += [f"{kind}.{f}" for f in _root_fields(op.selection_set, fragments)]
+        names.append(f"{kind} {_short(op.name.value) if op.name else '(anonymous)'}")
+        fields += [f"{kind}.{_short(f)}" for f in _root_fields(op.selection_set, fragments)]
     introspection = any(f.split(".", 1)[1] in INTROSPECTION_FIELDS for f in fields)
     return GraphQLRequest(tuple(dict.fromkeys(names)), tuple(dict.fromkeys(fields)), introspection)
 
@@ -109,6 +111,10 @@ def _root_fields(selections: SelectionSetNode, fragments: dict[str, FragmentDefi
                 if (frag := fragments.get(sel.name.value)) is not None:
                     todo.append(frag.selection_set)
     return out
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= MAX_NAME else name[:MAX_NAME] + "…"
 
 
 def introspection_answered(response: Any) -> bool:
