@@ -1024,11 +1024,11 @@ def test_a_scanner_s_dot_segments_ask_for_the_path_a_server_routes(tmp_path: Pat
     line = '203.0.113.{} - - [30/Nov/2026:10:00:{:02d} +0000] "{} HTTP/1.1" 200 5 "-" "curl/8"\n'
     targets = [f"GET /api/v1/items/{n}" for n in (12, 13, 14, 15)] + [
         "GET /api/v1/reports", "GET /api/v1/../../etc/passwd", "GET /api/v1/%2e%2e/%2E%2E/%2e%2e/win.ini",
-        "GET /api/v1/./items/16", "GET /api/v1/items/17/..", "PRI *"]
+        "GET /api/v1/./items/16", "GET /api/v1/items/17/..", "PRI *", "OPTIONS *"]
     log = tmp_path / "access.log"
     log.write_text("".join(line.format(i % 250, i, t) for i, t in enumerate(targets)))
     obs, report = read([str(log)])
-    assert report.ignored == {"HTTP/2 prefaces (PRI *)": 1}
+    assert report.ignored == {"HTTP/2 prefaces (PRI *)": 1, "server-wide requests (OPTIONS *)": 1}
     eps = {e.path: e.calls for e in build(obs)["endpoints"]}
     assert eps == {"/api/v1/items/{itemId}": 5, "/api/v1/items": 1, "/api/v1/reports": 1, "/etc/passwd": 1,
                    "/win.ini": 1}

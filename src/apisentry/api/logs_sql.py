@@ -292,6 +292,9 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
         shutil.rmtree(spill, ignore_errors=True)
 
 
+_ASTERISK = {"OPTIONS": "server-wide requests (OPTIONS *)", "PRI": "HTTP/2 prefaces (PRI *)"}
+
+
 def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _Layout,
                   report: ReadReport, read_from: str) -> Iterator[Observation]:
     reason = {"alb": "not an ALB log line", "w3c": "not a line of the W3C log's #Fields"}.get(kind, f"not a {kind} log line")
@@ -300,8 +303,8 @@ def _observations(rows: list[tuple[Any, ...]], path: str, kind: str, layout: _La
         if method == "CONNECT":  # a proxy's tunnel to a host: what went through it is not in the log
             report.ignored["proxy tunnels (CONNECT)"] += int(calls)
             continue
-        if method == "PRI" and p == "*":  # HTTP/2's connection preface sent to an HTTP/1 port
-            report.ignored["HTTP/2 prefaces (PRI *)"] += int(calls)
+        if p == "*":  # asks the server, not a path: a load balancer's `OPTIONS *`, HTTP/2's preface on an HTTP/1 port
+            report.ignored[_ASTERISK.get(method, "requests for * (no path)")] += int(calls)
             continue
         if not method:
             report.skipped[reason] += int(calls)
