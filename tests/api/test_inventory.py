@@ -828,6 +828,8 @@ def test_graphql_calls_are_listed_by_operation_and_root_field(tmp_path: Path) ->
     assert intro["category"] == "API8:2023" and intro["detail"].startswith("1 introspection")
     r = CliRunner().invoke(app, ["api", "inventory", str(har), "--format", "html"])
     assert "<code>mutation.deleteUser</code>×1" in r.stdout and "(3 unreadable)" in r.stdout
+    r = CliRunner().invoke(app, ["api", "inventory", str(har)])
+    assert "query GetUser×2" in r.stdout and "more" in r.stdout  # the busiest five, under the path
 
 
 def test_har_form_bodies_are_read_as_fields(tmp_path: Path) -> None:

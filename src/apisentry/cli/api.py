@@ -132,7 +132,7 @@ def _table(result: dict[str, Any]) -> str:
     t = Table("method", "endpoint", "calls", "status", "auth", "sensitive", "in spec")
     for e in result["endpoints"]:
         d = e.to_dict()
-        t.add_row(d["method"], escape(endpoint_label(d, hosts)), str(d["calls"]), " ".join(d["status_codes"]), ",".join(d["auth"]),
+        t.add_row(d["method"], escape(endpoint_label(d, hosts)) + _graphql_line(d), str(d["calls"]), " ".join(d["status_codes"]), ",".join(d["auth"]),
                   ",".join(sorted(set(d["sensitive"]["receives"]) | set(d["sensitive"]["returns"]))),
                   "" if d["in_spec"] is None else ("yes" if d["in_spec"] else "NO"))
     if result["endpoints"]:
@@ -150,3 +150,12 @@ def _table(result: dict[str, Any]) -> str:
 
 def _counted(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _graphql_line(d: dict[str, Any], shown: int = 5) -> str:
+    """A GraphQL endpoint's busiest operations, under its path: the path alone is the whole API."""
+    ops = (d.get("graphql") or {}).get("operations") or {}
+    if not ops:
+        return ""
+    top = ", ".join(f"{escape(k)}×{n}" for k, n in list(ops.items())[:shown])
+    return f"\n[dim]{top}{f' and {len(ops) - shown} more' if len(ops) > shown else ''}[/dim]"
