@@ -959,6 +959,42 @@ def test_plain_names_are_templated_mid_stream_and_later_calls_summed_into_their_
     assert held[-1][0] == "_sum_fitting" and held[-1][2] == 6
 
 
+def test_names_that_fit_a_template_are_held_as_calls_and_bodies_never_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first templating, a new name that fits a template is held as its calls, not made
+    an endpoint only to be summed away at the next consolidation. A call with a body is read into an
+    endpoint at once: holding bodies would hold megabytes per name. Either way the inventory is the
+    one built without a limit."""
+    import random
+
+    import apisentry.api.shapes as shapes
+
+    rng = random.Random(11)
+    names = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8)) for _ in range(300)]
+    obs = [_o("GET", f"/v1/users/{n}", query=[("tab", "repos")]) for n in names]
+    obs += [_o("PUT", f"/v1/users/{n}", body={"bio": "x" * 1000, "email": f"{n}@example.com"}) for n in names[200:230]]
+    obs += [_o("GET", f"/v1/users/{n}") for n in names[280:]]  # names seen before
+    obs += [_o("PUT", f"/v1/users/{names[270]}", body={"bio": "y"})]  # a held name, now with a body
+
+    def inventory() -> dict[tuple[str, str], tuple[int, list[str]]]:
+        return {(e.method, e.path): (e.calls, sorted(e.received)) for e in build(obs)["endpoints"]}
+
+    whole = inventory()
+    assert whole == {("GET", "/v1/users/{userId}"): (320, []), ("PUT", "/v1/users/{userId}"): (31, ["email"])}
+    held: list[int] = []
+    sum_fitting = shapes.ShapeTable._sum_fitting
+
+    def watched(table: shapes.ShapeTable) -> None:
+        assert all(o.body is None and o.response is None for calls in table._pending.values() for o in calls)
+        held.append(len(table._pending))
+        sum_fitting(table)
+        assert not table._pending
+
+    monkeypatch.setattr(shapes, "CONSOLIDATE_AT", 100)
+    monkeypatch.setattr(shapes.ShapeTable, "_sum_fitting", watched)
+    assert inventory() == whole
+    assert held and max(held) >= 50  # names were held, not made endpoints
+
+
 def test_a_log_with_more_groups_than_memory_holds_is_read_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new username in every line makes a group per line. Past DuckDB's memory limit the file is
     read again in parts, each holding the groups whose shape hashes to it: the same observations,

@@ -54,21 +54,39 @@ class ShapeTable:
         self._limit = CONSOLIDATE_AT
         self._templated = 0  # shapes left by the last templating
         self._hosts: set[str | None] = set()
+        # New names that fit a template, held as their calls until the next consolidation decides
+        # whether each goes into the template (most do) or is a shape of its own (`_sum_fitting`):
+        # an endpoint made for each only to be summed away cost a third of building a log with a
+        # new name in every path.
+        self._pending: dict[ShapeKey, list[Observation]] = {}
 
     def add(self, key: ShapeKey, o: Observation) -> None:
         """Sums one observation into its shape, and keeps its concrete paths among the samples."""
-        key, shape = self._shape(key)
+        # Only calls without bodies are held: a body is read into its endpoint at once, never kept.
+        light = o.body is None and o.response is None
+        held = self._pending.get(key)
+        if held is not None:
+            if light:
+                held.append(o)
+                return
+            self._own_shape(key, self._pending.pop(key))
+        key, shape = self._shape(key, light)
+        if shape is None:
+            self._pending[key] = [o]
+            return
         shape.add(o)
         seen = self.samples[key]
         for concrete in o.samples or (o.path,):
             _keep(seen, concrete, 1)
 
-    def _shape(self, key: ShapeKey) -> tuple[ShapeKey, Endpoint]:
-        """The shape a call goes to, and its key: another host's when its own was folded."""
+    def _shape(self, key: ShapeKey, light: bool = False) -> tuple[ShapeKey, Endpoint | None]:
+        """The shape a call goes to, and its key: another host's when its own was folded. None for
+        a new name that fits a template, called without a body: it is held until the next
+        consolidation."""
         found = self.shapes.get(key)
         if found is not None:
             return key, found
-        if len(self.shapes) >= self._limit:
+        if len(self.shapes) + len(self._pending) >= self._limit:
             self._settle()
             if (found := self.shapes.get(key)) is not None:  # a path written as a template may be one now
                 return key, found
@@ -80,6 +98,9 @@ class ShapeTable:
                     key = (OTHER_HOSTS, *key[1:])
                     if (found := self.shapes.get(key)) is not None:
                         return key, found
+        if light and self._routes is not None and key[3] is None and "{" not in key[2] \
+                and (fits := self._routes.route(key[0], key[1], key[2])) is not None and fits != key[2]:
+            return key, None
         found = self.shapes[key] = self._new(key[1], key[2], key[0])
         self.samples[key] = {}
         return key, found
@@ -151,7 +172,8 @@ class ShapeTable:
         self._limit = len(self.shapes) + CONSOLIDATE_AT
 
     def _sum_fitting(self) -> None:
-        """Sums each concrete shape that fits a template and is no busier than its values into it."""
+        """Sums each concrete shape that fits a template and is no busier than its values into it;
+        then the held names the same way, each in the order it came."""
         assert self._routes is not None
         for key in [k for k in self.shapes if k[3] is None and "{" not in k[2]]:
             fits = self._routes.route(key[0], key[1], key[2])
@@ -161,6 +183,29 @@ class ShapeTable:
             values = self._values.get(target, 0)
             if values >= MANY_VALUES and self.shapes[key].calls * values <= BUSY * self.shapes[target].calls:
                 self._sum(key, target)
+        pending, self._pending = self._pending, {}
+        for key, held in pending.items():
+            fits = self._routes.route(key[0], key[1], key[2])
+            dest: ShapeKey = (key[0], key[1], fits or key[2], None)
+            into, values = self.shapes.get(dest), self._values.get(dest, 0)
+            if into is None or values < MANY_VALUES or sum(o.count for o in held) * values > BUSY * into.calls:
+                self._own_shape(key, held)
+            else:
+                self._values[dest] = values + 1
+                self._add_all(dest, into, held)
+
+    def _own_shape(self, key: ShapeKey, held: list[Observation]) -> None:
+        """A held name made a shape of its own, with its calls."""
+        shape = self.shapes[key] = self._new(key[1], key[2], key[0])
+        self.samples[key] = {}
+        self._add_all(key, shape, held)
+
+    def _add_all(self, key: ShapeKey, shape: Endpoint, held: list[Observation]) -> None:
+        seen = self.samples[key]
+        for o in held:
+            shape.add(o)
+            for concrete in o.samples or (o.path,):
+                _keep(seen, concrete, 1)
 
     def _template(self) -> None:
         """Templates the shapes held, host by host, as the inventory does at the end, and sums each
