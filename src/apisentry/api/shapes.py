@@ -1,7 +1,8 @@
 """Calls summed by shape while traffic streams in. A shape is a path with its bare identifiers
 replaced by stand-ins (`canonical_path`), so ids never grow memory; plain names (usernames, slugs,
 repository names) have no stand-in, so past `CONSOLIDATE_AT` shapes the ones held are templated as
-the inventory does at the end and summed into their templates' shapes."""
+the inventory does at the end and summed into their templates' shapes. After that, a new name that
+fits a template waits as its calls for the next consolidation (`_pending`)."""
 
 from __future__ import annotations
 
