@@ -74,11 +74,8 @@ class ShapeTable:
         key, shape = self._shape(key, light)
         if shape is None:
             self._pending[key] = [o]
-            return
-        shape.add(o)
-        seen = self.samples[key]
-        for concrete in o.samples or (o.path,):
-            _keep(seen, concrete, 1)
+        else:
+            self._add_all(key, shape, [o])
 
     def _shape(self, key: ShapeKey, light: bool = False) -> tuple[ShapeKey, Endpoint | None]:
         """The shape a call goes to, and its key: another host's when its own was folded. None for
@@ -102,9 +99,7 @@ class ShapeTable:
         if light and self._routes is not None and key[3] is None and "{" not in key[2] \
                 and (fits := self._routes.route(key[0], key[1], key[2])) is not None and fits != key[2]:
             return key, None
-        found = self.shapes[key] = self._new(key[1], key[2], key[0])
-        self.samples[key] = {}
-        return key, found
+        return key, self._new_shape(key)
 
     def _fold_hosts(self) -> None:
         """Folds all but the busiest half of the hosts into `OTHER_HOSTS`; a host that comes back
@@ -197,11 +192,15 @@ class ShapeTable:
 
     def _own_shape(self, key: ShapeKey, held: list[Observation]) -> None:
         """A held name made a shape of its own, with its calls."""
+        self._add_all(key, self._new_shape(key), held)
+
+    def _new_shape(self, key: ShapeKey) -> Endpoint:
         shape = self.shapes[key] = self._new(key[1], key[2], key[0])
         self.samples[key] = {}
-        self._add_all(key, shape, held)
+        return shape
 
     def _add_all(self, key: ShapeKey, shape: Endpoint, held: list[Observation]) -> None:
+        """Sums calls into a shape, and keeps their concrete paths among its samples."""
         seen = self.samples[key]
         for o in held:
             shape.add(o)
@@ -225,8 +224,7 @@ class ShapeTable:
         shape, seen = self.shapes.pop(key), self.samples.pop(key)
         into = self.shapes.get(target)
         if into is None:
-            into = self.shapes[target] = self._new(target[1], target[2], target[0])
-            self.samples[target] = {}
+            into = self._new_shape(target)
         into.absorb(shape)
         taken = self._values.pop(key, 1)
         if values:

@@ -5,6 +5,7 @@ opens anywhere (a mail attachment, a ticket, a locked-down browser) and reads th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +52,15 @@ def _params(d: dict[str, Any]) -> str:
 
 
 def _callers(values: list[str]) -> str:
-    shown = values[:_MAX_CALLERS_SHOWN]
-    more = f" and {len(values) - len(shown)} more" if len(values) > len(shown) else ""
-    return (_list(shown) + more) if shown else "-"
+    return _first(escape(v) for v in values)
+
+
+def _first(items: Iterable[str]) -> str:
+    """The first `_MAX_CALLERS_SHOWN` items of markup, and how many more there are."""
+    items = list(items)
+    shown = items[:_MAX_CALLERS_SHOWN]
+    more = f" and {len(items) - len(shown)} more" if len(items) > len(shown) else ""
+    return (", ".join(shown) + more) if shown else "-"
 
 
 def _key(d: dict[str, Any]) -> tuple[Any, ...]:
@@ -86,13 +93,10 @@ def _graphql(d: dict[str, Any]) -> str:
     g = d.get("graphql")
     if not g:
         return ""
-    def counted(c: dict[str, int]) -> str:
-        shown = list(c.items())[:_MAX_CALLERS_SHOWN]
-        more = f" and {len(c) - len(shown)} more" if len(c) > len(shown) else ""
-        return ", ".join(f"<code>{escape(k)}</code>×{n}" for k, n in shown) + more or "-"
+    ops, fields = ([f"<code>{escape(k)}</code>×{n}" for k, n in c.items()] for c in (g["operations"], g["root_fields"]))
     unreadable = f" ({g['unreadable_queries']} unreadable)" if g["unreadable_queries"] else ""
-    return (f"<tr><th>GraphQL operations</th><td>{counted(g['operations'])}{unreadable}</td></tr>"
-            f"<tr><th>GraphQL root fields</th><td>{counted(g['root_fields'])}</td></tr>\n")
+    return (f"<tr><th>GraphQL operations</th><td>{_first(ops)}{unreadable}</td></tr>"
+            f"<tr><th>GraphQL root fields</th><td>{_first(fields)}</td></tr>\n")
 
 
 def _read(report: ReadReport | None) -> str:
