@@ -1916,6 +1916,12 @@ def test_names_after_a_collection_that_go_on_alike_are_its_members() -> None:
     t = Templater(paths + ["/api/v1/nodes"] * 5)
     assert {t.template(p) for p in paths} == {f"/api/v1/namespaces/{{namespaceId}}/{r}"
                                              for r in ("pods", "configmaps", "services")}
+    # Beside them, a namespace seen on only some of their routes is one more; a name that leads
+    # elsewhere is a route of the collection.
+    more = ["/api/v1/namespaces/staging/pods"] * 2 + ["/api/v1/namespaces/watch/events"] * 3
+    t = Templater(paths + more + ["/api/v1/nodes"] * 5)
+    assert t.template("/api/v1/namespaces/staging/pods") == "/api/v1/namespaces/{namespaceId}/pods"
+    assert t.template("/api/v1/namespaces/watch/events") == "/api/v1/namespaces/watch/events"
     # Routes in twos under a collection stay routes, and so do API groups that lead only to versions.
     routes = [f"/messages/{d}/{r}" for d in ("inbound", "outbound") for r in ("search", "stats")] * 5
     groups = [f"/apis/{g}/v1/things" for g in ("apps", "batch", "policy", "autoscaling", "networking")] * 4

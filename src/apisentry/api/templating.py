@@ -476,7 +476,9 @@ def _members(node: _Node, words: list[str]) -> list[str]:
     `/classes/bard/spells`, `/classes/monk/spells`, ...), each sharing at least half of its routes
     with the others. Routes beside each other under a collection come in twos and threes
     (`/messages/inbound`, `/messages/outbound`) or lead to different routes; names that lead only to
-    API versions (`/apis/apps/v1`, `/apis/policy/v1`) are API groups, which specs write as routes."""
+    API versions (`/apis/apps/v1`, `/apis/policy/v1`) are API groups, which specs write as routes.
+    Once there is such a group, a name seen on some of its routes only (`/classes/ranger/features`)
+    is one more member: a member called less often than the rest; a route leads elsewhere."""
     # Routes only: ids below collections overlap by chance (`/resources/users/7`, `/resources/orders/7`),
     # and any collection may have `search` or `count`.
     kids = {w: routes for w in words if (routes := {k for k in node.children[w].children
@@ -488,7 +490,10 @@ def _members(node: _Node, words: list[str]) -> list[str]:
         alike = [v for v, theirs in kids.items() if (shared := mine & theirs) and 2 * len(shared) >= len(mine | theirs)]
         if len(alike) > len(best):
             best = alike
-    return best if len(best) >= MIN_MEMBERS else []
+    if len(best) < MIN_MEMBERS:
+        return []
+    known = set().union(*(kids[w] for w in best))
+    return best + [w for w, theirs in kids.items() if w not in best and theirs <= known]
 
 
 def _route_words_among_names(route: list[str], params: list[str], kinds: dict[str, str], enums: list[str],
