@@ -57,6 +57,9 @@ def metrics(by_spec: dict[str, list], template_of: Callable[[str, list, object],
     ops = exact = merged = split = split_enum = 0
     for api, cs in by_spec.items():
         got: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # The templates as given, names and all: one position named two ways (`{format}` and
+        # `{recordType}`) is two endpoints in the tool's output, which the normalised form would hide.
+        given: dict[tuple[str, str], set[str | None]] = defaultdict(set)
         owners: dict[tuple[str, str], set[str]] = defaultdict(set)
         enum_at: dict[tuple[str, str], set[int]] = {}
         for c in cs:
@@ -65,14 +68,15 @@ def metrics(by_spec: dict[str, list], template_of: Callable[[str, list, object],
             template = c.observable or c.template
             truth = norm(template)
             got[(c.method, truth)].add(mine_n)
+            given[(c.method, truth)].add(mine)
             owners[(c.method, mine_n)].add(truth)
             if (c.method, truth) not in enum_at:
                 enum_at[(c.method, truth)] = enum_positions(template, c.enum_params)
         for (method, tmpl), mine_set in got.items():
             ops += 1
-            if mine_set == {tmpl}:
+            if mine_set == {tmpl} and len(given[(method, tmpl)]) == 1:
                 exact += 1
-            if len(mine_set) > 1:
+            if len(given[(method, tmpl)]) > 1:
                 split += 1
                 at = enum_at[(method, tmpl)]
                 truth_segs = tmpl.split("/")

@@ -1551,6 +1551,13 @@ def test_dotted_prefixes_keep_their_route() -> None:
                    "/data/divisions.Too%20trial./search"])
     assert d.template("/data/divisions.work_else/search") == d.template("/data/divisions.Too%20trial./search")
     assert d.template("/data/divisions.work_else/search").startswith("/data/divisions.{")
+    # One position, one name, whichever value a path has: a value that reads as a format (`json`)
+    # or as text does not make the endpoint a second one (`divisions.{format}`, or `{agentId}`
+    # named after the route before it).
+    assert d.template("/data/divisions.json/search") == d.template("/data/divisions.work_else/search")
+    agents = ["open", "leave", "clearly", "Mb311", "Use%20prepare%20moment.", "Nice%20floor.", "senior", "world"]
+    a = Templater([f"/etc/replication/agents.{v}/Erika%20Preston{i}" for i, v in enumerate(agents)])
+    assert {a.template(f"/etc/replication/agents.{v}/Ann%20Lee") for v in agents} == {"/etc/replication/agents.{replicationId}/{agentId}"}
     j = Templater(["/lists.json", "/lists.jsonp"] * 3)
     assert j.template("/lists.jsonp") == j.template("/lists.json") == "/lists.{format}"
     # An id is not a route prefix: `DY-9374-VJGU.Some%20title` is one value, not `DY-9374-VJGU.{}`.
@@ -1707,6 +1714,17 @@ def test_constant_case_names_side_by_side_are_an_enum() -> None:
                   + ["/v1/SMS/Messages", "/v1/MMS/Messages", "/v1/Calls"])
     assert {t.template(f"/groups/9931/rules/{r}") for r in rules} == {"/groups/{groupId}/rules/{ruleId}"}
     assert t.template("/v1/SMS/Messages") == "/v1/SMS/Messages"  # two, beside another name: routes
+    # Three or more beside other names are still codes: Azure DNS's record types beside the zone's
+    # `virtualNetworkLinks`, and its `ALL`, which reads as a route word, stays a route.
+    zone = "/subscriptions/5a1c/resourceGroups/web/providers/Microsoft.Network/privateDnsZones/contoso.com"
+    types = ["A", "AAAA", "CNAME", "MX", "TXT"]
+    dns = [f"{zone}/{r}/www" for r in types] + [f"{zone}/virtualNetworkLinks/{n}" for n in ("hub", "spoke", "dev")] * 3
+    dns += [f"{zone}/ALL"] * 3
+    t = Templater(dns)
+    assert {t.template(f"{zone}/{r}/www") for r in types} == {t.template(f"{zone}/CNAME/www")}
+    assert t.template(f"{zone}/CNAME/www").split("/")[-2].startswith("{")
+    assert t.template(f"{zone}/ALL").endswith("/ALL")
+    assert t.template(f"{zone}/virtualNetworkLinks/hub").split("/")[-2] == "virtualNetworkLinks"
 
 
 def test_a_sentence_or_path_ending_in_an_extension_beside_values_is_a_value() -> None:

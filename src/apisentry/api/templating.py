@@ -183,6 +183,9 @@ class _Node:
     # A parameter whose values are mostly release numbers is named `{version}`, whichever value a
     # path has: one node, one name.
     releases: bool = False
+    # Likewise `{format}` for a parameter whose values are mostly formats (`/json/...`, `/xml/...`),
+    # and only then: `TXT` among DNS record types is one more record type.
+    formats: bool = False
 
 
 PARAM = "{}"
@@ -785,6 +788,13 @@ class Templater:
                     params += [s for s in route if _static_chains(node.children[s]) & seen]
             if shape == PARAM and not params and after_collection:
                 params = _members(node, words)
+            if shape == PARAM and not params:
+                # Beside other names too, three or more constant-case codes are an enum's values
+                # (`/privateDnsZones/{}/CNAME`, `/MX`, `/TXT` beside `/virtualNetworkLinks`); one
+                # that reads as a route word (`ALL`) stays a route.
+                codes = [s for s in segs if kinds[s] == "static" and _CONSTANT.match(s) and s.lower() not in ROUTE_WORDS]
+                if len(codes) >= 3:
+                    params = codes
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
                 params = []
             params = [p for p in params if p not in literal and p != shape]  # a literal `{}` is the shape
@@ -793,6 +803,7 @@ class Templater:
             if params:
                 merged = node.children.pop(shape, None) or _Node()
                 merged.releases = 2 * sum(1 for s in params if _is_release(heads[s])) > len(params)
+                merged.formats = 2 * sum(1 for s in params if s in formatted or heads[s].lower() in FORMAT_WORDS) > len(params)
                 for s in params:
                     _merge(merged, node.children.pop(s))
                 node.children[shape] = merged
@@ -900,6 +911,8 @@ class Templater:
                 prev = head
                 node = None
                 continue
+            if key in kids:
+                is_format = kids[key].formats  # one node, one name, whichever value this path has
             if is_format and "format" not in used:
                 name = "format"
             elif key in kids and kids[key].releases and "version" not in used:
@@ -909,6 +922,6 @@ class Templater:
             used.add(name)
             out.append(key.replace(PARAM, "{" + name + "}"))
             node = kids.get(key)
-            if key == head + "." + PARAM:
-                prev = head  # `near.{format}`: the route name names what follows
+            if key.endswith("." + PARAM) and not key.startswith(PARAM):
+                prev = key[:-len(PARAM) - 1]  # `near.{format}`: the route name names what follows
         return "/" + "/".join(out)
