@@ -8,7 +8,12 @@ operation is scored:
 - wrongly split: one operation's calls ended up in two or more endpoints
 An operation's template is the one its traffic can show: a path parameter that can take one value
 only (`{blobServicesName}` with `enum: [default]`) is that literal value in every request, so it
-counts as the literal; so does a query the spec writes into its path (see `norm`).
+counts as the literal; so does a query the spec writes into its path (see `norm`). Parameter names
+aside for exactness, but an operation whose calls got one position named two ways (`{format}` and
+`{recordType}`) is split: the tool lists two endpoints.
+
+The score is taken on the templater alone, API by API, and again through the whole inventory
+(`build`), each call routed to the endpoint that matches it, as the peer's output is.
 
     python bench/inventory_quality.py [--specs 300] [--calls 5] [--seed 3] [--values fresh] [--skew]
 """
@@ -111,6 +116,37 @@ def ours(by_spec: dict[str, list]) -> dict[str, float]:
     return r
 
 
+def _router(endpoints: list[tuple[str, str]]) -> list[tuple[str, re.Pattern[str], str, tuple[int, int]]]:
+    """(method, template) pairs as a router matches them: most specific first, fewer parameters, then
+    more literal text (`/v1/{name}:getIamPolicy` before `/v1/{name}`)."""
+    rows = [(method, re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path)) + "/?$"), path,
+             (-path.count("{"), len(re.sub(r"\{[^}]*\}", "", path)))) for method, path in endpoints]
+    rows.sort(key=lambda r: r[3], reverse=True)
+    return rows
+
+
+def _routed(rows: list[tuple[str, re.Pattern[str], str, tuple[int, int]]], method: str, path: str) -> str | None:
+    for m, rx, template, _ in rows:
+        if m == method and rx.match(path):
+            return template
+    return None
+
+
+def built(by_spec: dict[str, list]) -> dict[str, float]:
+    """The same score through the whole inventory (`build`: stand-ins, sampled paths, held names),
+    each API's calls as one host's, each call routed to the endpoint that matches it."""
+    when = datetime(2026, 11, 30, tzinfo=UTC)
+    routers: dict[str, list[tuple[str, re.Pattern[str], str, tuple[int, int]]]] = {}
+    t = time.perf_counter()
+    for api, cs in by_spec.items():
+        inv = build(observation(c.method, "http://api.example.com" + c.path + (f"?{c.query}" if c.query else ""),
+                                c.status, when, "10.0.0.1") for c in cs)
+        routers[api] = _router([(e.method, e.path) for e in inv["endpoints"]])
+    r = metrics(by_spec, lambda api, _cs, c: _routed(routers[api], c.method, c.path))  # type: ignore[attr-defined]
+    r["seconds"] = time.perf_counter() - t
+    return r
+
+
 def spec_diff(by_spec: dict[str, list]) -> dict[str, int]:
     """The inventory with each API's own spec (`--spec`), fed that API's traffic (a HAR's: paths,
     queries and headers) under the spec's first server path (`/api/v2/...`, as clients call it). Every call comes from a documented
@@ -176,20 +212,10 @@ def peer(by_spec: dict[str, list]) -> dict[str, float] | str:
     if p.returncode != 0:
         return f"skipped: har-to-openapi failed: {p.stderr.strip()[-200:]}"
     result = json.loads(p.stdout)
-    compiled: dict[str, list[tuple[str, re.Pattern[str], str, int]]] = {}
-    for api, eps in result.items():
-        rows = []
-        for method, path in eps if isinstance(eps, list) else []:
-            rx = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path)) + "/?$")
-            rows.append((method, rx, path, -path.count("{")))
-        rows.sort(key=lambda r: r[3], reverse=True)
-        compiled[api] = rows
+    compiled = {api: _router([(m, path) for m, path in eps]) for api, eps in result.items() if isinstance(eps, list)}
 
     def template_of(api: str, _cs: list, c: object) -> str | None:
-        for method, rx, path, _ in compiled.get(api, []):
-            if method == c.method and rx.match(c.path):  # type: ignore[attr-defined]
-                return path
-        return None
+        return _routed(compiled.get(api, []), c.method, c.path)  # type: ignore[attr-defined]
 
     r = metrics(by_spec, template_of)
     r["seconds"] = secs
@@ -197,12 +223,12 @@ def peer(by_spec: dict[str, list]) -> dict[str, float] | str:
 
 
 def score(specs: int, calls: int, seed: int, values: str = "fresh",
-          skew: bool = False) -> tuple[dict[str, float], dict[str, float] | str, dict[str, int], int, int]:
+          skew: bool = False) -> tuple[dict[str, float], dict[str, float], dict[str, float] | str, dict[str, int], int, int]:
     traffic = generate(n_specs=specs, seed=seed, per_op=calls, values=values, skew=skew)
     by_spec: dict[str, list] = defaultdict(list)
     for c in traffic:
         by_spec[c.spec].append(c)
-    return ours(by_spec), peer(by_spec), spec_diff(by_spec), len(by_spec), len(traffic)
+    return ours(by_spec), built(by_spec), peer(by_spec), spec_diff(by_spec), len(by_spec), len(traffic)
 
 
 def main() -> None:
@@ -215,7 +241,7 @@ def main() -> None:
     ap.add_argument("--skew", action="store_true",
                     help="calls per operation vary instead of --calls each: k or more with chance 2/k, from 2 to --calls")
     a = ap.parse_args()
-    r, p, d, apis, n_calls = score(a.specs, a.calls, a.seed, a.values, a.skew)
+    r, b, p, d, apis, n_calls = score(a.specs, a.calls, a.seed, a.values, a.skew)
     per = f"2 to {a.calls} per operation" if a.skew else f"{a.calls} per operation"
     print(f"{apis} APIs, {r['operations']:,.0f} operations, {n_calls:,} calls ({per}), {a.values} values")
     print("\n| measure | apisentry | npm har-to-openapi | target |\n|---|---:|---:|---:|")
@@ -226,6 +252,8 @@ def main() -> None:
         print(f"| {label} | {r[key]:.2%} | {peer_cell} | {target} |")
     if isinstance(p, dict):
         print(f"| seconds | {r['seconds']:.1f} | {p['seconds']:.1f} | |")
+    print(f"\nThrough the whole inventory (`build`, each call routed to the endpoint that matches it): "
+          f"{b['exact']:.2%} exact, {b['merged']:.2%} merged, {b['split']:.2%} split ({b['seconds']:.1f} s).")
     print(f"\nSplit only at path parameters that list their values (`enum`), which traffic shows as route "
           f"names: {r['split_enum']:.2%} of operations; split otherwise: {r['split'] - r['split_enum']:.2%}.")
     if not isinstance(p, dict):
