@@ -2033,6 +2033,18 @@ def test_words_below_a_parameter_are_judged_across_its_branches() -> None:
     # Judged branch by branch, as before, the same words stay routes.
     alone = Templater([p for p in paths if "/daily/" in p])
     assert alone.template("/reports/Gz302/daily/red") == "/reports/{reportId}/daily/red"
+    # Below a second parameter, each of its branches is one call, and the words at the last position
+    # are judged across the first parameter's branches (Wikimedia's `/aggregate/{project}/{editor-
+    # type}/{page-type}/{granularity}/{start}/{end}`, the middle three listed values): three words
+    # seen once and two ids seen once there are values.
+    sent = [("yourself", "user/content", "kind", "true-fund-society"), ("ok", "name-bot/content", "radio-growth-moment", "AS989"),
+            ("huge_large", "group-bot/non-content", "oil", "major-sort-already"),
+            ("just-field-receive", "group-bot/content", "fish_act", "share_wear"), ("course_song", "name-bot/non-content", "weight", "NT553")]
+    paths = [f"/aggregate/{p}/{kinds}/daily/{a}/{b}" for p, kinds, a, b in sent]
+    t = Templater(paths)
+    assert len({t.template(p) for p in paths if "/name-bot/content/" in p or "/user/content/" in p}) == 2  # listed values stay
+    assert t.template(paths[0]).endswith("/user/content/daily/{dailyId}/{dailyId2}")
+    assert t.template(paths[2]).endswith("/group-bot/non-content/daily/{dailyId}/{dailyId2}")
 
 
 def test_digests_issue_keys_index_routes_and_web_assets() -> None:

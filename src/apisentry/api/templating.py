@@ -459,13 +459,15 @@ def _goes_on_like_values(node: _Node, words: list[str], params: list[str]) -> li
             and 2 * len(shared) >= len(mine)]
 
 
-def _rare_at_depth(words: Counter[str]) -> bool:
+def _rare_at_depth(words: Counter[str], ids_once: int = 0) -> bool:
     """`_rarely_repeated` for the words at one depth below a parameter, all its branches together. As
-    there, a word called far more often than a typical one is a route and does not count against them."""
+    there, a word called far more often than a typical one is a route and does not count against them.
+    Ids seen once at that depth (`ids_once`) count with the rare words: values vary there, though
+    two rare words at least must be words."""
     counts = sorted(words.values())
     typical = counts[len(counts) // 2] if counts else 0
     rare = counts[:bisect_left(counts, max(3, 3 * typical))]
-    return len(rare) >= MIN_DISTINCT_WORDS and len(rare) >= MIN_DISTINCT_RATIO * sum(rare)
+    return len(rare) >= 2 and len(rare) + ids_once >= MIN_DISTINCT_WORDS and len(rare) >= MIN_DISTINCT_RATIO * sum(rare)
 
 
 def _is_release(seg: str) -> bool:
@@ -574,8 +576,9 @@ class Templater:
     def _is_param(kind: str) -> bool:
         return kind not in ("static", "version")
 
-    def _fold(self, node: _Node, name: str | None = None, scope: tuple[_Node, int] | None = None) -> None:
-        """`scope`: the nearest parameter above and how deep below it this node's children are."""
+    def _fold(self, node: _Node, name: str | None = None, scope: tuple[tuple[_Node, int], ...] = ()) -> None:
+        """`scope`: the nearest parameter above and the first one, each with how deep below it this
+        node's children are."""
         merged_here: set[str] = set()
         by_shape: dict[str, list[str]] = {}
         heads: dict[str, str] = {}
@@ -751,15 +754,18 @@ class Templater:
                 # names that repeat (`aptArtifacts:create`, `yumArtifacts:create`) are collections
                 # with their own methods.
                 params += words
-            if shape == PARAM and scope is not None and scope[1] >= 2 and not resources:
+            if shape == PARAM and not resources:
                 # Below a parameter's values, each branch sees a few calls: `/metrics/{project}/content/
                 # daily/red` and `/metrics/{project}/non-content/monthly/thus` each show one word where
                 # others show another. Judged at its depth across all the branches, a word seen once
                 # among many others seen once is a value; a route repeats in its branches.
-                below, rare_below = self._words_below(*scope)
-                if rare_below:
-                    taken = set(params)
-                    params += [w for w in words if w not in taken and below[w] == 1]
+                for top, depth in scope:
+                    if depth < 2:
+                        continue
+                    below, rare_below = self._words_below(top, depth)
+                    if rare_below:
+                        taken = set(params)
+                        params += [w for w in words if w not in taken and below[w] == 1]
             if params and shape == PARAM:
                 # A name that goes on like the values do, into two or more of the same routes
                 # (`/keys/ak_test/configs`, `/keys/ak_test/usage` beside `/keys/{}/configs`,
@@ -809,7 +815,8 @@ class Templater:
                 node.children[shape] = merged
                 merged_here.add(shape)
         for seg, child in node.children.items():
-            self._fold(child, seg, (child, 1) if seg in merged_here else (scope[0], scope[1] + 1) if scope else None)
+            deeper = tuple((top, depth + 1) for top, depth in scope)
+            self._fold(child, seg, ((child, 1), *deeper[-1:]) if seg in merged_here else deeper)
 
     def _words_below(self, top: _Node, depth: int) -> tuple[Counter[str], bool]:
         """Calls per plain word at `depth` below a parameter node, over all its branches, and whether
@@ -822,11 +829,15 @@ class Templater:
             for _ in range(depth - 1):
                 nodes = list(islice((c for n in nodes for c in n.children.values()), MAX_BRANCHES))
             words: Counter[str] = Counter()
+            ids_once = 0
             for n in nodes:
                 for seg, c in n.children.items():
-                    if segment_kind(seg) == "static" and not _is_route_word(seg):
+                    kind = segment_kind(seg)
+                    if kind == "static" and not _is_route_word(seg):
                         words[seg] += c.count
-            self._below[key] = (top, words, _rare_at_depth(words))
+                    elif self._is_param(kind) and c.count == 1:
+                        ids_once += 1
+            self._below[key] = (top, words, _rare_at_depth(words, ids_once))
         _, words, rare = self._below[key]
         return words, rare
 
