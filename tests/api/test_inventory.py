@@ -59,6 +59,13 @@ def test_templates_and_parameter_names() -> None:
     assert t.template("/users/me/settings") == "/users/me/settings"
     assert t.template(paths[4]) == "/v1/items/{itemId}"  # version tags stay
     assert t.template(paths[5]) == "/categories/{categoryId}/sub-categories/{subCategoryId}"
+    # Names come from the collection's own words, whichever way it joins them.
+    for path, template in (("/subscriptions/5a1c/resourceGroups/4411/providers",
+                            "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupId}/providers"),
+                           ("/repos/9912/branches/6620", "/repos/{repoId}/branches/{branchId}"),
+                           ("/edge/caches/2207", "/edge/caches/{cacheId}"),
+                           ("/clusters/authn-k8s/7731", "/clusters/authn-k8s/{authnK8sId}")):
+        assert Templater([path]).template(path) == template
 
 
 def test_plain_words_merge_only_with_evidence() -> None:

@@ -106,14 +106,20 @@ def segment_kind(seg: str) -> str:
     return "text"
 
 
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def singular(word: str) -> str:
-    w = word.lower().replace("-", "_")
+    """A collection's name made singular, its words joined by `_`: `resourceGroups` and
+    `resource-groups` are `resource_group`, `branches` is `branch`; `k8s` and `dns` stay. Common
+    plurals only: naming a parameter does not warrant a dictionary (docs/decisions.md)."""
+    w = _CAMEL_BOUNDARY.sub("_", word).lower().replace("-", "_")
     w = re.sub(r"[^a-z0-9_]", "", w)
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
-    if w.endswith("ses") or w.endswith("xes"):
+    if w.endswith(("ses", "xes", "tches", "nches", "rches", "shes")):  # not `caches`
         return w[:-2]
-    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3 and not w[-2].isdigit():
         return w[:-1]
     return w
 
@@ -122,7 +128,7 @@ def param_name(parent: str | None, used: set[str]) -> str:
     if parent and parent not in ("{}",) and not _VERSION.match(parent):
         base = singular(parent)
         parts = [p for p in base.split("_") if p]  # `_doc` names `docId`
-        name = (parts[0] + "".join(p.title() for p in parts[1:]) + "Id") if parts else "id"
+        name = (parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:]) + "Id") if parts else "id"
     else:
         name = "id"
     return _unused(name, used)
