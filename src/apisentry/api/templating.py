@@ -804,7 +804,7 @@ class Templater:
                 # Beside other names too, three or more constant-case codes are an enum's values
                 # (`/privateDnsZones/{}/CNAME`, `/MX`, `/TXT` beside `/virtualNetworkLinks`); one
                 # that reads as a route word (`ALL`) stays a route.
-                codes = [s for s in segs if kinds[s] == "static" and _CONSTANT.match(s) and s.lower() not in ROUTE_WORDS]
+                codes = [s for s in consts if s.lower() not in ROUTE_WORDS]
                 if len(codes) >= 3:
                     params = codes
             if shape == PARAM and _are_versions([node.children[p] for p in params], params, name):
@@ -892,7 +892,7 @@ class Templater:
             named = _SHORT_EXT.match(seg)
             if named and named.group(1) + "." + PARAM in kids:
                 head = named.group(1)  # one route in several formats: `near.{format}`, `near.shpz` too
-                key, is_format = head + "." + PARAM, True
+                key = head + "." + PARAM
             elif extension and shape not in kids and VALUE_IN_FORMAT in kids and _DATA_FORMAT_SHAPE.match(shape):
                 name = param_name(prev, used)
                 used.add(name)
@@ -902,10 +902,10 @@ class Templater:
                 node = kids[VALUE_IN_FORMAT]
                 continue
             elif extension and shape not in kids and PARAM in kids and segment_kind(head) not in _ID_KINDS:
-                key, is_format = PARAM, False  # this position took file names whole (see _fold)
+                key = PARAM  # this position took file names whole (see _fold)
             elif (numbered := _NUMBERED.match(seg)) and shape == numbered.group(1) + PARAM and shape not in kids \
                     and PARAM in kids:
-                key, is_format = PARAM, False  # this position took `se-28529731` as one more id (see _fold)
+                key = PARAM  # this position took `se-28529731` as one more id (see _fold)
             elif shape.endswith(_MATRIX_SHAPE) and shape in kids:
                 matrix = "matrix" if "matrix" not in used else param_name("matrix", used)
                 used.add(matrix)
@@ -919,17 +919,17 @@ class Templater:
                 node = kids.get(shape)
                 continue
             elif shape in kids or (self._is_param(segment_kind(head)) and segment_kind(head) != "date"):
-                key, is_format = shape, head.lower() in FORMAT_WORDS
+                key = shape
             elif (dotted := _DOT_PREFIX.match(seg)) and dotted.group(1) + PARAM in kids:
-                key, is_format = dotted.group(1) + PARAM, False  # `divisions.{}` took this word (see _fold)
+                key = dotted.group(1) + PARAM  # `divisions.{}` took this word (see _fold)
                 head = dotted.group(1)[:-1]
             else:
                 out.append(seg)
                 prev = head
                 node = None
                 continue
-            if key in kids:
-                is_format = kids[key].formats  # one node, one name, whichever value this path has
+            # One node, one name, whichever value this path has; a position not seen goes by the value.
+            is_format = kids[key].formats if key in kids else head.lower() in FORMAT_WORDS
             if is_format and "format" not in used:
                 name = "format"
             elif key in kids and kids[key].releases and "version" not in used:
