@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck bench bench-deps bench-guard bench-iam bench-inventory clean install
 
-# The guard's hot modules are compiled (setup.py), so editing them means building again.
-$(STAMP): pyproject.toml setup.py $(wildcard src/apisentry/guard/*.py)
+# The guard's hot modules and the path templater are compiled (setup.py), so editing them means
+# building again.
+$(STAMP): pyproject.toml setup.py $(wildcard src/apisentry/guard/*.py) src/apisentry/api/templating.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

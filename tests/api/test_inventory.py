@@ -1094,6 +1094,17 @@ def test_log_lines_duckdb_cannot_read_are_counted_with_their_line(tmp_path: Path
     assert report.examples["unreadable log line (line size over maximum)"].endswith("mixed.log:3")
 
 
+def test_blank_log_lines_are_passed_over_not_counted_as_broken(tmp_path: Path) -> None:
+    """Lines of spaces, tabs or a lone carriage return (a Windows editor's blank line) are no
+    requests and nothing to fix: only a line with text that is no log line is counted."""
+    ok = '203.0.113.7 - - [30/Nov/2026:01:02:03 +0000] "GET /api/users/{} HTTP/1.1" 200 5 "-" "c"'
+    (tmp_path / "access.log").write_bytes("\r\n".join([ok.format(1), "", "   ", "\t", " \t ", ok.format(2), "oops", ""]).encode())
+    obs, report = read([str(tmp_path / "access.log")])
+    assert sum(o.count for o in obs) == 2
+    assert dict(report.skipped) == {"not a combined log line": 1}
+    assert report.examples["not a combined log line"].endswith("access.log:7: oops")
+
+
 def test_cli_refuses_an_unknown_input_format_and_an_unwritable_report(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     log.write_text('1.2.3.4 - - [30/Nov/2026:01:02:03 +0000] "GET /api/v1/orders/55 HTTP/1.1" 200 1 "-" "x"\n')

@@ -235,15 +235,16 @@ def _read_parts(path: str, compressed: bool, kind: str, layout: _Layout, report:
                 FROM read_csv(?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
                               header = false, auto_detect = false, strict_mode = false, store_rejects = true,
                               compression = '{"gzip" if compressed else "none"}')
-                WHERE trim(line) <> ''{" AND NOT starts_with(line, '#')" if layout.header_lines else ""})),
+                WHERE regexp_matches(line, '\\S'){" AND NOT starts_with(line, '#')" if layout.header_lines else ""})),
         targets AS (
-          SELECT line, m, p, {_SHAPE} AS shape FROM (SELECT line, m, split_part({target}, '?', 1) AS p FROM parsed)),
+          SELECT line, m, p, q, {_SHAPE} AS shape
+          FROM (SELECT line, m, split_part(t, '?', 1) AS p, split_part(t, '?', 2) AS q FROM (SELECT line, m, {target} AS t FROM parsed))),
         grouped AS (
           SELECT m.method AS method, shape,
                  try_cast(m.status AS INTEGER) AS status, {usr} AS usr,
-                 list_sort(list_distinct(list_transform(
-                     list_filter(string_split(split_part({target}, '?', 2), '&'), lambda x: x <> ''),
-                     lambda x: split_part(x, '=', 1)))) AS names,
+                 -- Most requests have no query string: no lists to build for them.
+                 CASE WHEN q = '' THEN []::VARCHAR[] ELSE list_sort(list_distinct(list_transform(
+                     list_filter(string_split(q, '&'), lambda x: x <> ''), lambda x: split_part(x, '=', 1)))) END AS names,
                  count(*) AS calls, min({ts}) AS first, max({ts}) AS last,
                  [{_CLIENT_SAMPLE if "ip" in names else "NULL::VARCHAR"}] AS ips, any_value(CASE WHEN m.method = '' THEN line END) AS example,
                  [{_SAMPLES}] AS samples

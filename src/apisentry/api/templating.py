@@ -182,7 +182,7 @@ def canonical_path(path: str, keep: frozenset[str] = frozenset()) -> str:
     return "/".join(_stand_in(seg) or seg for seg in path.split("/"))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     count: int = 0
     children: dict[str, _Node] = field(default_factory=dict)
@@ -237,6 +237,7 @@ _TOP_LEVEL_DOMAINS = frozenset({"com", "org", "net", "io", "edu", "gov", "co", "
 
 # A name and a short extension (`6658.pbf`, `near.shpz`): after an id, the id is the value.
 _ID_KINDS = ("int", "uuid", "hash")
+_ID_OR_MIXED = (*_ID_KINDS, "mixed")
 _SHORT_EXT = re.compile(r"^(.+?)((?:\.[A-Za-z][A-Za-z0-9]{1,7}){1,2})$")
 
 
@@ -337,7 +338,7 @@ def _affix(seg: str) -> tuple[str, str]:
     if m:
         return m.group(2), m.group(1) + PARAM
     m = _SHORT_EXT.match(seg)
-    if m and segment_kind(m.group(1)) in (*_ID_KINDS, "mixed") and segment_kind(seg) != "email":
+    if m and segment_kind(m.group(1)) in _ID_OR_MIXED and segment_kind(seg) != "email":
         return m.group(1), PARAM + m.group(2)
     m = _DOT_PREFIX.match(seg)
     if m and segment_kind(seg) in ("text", "mixed") and segment_kind(m.group(2)) not in ("static", "version") \
@@ -567,7 +568,10 @@ class Templater:
             node = self.root
             node.count += n
             for seg in _split(p):
-                node = node.children.setdefault(seg, _Node())
+                child = node.children.get(seg)
+                if child is None:  # not `setdefault`: a node made for every segment of every path
+                    child = node.children[seg] = _Node()
+                node = child
                 node.count += n
         # Templates from a spec anchor the decision: their static segments stay static.
         # Parameters inside a segment (`/docs('{id}')`, `/records/{id}.json`) match by their literal text.
