@@ -1847,6 +1847,12 @@ def test_values_asked_for_in_several_data_formats_are_a_value_and_a_format() -> 
     g = Templater(["/geomarks/5301/point.shp", "/geomarks/5302/point.gpkg", "/geomarks/5303/point.geojson"])
     assert g.template("/geomarks/5302/point.gpkg") == g.template("/geomarks/5301/point.shp")
     assert g.template("/geomarks/5302/point.gpkg").endswith("/point.{format}")
+    # And a zipped shapefile (BC's geocoder: `/occupants/addresses.shpz` beside `.xhtml`; ids in
+    # `.csv`, `.geojson` and `.shpz`).
+    z = Templater(["/occupants/addresses.xhtml", "/occupants/addresses.shpz"] * 3)
+    assert z.template("/occupants/addresses.shpz") == z.template("/occupants/addresses.xhtml") == "/occupants/addresses.{format}"
+    ids = Templater(["/parcels/pids/2457049.csv", "/parcels/pids/6774111.shpz", "/parcels/pids/3480417.geojson"])
+    assert ids.template("/parcels/pids/6774111.shpz") == ids.template("/parcels/pids/2457049.csv")
 
 
 def test_up_to_five_single_digits_on_their_own_routes_are_versions() -> None:

@@ -214,7 +214,7 @@ def _split(path: str) -> list[str]:
 _FILE_TYPES = (r"pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|ico|heic|zip|gz|tgz|tar|7z|rar|mp3|mp4|m4a|aac|wav|flac|ogg|"
                r"avi|mov|mkv|webm|docx?|xlsx?|pptx?|od[tsp]|rtf|epub|pages|css|map|woff2?|ttf|otf|eot|wasm")
 _DATA_FORMATS = (r"json|jsonp|js|jsonl|ndjson|xml|csv|tsv|txt|x?html?|ya?ml|atom|rss|ics|kml|kmz|geojson|topojson|gml|pbf|mvt|"
-                 r"shp|gpkg|wkt")
+                 r"shp|shpz|gpkg|wkt")
 _EXT = re.compile(rf"^(.+)(\.(?:{_DATA_FORMATS}|{_FILE_TYPES}))$", re.IGNORECASE)
 _DATA_FORMAT_SHAPE = re.compile(rf"^\{{\}}\.(?:{_DATA_FORMATS})$", re.IGNORECASE)
 # A value and the format it is asked for: `/geocode/{query}.{format}`.
