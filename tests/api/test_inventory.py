@@ -1726,6 +1726,22 @@ def test_a_value_that_comes_up_often_goes_on_like_the_values() -> None:
     assert t.template("/users/me/orders") == "/users/me/orders"  # a route word stays a route
 
 
+def test_a_placeholder_from_the_docs_beside_values_is_one_more_value() -> None:
+    """Clients paste the docs' example (`/v2/vision/models/SomeModelId`) again and again: beside
+    values it is one more of them. A route whose name ends in `Id` stays a route."""
+    ids = ["M7RT2KQ", "cv-model-77", "VQ62TPHC4MCEODGGIECR3IB4NE", "acme_fraud_v2"]
+    paths = [f"/v2/vision/models/{m}" for m in ids] + ["/v2/vision/models/SomeModelId"] * 4
+    paths += [f"/v2/vision/models/{m}/lc" for m in ids[:2]] + ["/v2/vision/models/SomeModelId/lc"] * 2
+    paths += [f"/authn-jwt/svc/{u}/authenticate" for u in ("host%2Fapp", "9f31c2", "ana")] + ["/authn-jwt/svc/your-user-id/authenticate"] * 3
+    paths += [f"/admin/snapshots/{n}" for n in ("5f1c9a2e44d1", "773100", "b7b304bd3fbf1f37")] + ["/admin/snapshots/liveSnapshotId"] * 3
+    t = Templater(paths)
+    assert t.template("/v2/vision/models/SomeModelId") == t.template("/v2/vision/models/M7RT2KQ") == "/v2/vision/models/{modelId}"
+    assert t.template("/v2/vision/models/SomeModelId/lc") == "/v2/vision/models/{modelId}/lc"
+    assert t.template("/authn-jwt/svc/your-user-id/authenticate") == t.template("/authn-jwt/svc/ana/authenticate")
+    assert t.template("/admin/snapshots/liveSnapshotId") == "/admin/snapshots/liveSnapshotId"
+    assert t.template("/admin/snapshots/773100") == "/admin/snapshots/{snapshotId}"
+
+
 def test_constant_case_names_side_by_side_are_an_enum() -> None:
     rules = ["COMPATIBILITY", "VALIDITY", "INTEGRITY"]
     t = Templater([f"/groups/{g}/rules/{r}" for g in ("a1b2c3d4e5", "9931", "77") for r in rules]

@@ -61,6 +61,10 @@ FORMAT_WORDS = frozenset({"json", "xml", "csv", "tsv", "yaml", "yml", "html", "t
                           "geojson", "kml", "ndjson", "protobuf"})
 
 
+# A name for an id the way documentation writes one: `SomeModelId`, `yourProjectId`, `YOUR_PROJECT_ID`.
+_PLACEHOLDER = re.compile(r"^(?:[Ss]ome|[Yy]our|YOUR|[Mm]y|MY|[Ee]xample|EXAMPLE|[Ss]ample)[-_]?[A-Za-z0-9_-]*(?:Id|ID|[-_]id)$")
+
+
 def _is_route_word(word: str) -> bool:
     """`me`, `all`, `Current`; not `MY` or `ALL`, which read as codes (Malaysia's, a key's)."""
     return word.lower() in ROUTE_WORDS and not word.isupper()
@@ -788,6 +792,11 @@ class Templater:
                 taken = set(params)
                 params += _goes_on_like_values(node, [w for w in words if w not in taken], params)
                 params += self._versions_among_values(node, segs, kinds, params, kids_of_values)
+                # A placeholder pasted from the docs (`SomeModelId`, `your-project-id`) beside
+                # values is one more value, however often it is sent; a route may end in `Id`
+                # (`/snapshots/liveSnapshotId`), but it does not begin with `some` or `your`.
+                taken = set(params)
+                params += [w for w in words if w not in taken and _PLACEHOLDER.match(w)]
             if params and (shape == PARAM or shape.startswith(PARAM + ":")):  # also `all:setIamPolicy`
                 taken = set(params)
                 route = [s for s in segs if kinds[s] == "static" and s not in taken and _is_route_word(heads[s])]
