@@ -62,6 +62,10 @@ FORMAT_WORDS = frozenset({"json", "xml", "csv", "tsv", "yaml", "yml", "html", "t
 
 
 # A name for an id the way documentation writes one: `SomeModelId`, `yourProjectId`, `YOUR_PROJECT_ID`.
+# Values that docs and tools fill in, and the account or namespace every install has: beside values,
+# values too. DigitalOcean's `/v2/projects/default`, an alias like `/users/me`, goes with
+# `/v2/projects/{id}`; Kubernetes' `/namespaces/default` and Conjur's `/secrets/default/...` are why.
+EXAMPLE_WORDS = frozenset({"default", "example", "sample", "string", "foo", "bar", "dummy", "placeholder"})
 _PLACEHOLDER = re.compile(r"^(?:[Ss]ome|[Yy]our|YOUR|[Mm]y|MY|[Ee]xample|EXAMPLE|[Ss]ample)[-_]?[A-Za-z0-9_-]*(?:Id|ID|[-_]id)$")
 
 
@@ -792,11 +796,12 @@ class Templater:
                 taken = set(params)
                 params += _goes_on_like_values(node, [w for w in words if w not in taken], params)
                 params += self._versions_among_values(node, segs, kinds, params, kids_of_values)
-                # A placeholder pasted from the docs (`SomeModelId`, `your-project-id`) beside
-                # values is one more value, however often it is sent; a route may end in `Id`
-                # (`/snapshots/liveSnapshotId`), but it does not begin with `some` or `your`.
+                # A placeholder pasted from the docs (`SomeModelId`, `your-project-id`, Swagger UI's
+                # `string`) or a default account (`default`) beside values is one more value,
+                # however often it is sent. A route may end in `Id` (`/snapshots/liveSnapshotId`),
+                # but it does not begin with `some` or `your`.
                 taken = set(params)
-                params += [w for w in words if w not in taken and _PLACEHOLDER.match(w)]
+                params += [w for w in words if w not in taken and (_PLACEHOLDER.match(w) or w.lower() in EXAMPLE_WORDS)]
             if params and (shape == PARAM or shape.startswith(PARAM + ":")):  # also `all:setIamPolicy`
                 taken = set(params)
                 route = [s for s in segs if kinds[s] == "static" and s not in taken and _is_route_word(heads[s])]
