@@ -1749,6 +1749,9 @@ def test_a_placeholder_from_the_docs_beside_values_is_one_more_value() -> None:
     assert e.template("/collections/example") == e.template("/collections/773100") == "/collections/{collectionId}"
     assert e.template("/resources/default/variable/7f3a9c21") == "/resources/{resourceId}/variable/{variableId}"
     assert e.template("/orders/string/notes") == "/orders/{orderId}/notes"
+    # A front end that lost its id asks for `/users/undefined` again and again.
+    u = Templater([f"/users/{i}" for i in ("773100", "9931", "413307", "5120")] + ["/users/undefined", "/users/null"] * 3)
+    assert u.template("/users/undefined") == u.template("/users/null") == u.template("/users/9931") == "/users/{userId}"
 
 
 def test_constant_case_names_side_by_side_are_an_enum() -> None:

@@ -65,7 +65,9 @@ FORMAT_WORDS = frozenset({"json", "xml", "csv", "tsv", "yaml", "yml", "html", "t
 # Values that docs and tools fill in, and the account or namespace every install has: beside values,
 # values too. DigitalOcean's `/v2/projects/default`, an alias like `/users/me`, goes with
 # `/v2/projects/{id}`; Kubernetes' `/namespaces/default` and Conjur's `/secrets/default/...` are why.
-EXAMPLE_WORDS = frozenset({"default", "example", "sample", "string", "foo", "bar", "dummy", "placeholder"})
+# A front end's missing value (`/users/undefined`, `/users/null`) and a literal `id` are values too.
+EXAMPLE_WORDS = frozenset({"default", "example", "sample", "string", "foo", "bar", "dummy", "placeholder", "id",
+                           "undefined", "null", "none", "nan"})
 _PLACEHOLDER = re.compile(r"^(?:[Ss]ome|[Yy]our|YOUR|[Mm]y|MY|[Ee]xample|EXAMPLE|[Ss]ample)[-_]?[A-Za-z0-9_-]*(?:Id|ID|[-_]id)$")
 
 
