@@ -1740,15 +1740,17 @@ def test_a_placeholder_from_the_docs_beside_values_is_one_more_value() -> None:
     assert t.template("/authn-jwt/svc/your-user-id/authenticate") == t.template("/authn-jwt/svc/ana/authenticate")
     assert t.template("/admin/snapshots/liveSnapshotId") == "/admin/snapshots/liveSnapshotId"
     assert t.template("/admin/snapshots/773100") == "/admin/snapshots/{snapshotId}"
-    # Swagger UI's `string`, the docs' `example` and the `default` account, sent again and again.
+    # Swagger UI's `string` and the docs' `example`, sent again and again; `default` and `sample`
+    # beside values stay routes (Jira's `/resolution/default`, Twitter's `/tweets/sample/stream`).
     paths = [f"/collections/{c}" for c in ("5f1c9a2e44d1", "773100", "b7b304bd3fbf1f37")] + ["/collections/example"] * 4
-    paths += [f"/resources/{a}/variable/{v}" for a, v in (("9931", "a81c2f7e"), ("413307", "db%2Fpass"), ("77120", "5120"))]
-    paths += [f"/resources/default/variable/{v}" for v in ("db%2Fpass", "7f3a9c21", "api%2Fkey", "ns-4821")]
     paths += [f"/orders/{o}/notes" for o in ("773100", "9931", "413307")] + ["/orders/string/notes"] * 3
+    paths += [f"/resolution/{r}" for r in ("10000", "10001", "10002")] + ["/resolution/default"] * 3
+    paths += [f"/tweets/{t}/stream" for t in ("1460323737035677698", "1460323737035677699")] + ["/tweets/sample/stream"] * 3
     e = Templater(paths)
     assert e.template("/collections/example") == e.template("/collections/773100") == "/collections/{collectionId}"
-    assert e.template("/resources/default/variable/7f3a9c21") == "/resources/{resourceId}/variable/{variableId}"
     assert e.template("/orders/string/notes") == "/orders/{orderId}/notes"
+    assert e.template("/resolution/default") == "/resolution/default"
+    assert e.template("/tweets/sample/stream") == "/tweets/sample/stream"
     # A front end that lost its id asks for `/users/undefined` again and again.
     u = Templater([f"/users/{i}" for i in ("773100", "9931", "413307", "5120")] + ["/users/undefined", "/users/null"] * 3)
     assert u.template("/users/undefined") == u.template("/users/null") == u.template("/users/9931") == "/users/{userId}"

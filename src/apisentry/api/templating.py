@@ -62,13 +62,12 @@ FORMAT_WORDS = frozenset({"json", "xml", "csv", "tsv", "yaml", "yml", "html", "t
 
 
 # A name for an id the way documentation writes one: `SomeModelId`, `yourProjectId`, `YOUR_PROJECT_ID`.
-# Values that docs and tools fill in, and the account or namespace every install has: beside values,
-# values too. DigitalOcean's `/v2/projects/default`, an alias like `/users/me`, goes with
-# `/v2/projects/{id}`; Kubernetes' `/namespaces/default` and Conjur's `/secrets/default/...` are why.
-# A front end's missing value (`/users/undefined`, `/users/null`) and a literal `id` are values too.
-EXAMPLE_WORDS = frozenset({"default", "example", "sample", "string", "foo", "bar", "dummy", "placeholder", "id",
-                           "undefined", "null", "none", "nan"})
 _PLACEHOLDER = re.compile(r"^(?:[Ss]ome|[Yy]our|YOUR|[Mm]y|MY|[Ee]xample|EXAMPLE|[Ss]ample)[-_]?[A-Za-z0-9_-]*(?:Id|ID|[-_]id)$")
+# Values that docs and tools fill in (Swagger UI's `string`), and a front end's lost value
+# (`/users/undefined`, `/users/null`, Python's `None`): beside values, values too. Not `default`,
+# `sample` or `id`: specs write them as routes beside a parameter (Jira's `/resolution/default`,
+# Twitter's `/tweets/sample/stream`, `/stats/id/{id}`) more often than clients send them as values.
+EXAMPLE_WORDS = frozenset({"example", "string", "foo", "bar", "dummy", "placeholder", "undefined", "null", "none", "nan"})
 
 
 def _is_route_word(word: str) -> bool:
@@ -799,9 +798,8 @@ class Templater:
                 params += _goes_on_like_values(node, [w for w in words if w not in taken], params)
                 params += self._versions_among_values(node, segs, kinds, params, kids_of_values)
                 # A placeholder pasted from the docs (`SomeModelId`, `your-project-id`, Swagger UI's
-                # `string`) or a default account (`default`) beside values is one more value,
-                # however often it is sent. A route may end in `Id` (`/snapshots/liveSnapshotId`),
-                # but it does not begin with `some` or `your`.
+                # `string`) beside values is one more value, however often it is sent. A route may
+                # end in `Id` (`/snapshots/liveSnapshotId`), but it does not begin with `some` or `your`.
                 taken = set(params)
                 params += [w for w in words if w not in taken and (_PLACEHOLDER.match(w) or w.lower() in EXAMPLE_WORDS)]
             if params and (shape == PARAM or shape.startswith(PARAM + ":")):  # also `all:setIamPolicy`
