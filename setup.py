@@ -12,8 +12,8 @@ import os
 
 from setuptools import setup
 
-# What every request goes through. core.py stays interpreted: it is a few lines of orchestration,
-# and tests replace its methods to simulate a guard fault.
+# What every request goes through, and the inventory's templater. The guard's core.py stays
+# interpreted: it is a few lines of orchestration, and tests replace its methods to simulate a fault.
 COMPILED = [f"src/apisentry/guard/{name}.py" for name in (
     "model", "locations", "decode", "request_values", "scanner", "ssrf", "positive", "auth", "config", "graphql",
 )] + ["src/apisentry/api/templating.py"]

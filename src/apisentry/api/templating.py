@@ -246,7 +246,7 @@ _TOP_LEVEL_DOMAINS = frozenset({"com", "org", "net", "io", "edu", "gov", "co", "
 
 # A name and a short extension (`6658.pbf`, `near.shpz`): after an id, the id is the value.
 _ID_KINDS = ("int", "uuid", "hash")
-_ID_OR_MIXED = (*_ID_KINDS, "mixed")
+_ID_OR_MIXED = (*_ID_KINDS, "mixed")  # named here: mypyc cannot compile a starred tuple inside an `in` test
 _SHORT_EXT = re.compile(r"^(.+?)((?:\.[A-Za-z][A-Za-z0-9]{1,7}){1,2})$")
 
 
