@@ -1835,6 +1835,21 @@ def test_default_is_a_common_value() -> None:
     paths += [f"/api/v1/namespaces/default/{r}" for r in ("pods", "services", "configmaps")] * 2
     t = Templater(paths)
     assert t.template("/api/v1/namespaces/default/pods") == "/api/v1/namespaces/{namespaceId}/pods"
+    # Sent beside values in three places of one API, it is the account the API's calls name
+    # everywhere (Conjur), even where it goes on into routes of its own; in one place it may be a
+    # route beside a parameter (Jira's `/resolution/default`, DigitalOcean's `/v2/projects/default`).
+    accounts = ["cyberark", "7f3a9c21", "ops%20team", "ns-4821"]
+    paths = [f"/secrets/{a}/variable/{v}" for a, v in zip(accounts, ("db", "9931", "x1", "5120"), strict=True)]
+    paths += [f"/policies/{a}/policy/{v}" for a, v in zip(accounts, ("root", "app%2Fweb", "ci", "7731"), strict=True)]
+    paths += [f"/resources/{a}" for a in accounts] + ["/whoami", "/health"] * 2
+    paths += ["/secrets/default/variable/app%2Fdb", "/policies/default/policy/root", "/resources/default"] * 2
+    c = Templater(paths)
+    assert c.template("/secrets/default/variable/app%2Fdb") == c.template("/secrets/ns-4821/variable/5120")
+    assert c.template("/policies/default/policy/root") == c.template("/policies/cyberark/policy/root")
+    assert c.template("/resources/default") == c.template("/resources/ops%20team") == "/resources/{resourceId}"
+    jira = Templater([f"/resolution/{r}" for r in ("10000", "10001", "10002")] + ["/resolution/default"] * 3
+                     + [f"/priority/{r}" for r in ("1", "2", "3")] + ["/priority/search"] * 2)
+    assert jira.template("/resolution/default") == "/resolution/default"
 
 
 def test_the_only_text_at_a_position_called_again_and_again_is_literal() -> None:

@@ -68,6 +68,23 @@ _PLACEHOLDER = re.compile(r"^(?:[Ss]ome|[Yy]our|YOUR|[Mm]y|MY|[Ee]xample|EXAMPLE
 # `sample` or `id`: specs write them as routes beside a parameter (Jira's `/resolution/default`,
 # Twitter's `/tweets/sample/stream`, `/stats/id/{id}`) more often than clients send them as values.
 EXAMPLE_WORDS = frozenset({"example", "string", "foo", "bar", "dummy", "placeholder", "undefined", "null", "none", "nan"})
+# The account, tenant or namespace every install has (Kubernetes', Conjur's, Vault's `default`).
+# Beside values in one or two places it is as often a route (DigitalOcean's `/v2/projects/default`,
+# Jira's `/resolution/default`); beside values in three or more places of one API (Conjur's
+# `/secrets/default/...`, `/resources/default/...`, `/policies/default/...`), it is the value the
+# API's calls name everywhere.
+STOCK_WORDS = frozenset({"default"})
+STOCK_POSITIONS = 3
+
+
+def _beside_values(node: _Node, out: Counter[str]) -> Counter[str]:
+    """How many positions below `node` have each stock word beside two or more values, as the
+    paths came (before any folding: values that read as words do not count)."""
+    for seg, child in node.children.items():
+        if seg in STOCK_WORDS and sum(1 for k in node.children if segment_kind(k) not in ("static", "version")) >= 2:
+            out[seg] += 1
+        _beside_values(child, out)
+    return out
 
 
 def _is_route_word(word: str) -> bool:
@@ -588,6 +605,8 @@ class Templater:
         # Words at each depth below a parameter, all its branches together (`_words_below`); the node
         # is kept with them so that its id stays its own.
         self._below: dict[tuple[int, int], tuple[_Node, Counter[str], bool]] = {}
+        # Stock names that this API sends beside values at several places (`_beside_values`).
+        self._stock = {w for w, n in _beside_values(self.root, Counter()).items() if n >= STOCK_POSITIONS}
         self._fold(self.root)
         self._cache: dict[str, str] = {}
 
@@ -800,8 +819,10 @@ class Templater:
                 # A placeholder pasted from the docs (`SomeModelId`, `your-project-id`, Swagger UI's
                 # `string`) beside values is one more value, however often it is sent. A route may
                 # end in `Id` (`/snapshots/liveSnapshotId`), but it does not begin with `some` or `your`.
+                # So is `default` where this API sends it beside values in several places.
                 taken = set(params)
-                params += [w for w in words if w not in taken and (_PLACEHOLDER.match(w) or w.lower() in EXAMPLE_WORDS)]
+                params += [w for w in words if w not in taken
+                           and (_PLACEHOLDER.match(w) or w.lower() in EXAMPLE_WORDS or w in self._stock)]
             if params and (shape == PARAM or shape.startswith(PARAM + ":")):  # also `all:setIamPolicy`
                 taken = set(params)
                 route = [s for s in segs if kinds[s] == "static" and s not in taken and _is_route_word(heads[s])]
