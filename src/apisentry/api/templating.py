@@ -77,15 +77,6 @@ STOCK_WORDS = frozenset({"default"})
 STOCK_POSITIONS = 3
 
 
-def _beside_values(node: _Node, out: Counter[str]) -> Counter[str]:
-    """How many positions below `node` have each stock word beside two or more values, as the
-    paths came (before any folding: values that read as words do not count)."""
-    for seg, child in node.children.items():
-        if seg in STOCK_WORDS and sum(1 for k in node.children if segment_kind(k) not in ("static", "version")) >= 2:
-            out[seg] += 1
-        _beside_values(child, out)
-    return out
-
 
 def _is_route_word(word: str) -> bool:
     """`me`, `all`, `Current`; not `MY` or `ALL`, which read as codes (Malaysia's, a key's)."""
@@ -589,6 +580,7 @@ class Templater:
     def __init__(self, paths: list[str], known: list[str] | None = None, counts: list[int] | None = None) -> None:
         """`counts[i]`, when given, is how many times `paths[i]` was seen (1 each otherwise)."""
         self.root = _Node()
+        stock_at: list[tuple[str, _Node]] = []  # (stock word, the node it sits below)
         for i, p in enumerate(paths):
             n = counts[i] if counts is not None else 1
             node = self.root
@@ -597,6 +589,8 @@ class Templater:
                 child = node.children.get(seg)
                 if child is None:  # not `setdefault`: a node made for every segment of every path
                     child = node.children[seg] = _Node()
+                    if seg in STOCK_WORDS:
+                        stock_at.append((seg, node))
                 node = child
                 node.count += n
         # Templates from a spec anchor the decision: their static segments stay static.
@@ -605,8 +599,11 @@ class Templater:
         # Words at each depth below a parameter, all its branches together (`_words_below`); the node
         # is kept with them so that its id stays its own.
         self._below: dict[tuple[int, int], tuple[_Node, Counter[str], bool]] = {}
-        # Stock names that this API sends beside values at several places (`_beside_values`).
-        self._stock = {w for w, n in _beside_values(self.root, Counter()).items() if n >= STOCK_POSITIONS}
+        # Stock names that this API sends beside two or more values in several places, as the paths
+        # came (before any folding, so values that read as words do not count).
+        beside_values = Counter(seg for seg, parent in stock_at
+                                if sum(1 for k in parent.children if segment_kind(k) not in ("static", "version")) >= 2)
+        self._stock = {w for w, n in beside_values.items() if n >= STOCK_POSITIONS}
         self._fold(self.root)
         self._cache: dict[str, str] = {}
 
