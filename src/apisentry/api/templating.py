@@ -602,7 +602,7 @@ class Templater:
         # Stock names that this API sends beside two or more values in several places, as the paths
         # came (before any folding, so values that read as words do not count).
         beside_values = Counter(seg for seg, parent in stock_at
-                                if sum(1 for k in parent.children if segment_kind(k) not in ("static", "version")) >= 2)
+                                if sum(1 for k in parent.children if self._is_param(segment_kind(k))) >= 2)
         self._stock = {w for w, n in beside_values.items() if n >= STOCK_POSITIONS}
         self._fold(self.root)
         self._cache: dict[str, str] = {}
