@@ -2052,12 +2052,25 @@ def test_names_with_the_same_api_below_them_are_one_parameter() -> None:
     assert {t.template(f"/shop/{r}/search") for r in ("users", "orders", "products")} == \
         {"/shop/users/search", "/shop/orders/search", "/shop/products/search"}
     assert t.template("/security/advisories/oval/product") == "/security/advisories/oval/product"
-    # Two names stay routes even when they are all there is at their position: an internal copy of
-    # an API beside the public one must show apart, whatever bkk.hu's `/mobile` and `/otp` are.
-    copies = [p for s in ("api", "internal") for p in calls(f"/{s}", [
-        "users", "users/{}", "users/{}/orders", "orders", "orders/{}", "orders/{}/items", "products/{}"])]
-    t = Templater(copies)
-    assert t.template("/internal/users/5/orders") == "/internal/users/{userId}/orders"
+    # Two names that are all there is at their position, with one API of a dozen routes and more
+    # below them, are one parameter's two values (bkk.hu's `/mobile/api/where/...` and `/otp/...`).
+    where = [f"api/where/{r}" for r in ("alert-search", "arrivals-and-departures-for-stop", "bicycle-rental",
+                                        "plan-trip", "references", "route-details", "search", "statistics",
+                                        "stops-for-location", "trip-details", "vehicles-for-route", "metadata")]
+    t = Templater([p for s in ("mobile", "otp") for p in calls(f"/{s}", where)])
+    assert {t.template(f"/{s}/api/where/plan-trip") for s in ("mobile", "otp")} == {"/{id}/api/where/plan-trip"}
+    # Not when they share fewer routes, nor beside a third name (Cisco's two feeds above), nor when
+    # one says where or for whom the API is served: an internal copy beside the public one, a
+    # gateway's `/dev` stage beside `/prod`, must show apart.
+    t = Templater([p for s in ("mobile", "otp") for p in calls(f"/{s}", where[:8])])
+    assert t.template("/otp/api/where/plan-trip") == "/otp/api/where/plan-trip"
+    t = Templater([p for s in ("mobile", "otp", "web") for p in calls(f"/{s}", where if s != "web" else ["home"])])
+    assert t.template("/otp/api/where/plan-trip") == "/otp/api/where/plan-trip"
+    routes = ["users", "users/{}", "users/{}/orders", "users/{}/roles", "users/{}/sessions", "orders", "orders/{}",
+              "orders/{}/items", "orders/{}/refunds", "products", "products/{}", "products/{}/stock"]
+    for pair in (("api", "internal"), ("dev", "prod"), ("public", "partner")):
+        t = Templater([p for s in pair for p in calls(f"/{s}", routes)])
+        assert t.template(f"/{pair[1]}/users/5/orders") == f"/{pair[1]}/users/{{userId}}/orders"
     # Collections may be one parameter's values too, where they lead to the same API: Azure Mobile
     # Engagement's campaign kinds. Right after a version, collections stay the API's resources,
     # however alike their CRUD routes are.

@@ -451,11 +451,11 @@ def _routes_below(node: _Node, depth: int = ROUTES_DEPTH, prefix: str = "") -> s
 def _twin_trees(node: _Node, words: list[str]) -> list[str]:
     """Names with the same API below them: an API served under a tenant, source, region or language
     (`/catalog/datasets/{}/records`, `/monitoring/datasets/{}/records`, ...). Routes beside each other
-    lead to different routes. Two names are not enough, however alike and even alone at their
-    position: bkk.hu's `/mobile/api/where/...` and `/otp/api/where/...` are one parameter's two values,
-    but `/api/...` beside an internal copy at `/internal/...`, or a gateway's `/dev/...` stage beside
-    `/prod/...`, are what a security inventory must show apart; Cisco's `/security/advisories/cvrf/...`
-    and `/oval/...` are two feeds, which its spec writes as routes."""
+    lead to different routes. Two names are one parameter's two values only when they are all the
+    names at their position and their APIs are one (`_twin_pair`); beside other routes, Cisco's
+    `/security/advisories/cvrf/...` and `/oval/...` are two feeds, which its spec writes as routes."""
+    if len(words) == 2:
+        return _twin_pair(node, words)
     if len(words) < 3:
         return []
     trees = {w: routes for w in words if len(routes := _routes_below(node.children[w])) >= TWIN_ROUTES}
@@ -468,6 +468,30 @@ def _twin_trees(node: _Node, words: list[str]) -> list[str]:
         if len(alike) > len(best):
             best = alike
     return best if len(best) >= 3 else []
+
+
+# Names that say where or for whom an API is served: a stage (`/dev/...` beside `/prod/...`), an
+# internal or partner copy beside the public one (`/internal/...` beside `/api/...`). A security
+# inventory shows such copies apart, however alike their routes are.
+SURFACE_WORDS = frozenset({"api", "apis", "internal", "int", "private", "public", "admin", "mgmt", "management",
+                           "backoffice", "ops", "debug", "corp", "partner", "partners", "external", "dev", "develop",
+                           "development", "test", "testing", "qa", "uat", "stage", "staging", "prod", "production",
+                           "live", "sandbox", "beta", "alpha", "preview", "canary", "demo", "mock", "legacy", "old",
+                           "new", "next"})
+
+
+def _twin_pair(node: _Node, words: list[str]) -> list[str]:
+    """Two names, all there is at their position, with one API below them (bkk.hu's
+    `/mobile/api/where/...` and `/otp/api/where/...`, twenty routes each): one parameter's two values,
+    as an API mounted for two channels, regions or back ends is. At least twice `TWIN_ROUTES` shared
+    sub-routes, four in five of either's; a name that says where or for whom the API is served
+    (`SURFACE_WORDS`) keeps both routes."""
+    if any(w.lower() in SURFACE_WORDS for w in words) \
+            or sum(1 for k in node.children if segment_kind(k) == "static") != 2:
+        return []
+    a, b = (_routes_below(node.children[w]) for w in words)
+    shared = len(a & b)
+    return words if shared >= 2 * TWIN_ROUTES and 5 * shared >= 4 * len(a | b) else []
 
 
 def _goes_on_like_values(node: _Node, words: list[str], params: list[str]) -> list[str]:
