@@ -114,6 +114,14 @@ def test_language_codes_alone_at_one_position_are_values() -> None:
     mixed = ["/v1/ml", "/v1/hr", "/v1/billing"] * 3
     assert {Templater(mixed).template(p) for p in mixed} == set(mixed)
     assert Templater(["/docs/en/intro"] * 3).template("/docs/en/intro") == "/docs/en/intro"
+    # A language with no two-letter code goes by its three-letter one (Northern Sotho's `nso`): among
+    # two-letter codes, one more value, however often called; an English word does not.
+    t = Templater(["/entries/en/ace/sentences"] * 4 + ["/entries/es/rojo/sentences", "/entries/nso/mmala/sentences"])
+    assert {t.template(f"/entries/{c}/x/sentences") for c in ("en", "es", "nso")} == {"/entries/{entryId}/x/sentences"}
+    t = Templater(["/docs/en/intro", "/docs/es/intro", "/docs/faq/intro"])
+    assert t.template("/docs/faq/intro") == "/docs/faq/intro"
+    t = Templater(["/entries/en/a", "/entries/nso/b", "/entries/yue/c"])
+    assert t.template("/entries/nso/b") == "/entries/nso/b"
 
 
 def test_sources(tmp_path: Path) -> None:

@@ -93,6 +93,15 @@ _LANGUAGES = frozenset("""
     mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd
     se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi
     vo wa wo xh yi yo za zh zu""".split())  # noqa: SIM905 (184 codes read better as a table)
+# Languages with no two-letter code, by their ISO 639-2/3 codes as CLDR's locales name them
+# (Oxford Dictionaries' `/entries/nso/...` beside `/entries/en/...`): BCP 47 takes the two-letter code
+# where there is one, so a three-letter one stands beside two-letter ones only for these. Codes that
+# are English words too (`lag`, `mas`, `tok`) are left out.
+_LANGUAGES_3 = frozenset("""
+    agq asa ast bez bgc bho brx ccp ceb cgg chr ckb dav dje doi dsb dua dyo ebu ewo fil fur gsw guz haw hsb
+    jgo jmc kab kam kde kea kgp khq kkj kln kok ksb ksf ksh lij lkt lmo lrc luo luy mai mdf mer mfe mgh mgo
+    mni moh mua myv mzn naq nds nmg nnh nqo nso nus nyn osa pcm prg quc raj rof rwk sah saq sat sbp scn sdh
+    seh ses shi sma smj smn sms szl teo tpi twq tzm vec vun wae xog yav yrl yue zgh""".split())  # noqa: SIM905
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 
 
@@ -740,13 +749,14 @@ class Templater:
                 params += flags
             # Two or more locales (`/captions/pl_PL`, `/captions/da-DK`) are a locale parameter's values,
             # and so are two or more language codes with no other name beside them (`/registers/es`,
-            # `/registers/pt`).
+            # `/registers/pt`), three-letter ones among at least as many two-letter ones (`/entries/nso`).
             locales = [s for s in segs if kinds[s] == "static" and _LOCALE.match(s)]
             if len(locales) >= 2:
                 params += locales
             taken = set(params)
             names = [s for s in segs if kinds[s] == "static" and s not in taken]
-            if len(names) >= 2 and all(s in _LANGUAGES for s in names):
+            if len(names) >= 2 and all(s in _LANGUAGES or s in _LANGUAGES_3 for s in names) \
+                    and 2 * sum(1 for s in names if s in _LANGUAGES) >= len(names):
                 params += names
             # Three or more constant-case names side by side and no other name beside them
             # (`/rules/COMPATIBILITY`, `/rules/VALIDITY`, `/rules/INTEGRITY`) are an enum's values.
