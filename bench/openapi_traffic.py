@@ -15,6 +15,7 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -64,6 +65,8 @@ VALUE_STYLES = ("fresh", "examples", "random", "pooled")
 # seeds 9 to 201 holds 4,945 values, well below, so their traffic is unchanged.
 MAX_VALUE_NODES = 20_000
 POOL_SIZE = 3
+# Faker draws dates up to now unless told otherwise, so a seed made other traffic on another day.
+_LATEST = datetime(2026, 1, 1, tzinfo=UTC)
 _KEEP_FORMATS = frozenset({"date", "date-time", "uuid", "guid", "email", "uri", "url", "ipv4", "byte", "password"})
 _RANDOM_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 
@@ -139,9 +142,9 @@ class ValueMaker:
             return ex
         f = self.fake
         if fmt == "date-time":
-            return f.iso8601() + "Z"
+            return f.iso8601(end_datetime=_LATEST) + "Z"
         if fmt == "date":
-            return f.date()
+            return f.date(end_datetime=_LATEST)
         if fmt in ("uuid", "guid"):
             return f.uuid4()
         if fmt == "email" or "email" in n:
@@ -193,7 +196,7 @@ class ValueMaker:
         if "currency" in n:
             return f.currency_code()
         if "time" in n or "date" in n:
-            return f.iso8601()
+            return f.iso8601(end_datetime=_LATEST)
         lo = int(schema.get("minLength", 0) or 0)
         hi = int(schema.get("maxLength", 0) or 0)
         word = self.rng.choice([f.word(), f.word() + "_" + f.word(), f.slug(), f.bothify("??###"), f.sentence(nb_words=4)])

@@ -11,12 +11,14 @@ stopped getting exactly the right template.
                                          [--values fresh] [--skew]
 
 Both trees run as plain Python, copied without compiled modules, so an edit not yet built counts.
-Traffic is generated once per seed and kept in bench/.cache/traffic/.
+Traffic is generated once per seed and kept in bench/.cache/traffic/; the generator makes the
+same traffic from the same seed, on any day.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import pickle
@@ -32,8 +34,11 @@ CACHE = os.path.join(HERE, ".cache", "traffic")
 
 
 def traffic_file(seed: int, specs: int, calls: int, values: str, skew: bool) -> str:
-    """The seed's traffic as {api: [calls]}, generated on first use."""
-    path = os.path.join(CACHE, f"{seed}_{specs}_{calls}_{values}{'_skew' if skew else ''}.pkl")
+    """The seed's traffic as {api: [calls]}, generated on first use. The generator's own source
+    is part of the name: a change to it makes other traffic from the same seed."""
+    with open(os.path.join(HERE, "openapi_traffic.py"), "rb") as f:
+        generator = hashlib.sha256(f.read()).hexdigest()[:12]
+    path = os.path.join(CACHE, f"{seed}_{specs}_{calls}_{values}{'_skew' if skew else ''}_{generator}.pkl")
     if not os.path.exists(path):
         sys.path.insert(0, HERE)
         from openapi_traffic import generate  # the generator needs only the bench's own modules
