@@ -10,7 +10,8 @@ stopped getting exactly the right template.
     python bench/templating_diff.py BASE [--seeds 9 21 33 45 57] [--specs 1000] [--calls 5]
                                          [--values fresh] [--skew]
 
-Both trees run as plain Python, copied without compiled modules, so an edit not yet built counts.
+Needs the specs from `make bench-deps`. Both trees run as plain Python, copied without compiled
+modules, so an edit not yet built counts.
 Traffic is generated once per seed and kept in bench/.cache/traffic/; the generator makes the
 same traffic from the same seed, on any day.
 """
