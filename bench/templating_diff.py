@@ -32,6 +32,8 @@ from collections import Counter, defaultdict
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CACHE = os.path.join(HERE, ".cache", "traffic")
+sys.path.insert(0, HERE)
+from openapi_traffic import VALUE_STYLES, generate  # noqa: E402
 
 
 def traffic_file(seed: int, specs: int, calls: int, values: str, skew: bool) -> str:
@@ -41,9 +43,6 @@ def traffic_file(seed: int, specs: int, calls: int, values: str, skew: bool) -> 
         generator = hashlib.sha256(f.read()).hexdigest()[:12]
     path = os.path.join(CACHE, f"{seed}_{specs}_{calls}_{values}{'_skew' if skew else ''}_{generator}.pkl")
     if not os.path.exists(path):
-        sys.path.insert(0, HERE)
-        from openapi_traffic import generate  # the generator needs only the bench's own modules
-
         by_spec: dict[str, list[object]] = defaultdict(list)
         for c in generate(n_specs=specs, seed=seed, per_op=calls, values=values, skew=skew):
             by_spec[c.spec].append(c)
@@ -100,18 +99,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[9, 21, 33, 45, 57])
     ap.add_argument("--specs", type=int, default=1000)
     ap.add_argument("--calls", type=int, default=5)
-    ap.add_argument("--values", default="fresh")
+    ap.add_argument("--values", choices=VALUE_STYLES, default="fresh")
     ap.add_argument("--skew", action="store_true")
-    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: judge in the tree whose src this is
-    a, files = ap.parse_known_args()
-    if a.one:
-        json.dump(judge(a.one, files), sys.stdout)
-        return
+    a = ap.parse_args()
     files = [traffic_file(s, a.specs, a.calls, a.values, a.skew) for s in a.seeds]
     with tempfile.TemporaryDirectory(prefix="apisentry-tdiff-") as work:
         trees = [_tree(a.base, tempfile.mkdtemp(dir=work)), _tree(None, tempfile.mkdtemp(dir=work))]
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        runs = [subprocess.Popen([sys.executable, __file__, "x", "--one", t, *files], stdout=subprocess.PIPE, env=env)
+        runs = [subprocess.Popen([sys.executable, __file__, JUDGE, t, *files], stdout=subprocess.PIPE, env=env)
                 for t in trees]  # side by side: one per core
         outs = [p.communicate()[0] for p in runs]
         if any(p.returncode for p in runs):
@@ -135,5 +130,11 @@ def main() -> None:
           f"{', skewed' if a.skew else ''}); working tree against {a.base}")
 
 
+# The child's own command line: judge the traffic files in the tree whose `src` is given.
+JUDGE = "--judge-in"
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == [JUDGE]:
+        json.dump(judge(sys.argv[2], sys.argv[3:]), sys.stdout)
+    else:
+        main()

@@ -77,7 +77,6 @@ STOCK_WORDS = frozenset({"default"})
 STOCK_POSITIONS = 3
 
 
-
 def _is_route_word(word: str) -> bool:
     """`me`, `all`, `Current`; not `MY` or `ALL`, which read as codes (Malaysia's, a key's)."""
     return word.lower() in ROUTE_WORDS and not word.isupper()
